@@ -1,6 +1,9 @@
 package format
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Name is the format name written at the start of every segment.
 const Name = "pot"
@@ -31,56 +34,110 @@ func (k Kind) String() string {
 // Header describes one segment of a stream. The secret key is never a
 // field: only its commitment is.
 type Header struct {
-	Kind       Kind
-	Challenges ChallengeSet
-	Model      Model    // zero for a challenge stream
-	Sampling   Sampling // zero for a challenge stream
-	Shard      Shard
-	Created    time.Time // set by the caller; the format never reads the clock
-	Tool       string    // name and version of the tool that wrote the segment
-	Labels     map[string]string
+	Kind       Kind              `msgpack:"kind,omitempty" json:"kind,omitempty"`
+	Challenges ChallengeSet      `msgpack:"challenges,omitempty" json:"challenges,omitempty"`
+	Model      Model             `msgpack:"model,omitempty" json:"model,omitempty"`       // zero for a challenge stream
+	Sampling   Sampling          `msgpack:"sampling,omitempty" json:"sampling,omitempty"` // zero for a challenge stream
+	Shard      Shard             `msgpack:"shard,omitempty" json:"shard,omitempty"`
+	Created    time.Time         `msgpack:"created,omitempty" json:"created,omitempty"` // set by the caller; the format never reads the clock
+	Tool       string            `msgpack:"tool,omitempty" json:"tool,omitempty"`       // name and version of the tool that wrote the segment
+	Labels     map[string]string `msgpack:"labels,omitempty" json:"labels,omitempty"`
 }
 
 // ChallengeSet identifies the challenge set a stream was made from.
 type ChallengeSet struct {
-	ID            string // short id of (commitment, run id, family, prompts digest)
-	Commitment    string // hex hash of the key under a fixed label; published before an audit
-	RunID         string // draws distinct sets from one key
-	Family        string // prompt source: a template family name, or "prompts"
-	PromptsDigest string // sha256 of a user's prompt file, when Family is "prompts"
-	Count         int    // number of challenges in the set
+	ID            string `msgpack:"id,omitempty" json:"id,omitempty"`                         // short id of (commitment, run id, family, prompts digest)
+	Commitment    string `msgpack:"commitment,omitempty" json:"commitment,omitempty"`         // hex hash of the key under a fixed label; published before an audit
+	RunID         string `msgpack:"run_id,omitempty" json:"run_id,omitempty"`                 // draws distinct sets from one key
+	Family        string `msgpack:"family,omitempty" json:"family,omitempty"`                 // prompt source: a template family name, or "prompts"
+	PromptsDigest string `msgpack:"prompts_digest,omitempty" json:"prompts_digest,omitempty"` // sha256 of a user's prompt file, when Family is "prompts"
+	Count         int    `msgpack:"count,omitempty" json:"count,omitempty"`                   // number of challenges in the set
 }
 
 // Model identifies the model that produced an outputs stream.
 type Model struct {
-	Backend     string // synth, llama2c, gguf, openai, exec
-	Name        string // the model's name as given by the user or the server
-	Digest      string // sha256 of the weights file, when known
-	Vocab       string // digest of the vocabulary: token ids compare only under equal Vocab
-	Fingerprint string // what a server says of itself (system_fingerprint)
-	Build       string // server build information
-	Perturb     string // a perturbation applied to local weights, if any
-	Meta        map[string]string
+	Backend     string            `msgpack:"backend,omitempty" json:"backend,omitempty"`         // synth, llama2c, gguf, openai, exec
+	Name        string            `msgpack:"name,omitempty" json:"name,omitempty"`               // the model's name as given by the user or the server
+	Digest      string            `msgpack:"digest,omitempty" json:"digest,omitempty"`           // sha256 of the weights file, when known
+	Vocab       string            `msgpack:"vocab,omitempty" json:"vocab,omitempty"`             // digest of the vocabulary: token ids compare only under equal Vocab
+	Fingerprint string            `msgpack:"fingerprint,omitempty" json:"fingerprint,omitempty"` // what a server says of itself (system_fingerprint)
+	Build       string            `msgpack:"build,omitempty" json:"build,omitempty"`             // server build information
+	Perturb     string            `msgpack:"perturb,omitempty" json:"perturb,omitempty"`         // a perturbation applied to local weights, if any
+	Meta        map[string]string `msgpack:"meta,omitempty" json:"meta,omitempty"`
 }
 
 // Sampling holds the generation parameters of an outputs stream.
 type Sampling struct {
-	Temperature float64 // 0 is greedy
-	TopP        float64 // 0 or 1 is off
-	TopK        int     // 0 is off
-	MaxTokens   int
-	Logprobs    int    // alternatives recorded per position (top-k), 0 for none
-	Samples     int    // samples per challenge
-	Seed        uint64 // base seed mixed into every sample's seed
+	Temperature float64 `msgpack:"temperature,omitempty" json:"temperature,omitempty"` // 0 is greedy
+	TopP        float64 `msgpack:"top_p,omitempty" json:"top_p,omitempty"`             // 0 or 1 is off
+	TopK        int     `msgpack:"top_k,omitempty" json:"top_k,omitempty"`             // 0 is off
+	MaxTokens   int     `msgpack:"max_tokens,omitempty" json:"max_tokens,omitempty"`
+	Logprobs    int     `msgpack:"logprobs,omitempty" json:"logprobs,omitempty"` // alternatives recorded per position (top-k), 0 for none
+	Samples     int     `msgpack:"samples,omitempty" json:"samples,omitempty"`   // samples per challenge
+	Seed        uint64  `msgpack:"seed,omitempty" json:"seed,omitempty"`         // base seed mixed into every sample's seed
 	// LogprobsOf says which distribution log-probabilities are taken from:
 	// "raw" is the model's softmax before temperature and truncation.
-	LogprobsOf string
-	Endpoint   string // for servers: which API was used (completions, chat, native)
+	LogprobsOf string `msgpack:"logprobs_of,omitempty" json:"logprobs_of,omitempty"`
+	Endpoint   string `msgpack:"endpoint,omitempty" json:"endpoint,omitempty"` // for servers: which API was used (completions, chat, native)
 }
 
 // Shard records which part of a larger stream a segment holds.
 type Shard struct {
-	Index int    // 0-based shard index
-	Count int    // number of shards, 0 when the stream is not a shard
-	By    string // "challenge" (hash of the challenge id), "records" or "size"
+	Index int    `msgpack:"index,omitempty" json:"index,omitempty"` // 0-based shard index
+	Count int    `msgpack:"count,omitempty" json:"count,omitempty"` // number of shards, 0 when the stream is not a shard
+	By    string `msgpack:"by,omitempty" json:"by,omitempty"`       // "challenge" (hash of the challenge id), "records" or "size"
+}
+
+// MarshalJSON writes the kind by name, for the JSON views of potstat.
+func (k Kind) MarshalJSON() ([]byte, error) { return []byte(`"` + k.String() + `"`), nil }
+
+// UnmarshalJSON reads a kind by name.
+func (k *Kind) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case `"challenges"`:
+		*k = KindChallenges
+	case `"outputs"`:
+		*k = KindOutputs
+	default:
+		return fmt.Errorf("format: unknown stream kind %s", b)
+	}
+	return nil
+}
+
+// Compatible reports why records under headers a and b cannot be mixed in
+// one stream, or "" when they can: same kind, same challenge set, same
+// model and same sampling. Shard, creation time, tool and labels may differ,
+// and so may the challenge count, since a set can be extended.
+func Compatible(a, b *Header) string {
+	switch {
+	case a.Kind != b.Kind:
+		return fmt.Sprintf("stream kind %s vs %s", a.Kind, b.Kind)
+	case a.Challenges.ID != b.Challenges.ID || a.Challenges.Commitment != b.Challenges.Commitment ||
+		a.Challenges.RunID != b.Challenges.RunID || a.Challenges.Family != b.Challenges.Family ||
+		a.Challenges.PromptsDigest != b.Challenges.PromptsDigest:
+		return fmt.Sprintf("challenge set %s vs %s", a.Challenges.ID, b.Challenges.ID)
+	}
+	ma, mb := a.Model, b.Model
+	if ma.Backend != mb.Backend || ma.Name != mb.Name || ma.Digest != mb.Digest || ma.Vocab != mb.Vocab ||
+		ma.Fingerprint != mb.Fingerprint || ma.Build != mb.Build || ma.Perturb != mb.Perturb {
+		return fmt.Sprintf("model %s vs %s", describeModel(&a.Model), describeModel(&b.Model))
+	}
+	if a.Sampling != b.Sampling {
+		return fmt.Sprintf("sampling %+v vs %+v", a.Sampling, b.Sampling)
+	}
+	return ""
+}
+
+func describeModel(m *Model) string {
+	s := m.Backend + ":" + m.Name
+	if m.Digest != "" {
+		s += " " + m.Digest
+	}
+	if m.Fingerprint != "" {
+		s += " " + m.Fingerprint
+	}
+	if m.Perturb != "" {
+		s += " perturb=" + m.Perturb
+	}
+	return s
 }

@@ -1,0 +1,183 @@
+package format
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// A stream is a sequence of zstd frames. The reader walks the frame and
+// block headers itself, so that it knows where each frame ends and can
+// decompress and check one whole frame before handing out any of its records:
+// zstd verifies a frame's checksum only at its end.
+
+const (
+	zstdMagic      = 0xFD2FB528
+	skippableMagic = 0x184D2A50 // low nibble free: 0x184D2A50..0x184D2A5F
+
+	// MaxFrameContent bounds a frame's decompressed content, and so what one
+	// frame can make a reader allocate.
+	MaxFrameContent = 64 << 20
+	maxBlock        = 128 << 10
+	maxSkippable    = 1 << 20
+)
+
+// frameReader splits its input into raw zstd frames.
+type frameReader struct {
+	r   *bufio.Reader
+	off int64 // bytes consumed so far
+	buf []byte
+}
+
+type rawFrame struct {
+	data      []byte // the whole frame, magic to checksum
+	offset    int64  // where it started in the input
+	skippable bool
+	size      int64 // declared content size, -1 when the frame does not say
+}
+
+var errCleanEOF = errors.New("clean end of input")
+
+// next returns the next frame. At the very end of input it returns
+// errCleanEOF; input that ends inside a frame gives ErrTruncated.
+func (f *frameReader) next() (rawFrame, error) {
+	start := f.off
+	f.buf = f.buf[:0]
+	magic, err := f.read(4)
+	if err != nil {
+		if len(f.buf) == 0 && errors.Is(err, ErrTruncated) {
+			return rawFrame{offset: start}, errCleanEOF
+		}
+		return rawFrame{offset: start}, err
+	}
+	m := binary.LittleEndian.Uint32(magic)
+	if m&0xFFFFFFF0 == skippableMagic {
+		sz, err := f.read(4)
+		if err != nil {
+			return rawFrame{offset: start}, err
+		}
+		n := binary.LittleEndian.Uint32(sz)
+		if n > maxSkippable {
+			return rawFrame{offset: start}, fmt.Errorf("%w: skippable frame of %d bytes", ErrTooLarge, n)
+		}
+		if _, err := f.read(int(n)); err != nil {
+			return rawFrame{offset: start}, err
+		}
+		return rawFrame{data: f.buf, offset: start, skippable: true}, nil
+	}
+	if m != zstdMagic {
+		return rawFrame{offset: start}, fmt.Errorf("%w: no zstd frame at this offset (magic %08x)", ErrBadMagic, m)
+	}
+	desc, err := f.read(1)
+	if err != nil {
+		return rawFrame{offset: start}, err
+	}
+	d := desc[0]
+	// Reserved and unused bits are never set by a Writer; a set one is a
+	// flipped bit the zstd decoder would not notice.
+	if d&0x18 != 0 {
+		return rawFrame{offset: start}, fmt.Errorf("%w: reserved bit set in zstd frame header", ErrCorrupt)
+	}
+	if d&0x04 == 0 {
+		return rawFrame{offset: start}, fmt.Errorf("%w: zstd frame without a content checksum", ErrCorrupt)
+	}
+	single := d&0x20 != 0
+	if !single {
+		// A window descriptor is a limit, not content: a flipped bit in it
+		// would go unnoticed, so frames must be single-segment.
+		return rawFrame{offset: start}, fmt.Errorf("%w: zstd frame is not single-segment", ErrCorrupt)
+	}
+	fcsFlag := d >> 6
+	hdr := 0
+	if !single {
+		hdr++ // window descriptor
+	}
+	hdr += [4]int{0, 1, 2, 4}[d&0x03] // dictionary id
+	fcsSize := [4]int{0, 2, 4, 8}[fcsFlag]
+	if fcsFlag == 0 && single {
+		fcsSize = 1
+	}
+	hdr += fcsSize
+	h, err := f.read(hdr)
+	if err != nil {
+		return rawFrame{offset: start}, err
+	}
+	if d&0x03 != 0 {
+		return rawFrame{offset: start}, fmt.Errorf("%w: zstd frame needs a dictionary", ErrCorrupt)
+	}
+	declared := int64(-1)
+	if fcsSize > 0 {
+		fcs := h[len(h)-fcsSize:]
+		var size uint64
+		for i := len(fcs) - 1; i >= 0; i-- {
+			size = size<<8 | uint64(fcs[i])
+		}
+		if fcsSize == 2 {
+			size += 256
+		}
+		if size > MaxFrameContent {
+			return rawFrame{offset: start}, fmt.Errorf("%w: frame declares %d bytes of content", ErrTooLarge, size)
+		}
+		declared = int64(size)
+	}
+	total := 0
+	for {
+		bh, err := f.read(3)
+		if err != nil {
+			return rawFrame{offset: start}, err
+		}
+		v := uint32(bh[0]) | uint32(bh[1])<<8 | uint32(bh[2])<<16
+		last := v&1 != 0
+		typ := (v >> 1) & 3
+		size := int(v >> 3)
+		switch typ {
+		case 1: // RLE: one byte on disk stands for size bytes
+			total += size
+			size = 1
+		case 3:
+			return rawFrame{offset: start}, fmt.Errorf("%w: reserved zstd block type", ErrCorrupt)
+		default:
+			total += size
+		}
+		if size > maxBlock {
+			return rawFrame{offset: start}, fmt.Errorf("%w: zstd block of %d bytes", ErrCorrupt, size)
+		}
+		if total > MaxFrameContent+maxBlock {
+			return rawFrame{offset: start}, fmt.Errorf("%w: frame over %d bytes", ErrTooLarge, MaxFrameContent)
+		}
+		if _, err := f.read(size); err != nil {
+			return rawFrame{offset: start}, err
+		}
+		if last {
+			break
+		}
+	}
+	if _, err := f.read(4); err != nil { // content checksum
+		return rawFrame{offset: start}, err
+	}
+	return rawFrame{data: f.buf, offset: start, size: declared}, nil
+}
+
+// read appends n bytes of input to f.buf and returns them. Short input is
+// ErrTruncated; other read errors pass through.
+func (f *frameReader) read(n int) ([]byte, error) {
+	l := len(f.buf)
+	if cap(f.buf)-l < n {
+		nb := make([]byte, l, 2*cap(f.buf)+n)
+		copy(nb, f.buf)
+		f.buf = nb
+	}
+	f.buf = f.buf[:l+n]
+	k, err := io.ReadFull(f.r, f.buf[l:])
+	f.off += int64(k)
+	if err != nil {
+		f.buf = f.buf[:l+k]
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, ErrTruncated
+		}
+		return nil, err
+	}
+	return f.buf[l:], nil
+}

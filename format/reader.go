@@ -1,0 +1,312 @@
+package format
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Reader reads the records of a stream, segment after segment. Errors are
+// sticky: after the first, every Read returns it again. Every record of every
+// frame before a failure is returned first, so nothing readable is lost, and
+// no record of a damaged frame is ever returned.
+type Reader struct {
+	fr  frameReader
+	dec *zstd.Decoder
+
+	first   Header // the first segment's header
+	header  Header // the current segment's header
+	segment int    // index of the current segment
+	inSeg   bool   // between a header and its trailer
+
+	batch   []Record // checked records of the current frame, not yet returned
+	next    int
+	content []byte
+
+	returned int64 // records handed to the caller
+	segCount uint64
+	digest   hash.Hash
+	stats    Stats
+	mixed    bool
+	err      error
+}
+
+// Stats counts what a Reader has seen.
+type Stats struct {
+	Segments       int   // segments started
+	Trailers       int   // segments closed by a trailer whose count and digest matched
+	Frames         int   // zstd frames read, skippable ones included
+	Records        int64 // records returned
+	CompressedSize int64 // bytes of input consumed
+	ContentSize    int64 // bytes of decompressed content
+}
+
+// ReaderOption configures a Reader.
+type ReaderOption func(*Reader)
+
+// AllowMixed lets a stream hold segments with incompatible headers (another
+// challenge set, model or sampling). Without it such a segment is an
+// ErrIncompatible error.
+func AllowMixed() ReaderOption { return func(r *Reader) { r.mixed = true } }
+
+// NewReader reads and checks the first header of the stream in r.
+func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
+	dec, err := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxMemory(MaxFrameContent),
+		zstd.WithDecoderMaxWindow(MaxFrameContent))
+	if err != nil {
+		return nil, fmt.Errorf("format: %w", err)
+	}
+	rd := &Reader{
+		fr:     frameReader{r: bufio.NewReaderSize(r, 64<<10)},
+		dec:    dec,
+		digest: sha256.New(),
+	}
+	for _, o := range opts {
+		o(rd)
+	}
+	if err := rd.fill(); err != nil && !(errors.Is(err, io.EOF) && rd.stats.Segments > 0) {
+		dec.Close()
+		return nil, err
+	}
+	return rd, nil
+}
+
+// Header returns the header of the segment of the record last returned (or,
+// before the first Read, of the first segment).
+func (r *Reader) Header() Header { return r.header }
+
+// First returns the header of the first segment.
+func (r *Reader) First() Header { return r.first }
+
+// Segment is the 0-based index of the current segment.
+func (r *Reader) Segment() int { return r.segment }
+
+// Stats reports what has been read so far.
+func (r *Reader) Stats() Stats {
+	s := r.stats
+	s.Records = r.returned
+	s.CompressedSize = r.fr.off
+	return s
+}
+
+// Read returns the next record, or io.EOF after the last one of a complete
+// stream. The slices of the record are its own: they stay valid after later
+// calls.
+func (r *Reader) Read() (Record, error) {
+	for r.next >= len(r.batch) {
+		if r.err != nil {
+			return Record{}, r.err
+		}
+		if err := r.fill(); err != nil {
+			return Record{}, err
+		}
+	}
+	rec := r.batch[r.next]
+	r.batch[r.next] = Record{}
+	r.next++
+	r.returned++
+	return rec, nil
+}
+
+// Close releases the decoder. It does not close the underlying reader.
+func (r *Reader) Close() error {
+	r.dec.Close()
+	if r.err == nil {
+		r.err = errors.New("format: reader closed")
+	}
+	return nil
+}
+
+// fill reads frames until it has records to hand out, the stream ends, or
+// something is wrong; the error is kept.
+func (r *Reader) fill() error {
+	r.batch, r.next = r.batch[:0], 0
+	for len(r.batch) == 0 {
+		if err := r.frame(); err != nil {
+			r.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reader) fail(off int64, sentinel error, detail string, args ...any) error {
+	return &Error{Record: r.returned, Offset: off, Segment: max(r.segment, 0), Detail: fmt.Sprintf(detail, args...), Err: sentinel}
+}
+
+// wrap turns an error from the frame layer into a positioned one.
+func (r *Reader) wrap(off int64, err error) error {
+	var sentinel error
+	for _, s := range []error{ErrTruncated, ErrBadMagic, ErrCorrupt, ErrTooLarge} {
+		if errors.Is(err, s) {
+			sentinel = s
+		}
+	}
+	if sentinel == nil {
+		// An I/O error of the underlying reader: say where, keep the cause.
+		return &Error{Record: r.returned, Offset: off, Segment: r.segment, Err: err}
+	}
+	detail := ""
+	if msg, ok := bytes.CutPrefix([]byte(err.Error()), []byte(sentinel.Error()+": ")); ok {
+		detail = string(msg)
+	}
+	if sentinel == ErrBadMagic && off > 0 {
+		sentinel = ErrCorrupt // garbage after valid data, not a foreign file
+	}
+	return &Error{Record: r.returned, Offset: off, Segment: r.segment, Detail: detail, Err: sentinel}
+}
+
+// frame reads and handles one frame.
+func (r *Reader) frame() error {
+	raw, err := r.fr.next()
+	if err == errCleanEOF {
+		switch {
+		case r.stats.Segments == 0:
+			return &Error{Offset: raw.offset, Err: ErrEmpty}
+		case r.inSeg:
+			return r.fail(raw.offset, ErrNoTrailer, "the writer did not finish segment %d", r.segment)
+		}
+		return io.EOF
+	}
+	if err != nil {
+		return r.wrap(raw.offset, err)
+	}
+	r.stats.Frames++
+	if raw.skippable {
+		return nil
+	}
+	r.content, err = r.dec.DecodeAll(raw.data, r.content[:0])
+	if err != nil {
+		if errors.Is(err, zstd.ErrCRCMismatch) {
+			return r.fail(raw.offset, ErrChecksum, "frame content does not match its checksum")
+		}
+		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
+			return r.fail(raw.offset, ErrTooLarge, "%v", err)
+		}
+		return r.fail(raw.offset, ErrCorrupt, "zstd: %v", err)
+	}
+	if raw.size >= 0 && raw.size != int64(len(r.content)) {
+		// The decoder does not hold a frame to its declared size.
+		return r.fail(raw.offset, ErrCorrupt, "frame declares %d bytes of content, holds %d", raw.size, len(r.content))
+	}
+	r.stats.ContentSize += int64(len(r.content))
+	c := r.content
+	switch {
+	case len(c) == 0:
+		return r.fail(raw.offset, ErrCorrupt, "empty frame")
+	case bytes.HasPrefix(c, []byte{0x93, 0xa3, 'p', 'o', 't'}):
+		if err := r.headerFrame(raw.offset, c); err != nil {
+			return err
+		}
+		r.digest.Write(raw.data)
+		return nil
+	case bytes.HasPrefix(c, []byte{0x93, 0xa3, 'e', 'n', 'd'}):
+		return r.trailerFrame(raw.offset, c)
+	case c[0]&0xf0 == 0x80 || c[0] == 0xde || c[0] == 0xdf:
+		if err := r.recordsFrame(raw.offset, c); err != nil {
+			return err
+		}
+		r.digest.Write(raw.data)
+		return nil
+	}
+	if r.stats.Segments == 0 {
+		return &Error{Offset: raw.offset, Err: ErrBadMagic, Detail: "zstd data, but not a pot stream"}
+	}
+	return r.fail(raw.offset, ErrCorrupt, "frame of unknown kind (first byte 0x%02x)", c[0])
+}
+
+func (r *Reader) headerFrame(off int64, c []byte) error {
+	if r.inSeg {
+		return r.fail(off, ErrNoTrailer, "segment %d ends without a trailer where segment %d begins", r.segment, r.segment+1)
+	}
+	d := dec{b: c, off: 5}
+	v := d.uint()
+	if d.err == "" && (v < 1 || v > Version) {
+		if r.stats.Segments == 0 {
+			return &Error{Offset: off, Err: ErrVersion, Detail: fmt.Sprintf("version %d, this reader knows 1 to %d", v, Version)}
+		}
+		return r.fail(off, ErrVersion, "version %d, this reader knows 1 to %d", v, Version)
+	}
+	body := d.off
+	d.skip(0) // checks every declared length before the library allocates
+	if d.err == "" && d.off != len(c) {
+		d.fail("%d bytes after the header", len(c)-d.off)
+	}
+	if d.err != "" {
+		return r.fail(off, ErrCorrupt, "header: %s", d.err)
+	}
+	var h Header
+	if err := msgpack.Unmarshal(c[body:], &h); err != nil {
+		return r.fail(off, ErrCorrupt, "header: %v", err)
+	}
+	if h.Kind != KindChallenges && h.Kind != KindOutputs {
+		return r.fail(off, ErrCorrupt, "header: stream kind %d", h.Kind)
+	}
+	if !h.Created.IsZero() {
+		h.Created = h.Created.UTC() // msgpack timestamps carry no zone
+	}
+	if r.stats.Segments == 0 {
+		r.first = h
+	} else if why := Compatible(&r.first, &h); why != "" && !r.mixed {
+		return r.fail(off, ErrIncompatible, "segment %d differs from segment 0 in %s", r.stats.Segments, why)
+	}
+	r.segment = r.stats.Segments
+	r.stats.Segments++
+	r.header = h
+	r.inSeg = true
+	r.segCount = 0
+	r.digest.Reset()
+	return nil
+}
+
+func (r *Reader) trailerFrame(off int64, c []byte) error {
+	if !r.inSeg {
+		return r.fail(off, ErrCorrupt, "trailer without a segment")
+	}
+	d := dec{b: c, off: 5}
+	count := d.uint()
+	digest := d.bin()
+	if d.err == "" && d.off != len(c) {
+		d.fail("%d bytes after the trailer", len(c)-d.off)
+	}
+	if d.err != "" {
+		return r.fail(off, ErrCorrupt, "trailer: %s", d.err)
+	}
+	if count != r.segCount {
+		return r.fail(off, ErrTrailer, "segment %d has %d records, its trailer says %d", r.segment, r.segCount, count)
+	}
+	if !bytes.Equal(digest, r.digest.Sum(nil)) {
+		return r.fail(off, ErrTrailer, "segment %d digest differs from its trailer", r.segment)
+	}
+	r.inSeg = false
+	r.stats.Trailers++
+	return nil
+}
+
+func (r *Reader) recordsFrame(off int64, c []byte) error {
+	if !r.inSeg {
+		return r.fail(off, ErrCorrupt, "records outside a segment")
+	}
+	var a arena
+	d := dec{b: c}
+	for d.off < len(c) && d.err == "" {
+		r.batch = append(r.batch, Record{})
+		d.record(&r.batch[len(r.batch)-1], &a)
+	}
+	if d.err != "" {
+		bad := len(r.batch) - 1
+		r.batch = r.batch[:0]
+		return r.fail(off, ErrCorrupt, "record %d of the frame: %s", bad, d.err)
+	}
+	r.segCount += uint64(len(r.batch))
+	return nil
+}

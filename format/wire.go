@@ -1,0 +1,635 @@
+package format
+
+// This file is the hand-written msgpack codec of records. Records are the hot
+// path (millions per stream), so they are encoded and decoded without
+// reflection; headers and trailers, which are rare, go through the msgpack
+// library. The bytes are plain msgpack either way: any msgpack tool reads them.
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"time"
+	"unicode/utf8"
+)
+
+// Record field keys. FORMAT.md is the normative list; new fields take new keys.
+const (
+	keyIndex       = 0
+	keyID          = 1
+	keySample      = 2
+	keySeed        = 3
+	keyPrompt      = 4
+	keyTokens      = 5
+	keyLogprobs    = 6
+	keyTopK        = 7
+	keyTopTokens   = 8
+	keyTopLogprobs = 9
+	keyText        = 10
+	keyFinish      = 11
+	keyLatency     = 12
+	keyAttempts    = 13
+	keyErr         = 14
+)
+
+// Packed array encodings: the first byte of a bin value holding an array.
+const (
+	packVarint   = 0 // token ids: unsigned varints of id+1, so -1 packs as 0
+	packFloat32  = 1 // float32 little-endian, one after another
+	packShuffled = 2 // float32 split into 4 byte planes (low bytes first), which zstd compresses better
+)
+
+// Limits on what a record may hold; FORMAT.md states them. They bound what a
+// reader allocates for hostile input.
+const (
+	MaxTopK      = 256
+	MaxPositions = 1 << 20
+	MaxString    = 16 << 20
+)
+
+func appendUint(b []byte, v uint64) []byte {
+	switch {
+	case v < 128:
+		return append(b, byte(v))
+	case v <= math.MaxUint8:
+		return append(b, 0xcc, byte(v))
+	case v <= math.MaxUint16:
+		return append(b, 0xcd, byte(v>>8), byte(v))
+	case v <= math.MaxUint32:
+		return append(b, 0xce, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	}
+	return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
+}
+
+func appendInt(b []byte, v int64) []byte {
+	if v >= 0 {
+		return appendUint(b, uint64(v))
+	}
+	switch {
+	case v >= -32:
+		return append(b, byte(v))
+	case v >= math.MinInt8:
+		return append(b, 0xd0, byte(v))
+	case v >= math.MinInt16:
+		return append(b, 0xd1, byte(v>>8), byte(v))
+	case v >= math.MinInt32:
+		return append(b, 0xd2, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	}
+	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
+}
+
+func appendStr(b []byte, s string) []byte {
+	n := len(s)
+	switch {
+	case n < 32:
+		b = append(b, 0xa0|byte(n))
+	case n <= math.MaxUint8:
+		b = append(b, 0xd9, byte(n))
+	case n <= math.MaxUint16:
+		b = append(b, 0xda, byte(n>>8), byte(n))
+	default:
+		b = append(b, 0xdb, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(b, s...)
+}
+
+func appendBinHeader(b []byte, n int) []byte {
+	switch {
+	case n <= math.MaxUint8:
+		return append(b, 0xc4, byte(n))
+	case n <= math.MaxUint16:
+		return append(b, 0xc5, byte(n>>8), byte(n))
+	}
+	return append(b, 0xc6, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+func appendMapHeader(b []byte, n int) []byte {
+	if n < 16 {
+		return append(b, 0x80|byte(n))
+	}
+	return append(b, 0xde, byte(n>>8), byte(n))
+}
+
+// appendIDs packs token ids as varints of id+1 behind a bin header. The
+// size is computed first so the header is written once.
+func appendIDs(b []byte, ids []int32) []byte {
+	n := 1
+	for _, id := range ids {
+		n += uvarintLen(uint64(int64(id) + 1))
+	}
+	b = appendBinHeader(b, n)
+	b = append(b, packVarint)
+	for _, id := range ids {
+		b = binary.AppendUvarint(b, uint64(int64(id)+1))
+	}
+	return b
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// appendFloats packs float32s in byte planes: all low bytes, then the next,
+// up to the bytes holding sign and exponent. Log-probabilities share their
+// high bytes, which compress to almost nothing once grouped.
+func appendFloats(b []byte, fs []float32) []byte {
+	n := len(fs)
+	b = appendBinHeader(b, 1+4*n)
+	b = append(b, packShuffled)
+	start := len(b)
+	b = append(b, make([]byte, 4*n)...)
+	p := b[start:]
+	for i, f := range fs {
+		u := math.Float32bits(f)
+		p[i] = byte(u)
+		p[n+i] = byte(u >> 8)
+		p[2*n+i] = byte(u >> 16)
+		p[3*n+i] = byte(u >> 24)
+	}
+	return b
+}
+
+// validate checks the invariants FORMAT.md states for a record.
+func (r *Record) validate() error {
+	p := r.Positions()
+	switch {
+	case len(r.Tokens) > 0 && len(r.Logprobs) > 0 && len(r.Tokens) != len(r.Logprobs):
+		return fmt.Errorf("%d tokens but %d log-probabilities", len(r.Tokens), len(r.Logprobs))
+	case p > MaxPositions:
+		return fmt.Errorf("%d positions, over the limit of %d", p, MaxPositions)
+	case r.TopK < 0 || r.TopK > MaxTopK:
+		return fmt.Errorf("top-k %d out of range 0..%d", r.TopK, MaxTopK)
+	case r.TopK == 0 && (len(r.TopTokens) > 0 || len(r.TopLogprobs) > 0):
+		return fmt.Errorf("top-k alternatives without top-k")
+	case r.TopK > 0 && len(r.TopLogprobs) != p*r.TopK:
+		return fmt.Errorf("%d top log-probabilities for %d positions of top-%d", len(r.TopLogprobs), p, r.TopK)
+	case r.TopK > 0 && len(r.TopTokens) != 0 && len(r.TopTokens) != p*r.TopK:
+		return fmt.Errorf("%d top tokens for %d positions of top-%d", len(r.TopTokens), p, r.TopK)
+	case r.Latency < 0:
+		return fmt.Errorf("negative latency")
+	case r.Attempts < 0:
+		return fmt.Errorf("negative attempts")
+	}
+	for _, s := range [...]string{r.ID, r.Prompt, r.Text, r.Finish, r.Err} {
+		if len(s) > MaxString {
+			return fmt.Errorf("string of %d bytes, over the limit of %d", len(s), MaxString)
+		}
+	}
+	return nil
+}
+
+// appendRecord encodes r as one msgpack map, omitting empty fields.
+func appendRecord(b []byte, r *Record) []byte {
+	n := 0
+	count := func(ok bool) {
+		if ok {
+			n++
+		}
+	}
+	count(r.Index != 0)
+	count(r.ID != "")
+	count(r.Sample != 0)
+	count(r.Seed != 0)
+	count(r.Prompt != "")
+	count(len(r.Tokens) > 0)
+	count(len(r.Logprobs) > 0)
+	count(r.TopK != 0)
+	count(len(r.TopTokens) > 0)
+	count(len(r.TopLogprobs) > 0)
+	count(r.Text != "")
+	count(r.Finish != "")
+	count(r.Latency != 0)
+	count(r.Attempts != 0)
+	count(r.Err != "")
+	b = appendMapHeader(b, n)
+	if r.Index != 0 {
+		b = appendUint(append(b, keyIndex), r.Index)
+	}
+	if r.ID != "" {
+		b = appendStr(append(b, keyID), r.ID)
+	}
+	if r.Sample != 0 {
+		b = appendUint(append(b, keySample), uint64(r.Sample))
+	}
+	if r.Seed != 0 {
+		b = appendUint(append(b, keySeed), r.Seed)
+	}
+	if r.Prompt != "" {
+		b = appendStr(append(b, keyPrompt), r.Prompt)
+	}
+	if len(r.Tokens) > 0 {
+		b = appendIDs(append(b, keyTokens), r.Tokens)
+	}
+	if len(r.Logprobs) > 0 {
+		b = appendFloats(append(b, keyLogprobs), r.Logprobs)
+	}
+	if r.TopK != 0 {
+		b = appendUint(append(b, keyTopK), uint64(r.TopK))
+	}
+	if len(r.TopTokens) > 0 {
+		b = appendIDs(append(b, keyTopTokens), r.TopTokens)
+	}
+	if len(r.TopLogprobs) > 0 {
+		b = appendFloats(append(b, keyTopLogprobs), r.TopLogprobs)
+	}
+	if r.Text != "" {
+		b = appendStr(append(b, keyText), r.Text)
+	}
+	if r.Finish != "" {
+		b = appendStr(append(b, keyFinish), r.Finish)
+	}
+	if r.Latency != 0 {
+		b = appendInt(append(b, keyLatency), int64(r.Latency))
+	}
+	if r.Attempts != 0 {
+		b = appendUint(append(b, keyAttempts), uint64(r.Attempts))
+	}
+	if r.Err != "" {
+		b = appendStr(append(b, keyErr), r.Err)
+	}
+	return b
+}
+
+// dec reads msgpack values from a byte slice. Every read checks the bytes
+// left, so hostile lengths fail instead of allocating.
+type dec struct {
+	b   []byte
+	off int
+	err string
+}
+
+func (d *dec) fail(format string, args ...any) {
+	if d.err == "" {
+		d.err = fmt.Sprintf("at content byte %d: ", d.off) + fmt.Sprintf(format, args...)
+	}
+	d.off = len(d.b)
+}
+
+func (d *dec) byte() byte {
+	if d.off >= len(d.b) {
+		d.fail("unexpected end of frame")
+		return 0
+	}
+	c := d.b[d.off]
+	d.off++
+	return c
+}
+
+func (d *dec) take(n uint64) []byte {
+	if n > uint64(len(d.b)-d.off) {
+		d.fail("length %d past the end of the frame", n)
+		return nil
+	}
+	s := d.b[d.off : d.off+int(n)]
+	d.off += int(n)
+	return s
+}
+
+func (d *dec) be(n int) uint64 {
+	s := d.take(uint64(n))
+	var v uint64
+	for _, c := range s {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
+
+func (d *dec) uint() uint64 {
+	c := d.byte()
+	switch {
+	case c < 0x80:
+		return uint64(c)
+	case c == 0xcc:
+		return d.be(1)
+	case c == 0xcd:
+		return d.be(2)
+	case c == 0xce:
+		return d.be(4)
+	case c == 0xcf:
+		return d.be(8)
+	}
+	d.fail("want an unsigned integer, got type byte 0x%02x", c)
+	return 0
+}
+
+func (d *dec) int() int64 {
+	c := d.byte()
+	switch {
+	case c < 0x80:
+		return int64(c)
+	case c >= 0xe0:
+		return int64(int8(c))
+	case c == 0xcc:
+		return int64(d.be(1))
+	case c == 0xcd:
+		return int64(d.be(2))
+	case c == 0xce:
+		return int64(d.be(4))
+	case c == 0xcf:
+		v := d.be(8)
+		if v > math.MaxInt64 {
+			d.fail("integer %d overflows int64", v)
+		}
+		return int64(v)
+	case c == 0xd0:
+		return int64(int8(d.be(1)))
+	case c == 0xd1:
+		return int64(int16(d.be(2)))
+	case c == 0xd2:
+		return int64(int32(d.be(4)))
+	case c == 0xd3:
+		return int64(d.be(8))
+	}
+	d.fail("want an integer, got type byte 0x%02x", c)
+	return 0
+}
+
+func (d *dec) strBytes() []byte {
+	c := d.byte()
+	var n uint64
+	switch {
+	case c&0xe0 == 0xa0:
+		n = uint64(c & 0x1f)
+	case c == 0xd9:
+		n = d.be(1)
+	case c == 0xda:
+		n = d.be(2)
+	case c == 0xdb:
+		n = d.be(4)
+	default:
+		d.fail("want a string, got type byte 0x%02x", c)
+		return nil
+	}
+	return d.take(n)
+}
+
+func (d *dec) str() string {
+	s := d.strBytes()
+	if !utf8.Valid(s) {
+		d.fail("string is not valid UTF-8")
+		return ""
+	}
+	return string(s)
+}
+
+func (d *dec) bin() []byte {
+	c := d.byte()
+	var n uint64
+	switch c {
+	case 0xc4:
+		n = d.be(1)
+	case 0xc5:
+		n = d.be(2)
+	case 0xc6:
+		n = d.be(4)
+	default:
+		d.fail("want binary data, got type byte 0x%02x", c)
+		return nil
+	}
+	return d.take(n)
+}
+
+func (d *dec) mapLen() int {
+	c := d.byte()
+	switch {
+	case c&0xf0 == 0x80:
+		return int(c & 0x0f)
+	case c == 0xde:
+		return int(d.be(2))
+	case c == 0xdf:
+		return int(d.be(4))
+	}
+	d.fail("want a map, got type byte 0x%02x", c)
+	return 0
+}
+
+// skip passes over one value of any type, to ignore fields a newer writer
+// added. Depth is bounded so nesting cannot exhaust the stack.
+func (d *dec) skip(depth int) {
+	if depth > 32 {
+		d.fail("values nested too deep")
+		return
+	}
+	c := d.byte()
+	var n uint64
+	switch {
+	case c < 0x80 || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+		return
+	case c&0xe0 == 0xa0:
+		d.take(uint64(c & 0x1f))
+		return
+	case c&0xf0 == 0x90:
+		n = uint64(c & 0x0f)
+	case c&0xf0 == 0x80:
+		n = 2 * uint64(c&0x0f)
+	}
+	switch c {
+	case 0xcc, 0xd0:
+		d.take(1)
+	case 0xcd, 0xd1:
+		d.take(2)
+	case 0xce, 0xd2, 0xca:
+		d.take(4)
+	case 0xcf, 0xd3, 0xcb:
+		d.take(8)
+	case 0xd9, 0xc4:
+		d.take(d.be(1))
+	case 0xda, 0xc5:
+		d.take(d.be(2))
+	case 0xdb, 0xc6:
+		d.take(d.be(4))
+	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
+		d.take(1 + 1<<(c-0xd4))
+	case 0xc7:
+		d.take(1 + d.be(1))
+	case 0xc8:
+		d.take(1 + d.be(2))
+	case 0xc9:
+		d.take(1 + d.be(4))
+	case 0xdc:
+		n = d.be(2)
+	case 0xdd:
+		n = d.be(4)
+	case 0xde:
+		n = 2 * d.be(2)
+	case 0xdf:
+		n = 2 * d.be(4)
+	case 0xc1:
+		d.fail("invalid type byte 0xc1")
+	}
+	// Every element takes at least one byte, so a count larger than what is
+	// left is corrupt before any element is read.
+	if n > uint64(len(d.b)-d.off) {
+		d.fail("%d elements past the end of the frame", n)
+		return
+	}
+	for ; n > 0 && d.err == ""; n-- {
+		d.skip(depth + 1)
+	}
+}
+
+// arena hands out slices of one backing array per frame, so that decoding a
+// frame's records makes a few large allocations instead of many small ones.
+type arena struct {
+	ints   []int32
+	floats []float32
+}
+
+func (a *arena) intSlice(n int) []int32 {
+	if n > cap(a.ints)-len(a.ints) {
+		a.ints = make([]int32, 0, max(n, 1024))
+	}
+	s := a.ints[len(a.ints) : len(a.ints)+n : len(a.ints)+n]
+	a.ints = a.ints[:len(a.ints)+n]
+	return s
+}
+
+func (a *arena) floatSlice(n int) []float32 {
+	if n > cap(a.floats)-len(a.floats) {
+		a.floats = make([]float32, 0, max(n, 1024))
+	}
+	s := a.floats[len(a.floats) : len(a.floats)+n : len(a.floats)+n]
+	a.floats = a.floats[:len(a.floats)+n]
+	return s
+}
+
+func (d *dec) ids(a *arena) []int32 {
+	p := d.bin()
+	if d.err != "" {
+		return nil
+	}
+	if len(p) == 0 || p[0] != packVarint {
+		d.fail("unknown token packing")
+		return nil
+	}
+	p = p[1:]
+	// Count first: the count is at most len(p), so the allocation is bounded
+	// by the input.
+	n := 0
+	for _, c := range p {
+		if c < 0x80 {
+			n++
+		}
+	}
+	if len(p) > 0 && p[len(p)-1] >= 0x80 {
+		d.fail("token ids end inside a varint")
+		return nil
+	}
+	out := a.intSlice(n)
+	i := 0
+	for len(p) > 0 {
+		v, k := binary.Uvarint(p)
+		if k <= 0 || v > math.MaxInt32+1 {
+			d.fail("bad token id varint")
+			return nil
+		}
+		out[i] = int32(int64(v) - 1)
+		i++
+		p = p[k:]
+	}
+	return out
+}
+
+func (d *dec) floats(a *arena) []float32 {
+	p := d.bin()
+	if d.err != "" {
+		return nil
+	}
+	if len(p) == 0 || (len(p)-1)%4 != 0 {
+		d.fail("float array of %d bytes", len(p))
+		return nil
+	}
+	n := (len(p) - 1) / 4
+	out := a.floatSlice(n)
+	switch p[0] {
+	case packShuffled:
+		b0, b1, b2, b3 := p[1:1+n], p[1+n:1+2*n], p[1+2*n:1+3*n], p[1+3*n:1+4*n]
+		for i := range out {
+			out[i] = math.Float32frombits(uint32(b0[i]) | uint32(b1[i])<<8 | uint32(b2[i])<<16 | uint32(b3[i])<<24)
+		}
+	case packFloat32:
+		for i := range out {
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(p[1+4*i:]))
+		}
+	default:
+		d.fail("unknown float packing %d", p[0])
+		return nil
+	}
+	return out
+}
+
+// record decodes one record map into r.
+func (d *dec) record(r *Record, a *arena) {
+	n := d.mapLen()
+	if uint64(n) > uint64(len(d.b)-d.off) {
+		d.fail("%d fields past the end of the frame", n)
+		return
+	}
+	var seen uint32
+	for i := 0; i < n && d.err == ""; i++ {
+		k := d.int()
+		if k >= 0 && k < 32 {
+			if seen&(1<<k) != 0 {
+				d.fail("field %d given twice", k)
+				return
+			}
+			seen |= 1 << k
+		}
+		switch k {
+		case keyIndex:
+			r.Index = d.uint()
+		case keyID:
+			r.ID = d.str()
+		case keySample:
+			v := d.uint()
+			if v > math.MaxUint32 {
+				d.fail("sample index %d out of range", v)
+			}
+			r.Sample = uint32(v)
+		case keySeed:
+			r.Seed = d.uint()
+		case keyPrompt:
+			r.Prompt = d.str()
+		case keyTokens:
+			r.Tokens = d.ids(a)
+		case keyLogprobs:
+			r.Logprobs = d.floats(a)
+		case keyTopK:
+			v := d.uint()
+			if v > MaxTopK {
+				d.fail("top-k %d over the limit of %d", v, MaxTopK)
+			}
+			r.TopK = int(v)
+		case keyTopTokens:
+			r.TopTokens = d.ids(a)
+		case keyTopLogprobs:
+			r.TopLogprobs = d.floats(a)
+		case keyText:
+			r.Text = d.str()
+		case keyFinish:
+			r.Finish = d.str()
+		case keyLatency:
+			r.Latency = time.Duration(d.int())
+		case keyAttempts:
+			v := d.uint()
+			if v > math.MaxInt32 {
+				d.fail("attempts %d out of range", v)
+			}
+			r.Attempts = int(v)
+		case keyErr:
+			r.Err = d.str()
+		default:
+			d.skip(0)
+		}
+	}
+	if d.err == "" {
+		if err := r.validate(); err != nil {
+			d.fail("%v", err)
+		}
+	}
+}

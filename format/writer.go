@@ -1,0 +1,178 @@
+package format
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Default frame sizes. A frame closes after this many records or bytes of
+// content, whichever comes first, or when the caller calls Flush. Small
+// frames keep a reader downstream of a pipe close behind the writer and
+// bound what a killed writer loses; larger ones compress better. 64 records
+// of 64 tokens with top-5 alternatives make frames of about 160 KiB.
+const (
+	DefaultFrameRecords = 64
+	DefaultFrameBytes   = 256 << 10
+)
+
+// Writer writes one segment: a header, records, and a trailer on Close.
+type Writer struct {
+	w       io.Writer
+	enc     *zstd.Encoder
+	content []byte // the records of the frame being built, msgpack
+	out     []byte
+	inFrame int
+	count   uint64
+	digest  hash.Hash
+	err     error
+	closed  bool
+
+	frameRecords int
+	frameBytes   int
+}
+
+// WriterOption configures a Writer.
+type WriterOption func(*Writer)
+
+// WithFrameSize sets after how many records or content bytes a frame closes.
+func WithFrameSize(records, bytes int) WriterOption {
+	return func(w *Writer) {
+		w.frameRecords = max(records, 1)
+		w.frameBytes = max(bytes, 1)
+	}
+}
+
+// NewWriter starts a segment on w and writes its header frame at once, so a
+// reader on the other end of a pipe can check the header before any record
+// exists.
+func NewWriter(w io.Writer, h Header, opts ...WriterOption) (*Writer, error) {
+	if h.Kind != KindChallenges && h.Kind != KindOutputs {
+		return nil, fmt.Errorf("format: header kind %d is invalid", h.Kind)
+	}
+	enc, err := zstd.NewWriter(nil,
+		zstd.WithEncoderConcurrency(1),
+		zstd.WithEncoderCRC(true),
+		zstd.WithEncoderLevel(zstd.SpeedDefault),
+		zstd.WithLowerEncoderMem(true),
+		zstd.WithSingleSegment(true))
+	if err != nil {
+		return nil, fmt.Errorf("format: %w", err)
+	}
+	fw := &Writer{
+		w:            w,
+		enc:          enc,
+		digest:       sha256.New(),
+		frameRecords: DefaultFrameRecords,
+		frameBytes:   DefaultFrameBytes,
+	}
+	for _, o := range opts {
+		o(fw)
+	}
+	hb, err := encodeHeader(&h)
+	if err != nil {
+		return nil, err
+	}
+	if err := fw.emit(hb); err != nil {
+		return nil, err
+	}
+	fw.digest.Write(fw.out)
+	return fw, nil
+}
+
+// encodeHeader encodes the header frame's content: ["pot", version, header].
+func encodeHeader(h *Header) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Write([]byte{0x93, 0xa3, 'p', 'o', 't'})
+	buf.Write(appendUint(nil, Version))
+	enc := msgpack.NewEncoder(&buf)
+	enc.SetSortMapKeys(true)
+	enc.SetOmitEmpty(true)
+	if err := enc.Encode(h); err != nil {
+		return nil, fmt.Errorf("format: encoding header: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// emit compresses content as one frame and writes it.
+func (w *Writer) emit(content []byte) error {
+	w.out = w.enc.EncodeAll(content, w.out[:0])
+	if _, err := w.w.Write(w.out); err != nil {
+		w.err = err
+		return err
+	}
+	return nil
+}
+
+// Write adds a record to the segment. The record is checked against the
+// rules of FORMAT.md; an invalid record is refused and the writer stays
+// usable.
+func (w *Writer) Write(r *Record) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return ErrClosed
+	}
+	if err := r.validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	start := len(w.content)
+	w.content = appendRecord(w.content, r)
+	if len(w.content)-start > MaxFrameContent {
+		w.content = w.content[:start]
+		return fmt.Errorf("%w: record of %d bytes", ErrTooLarge, len(w.content)-start)
+	}
+	w.inFrame++
+	w.count++
+	if w.inFrame >= w.frameRecords || len(w.content) >= w.frameBytes {
+		return w.Flush()
+	}
+	return nil
+}
+
+// Flush closes the current frame, so that everything written so far can be
+// read downstream and survives if the process dies. It does not flush w.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.inFrame == 0 {
+		return nil
+	}
+	err := w.emit(w.content)
+	w.digest.Write(w.out)
+	w.content = w.content[:0]
+	w.inFrame = 0
+	return err
+}
+
+// Count is the number of records written so far.
+func (w *Writer) Count() uint64 { return w.count }
+
+// Close flushes the last frame and writes the trailer. It does not close
+// the underlying writer; later writes fail with ErrClosed.
+func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	defer w.enc.Close()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return w.emit(encodeTrailer(w.count, w.digest.Sum(nil)))
+}
+
+// encodeTrailer encodes the trailer frame's content: ["end", count, digest].
+func encodeTrailer(count uint64, digest []byte) []byte {
+	b := []byte{0x93, 0xa3, 'e', 'n', 'd'}
+	b = appendUint(b, count)
+	b = appendBinHeader(b, len(digest))
+	return append(b, digest...)
+}
