@@ -1,0 +1,207 @@
+package llama
+
+import (
+	"math"
+	"sync"
+)
+
+// State is one sequence's working memory: activations and the KV cache. It
+// belongs to one goroutine; the Model it reads is shared.
+type State struct {
+	m       *Model
+	threads int
+	cap     int // positions the KV cache holds
+
+	x, xb, xb2, q []float32 // Dim
+	hb, hb2       []float32 // HiddenDim
+	att           []float32 // cap
+	logits        []float32 // VocabSize
+	kc, vc        []float32 // Layers x cap x KVDim
+}
+
+// parallelMin is the smallest matrix (rows times columns) whose product is
+// split over goroutines: below it, starting goroutines costs more than the
+// arithmetic they would share.
+const parallelMin = 1 << 16
+
+// NewState returns a state for sequences of up to positions tokens (at most
+// the model's context length) computing with up to threads goroutines.
+func (m *Model) NewState(positions, threads int) *State {
+	c := m.cfg
+	positions = min(max(positions, 1), c.SeqLen)
+	kv := c.KVDim()
+	return &State{
+		m: m, threads: max(threads, 1), cap: positions,
+		x: make([]float32, c.Dim), xb: make([]float32, c.Dim), xb2: make([]float32, c.Dim), q: make([]float32, c.Dim),
+		hb: make([]float32, c.HiddenDim), hb2: make([]float32, c.HiddenDim),
+		att:    make([]float32, positions),
+		logits: make([]float32, c.VocabSize),
+		kc:     make([]float32, c.Layers*positions*kv),
+		vc:     make([]float32, c.Layers*positions*kv),
+	}
+}
+
+// Positions is the number of positions the state can hold.
+func (s *State) Positions() int { return s.cap }
+
+// Forward runs token at position pos (0 <= pos < Positions()) through the
+// model, after positions 0..pos-1 have been run, and returns the logits of
+// the next token. The slice is the state's and is overwritten by the next
+// call.
+func (s *State) Forward(token int32, pos int) []float32 {
+	m, c := s.m, s.m.cfg
+	d, kvDim, hs := c.Dim, c.KVDim(), c.HeadSize()
+	group := c.Heads / c.KVHeads
+	copy(s.x, m.w.embed[int(token)*d:(int(token)+1)*d])
+	scale := float32(1 / math.Sqrt(float64(hs)))
+
+	for li := range m.w.layers {
+		l := &m.w.layers[li]
+		rmsnorm(s.xb, s.x, l.attnNorm, c.NormEps)
+
+		// The new key and value go straight into the cache.
+		base := li * s.cap * kvDim
+		k := s.kc[base+pos*kvDim : base+(pos+1)*kvDim]
+		v := s.vc[base+pos*kvDim : base+(pos+1)*kvDim]
+		s.matmul(s.q, s.xb, l.wq)
+		s.matmul(k, s.xb, l.wk)
+		s.matmul(v, s.xb, l.wv)
+		rope(s.q, k, pos, hs, c.RopeTheta)
+
+		for h := range c.Heads {
+			q := s.q[h*hs : (h+1)*hs]
+			off := base + (h/group)*hs
+			att := s.att[:pos+1]
+			for t := range att {
+				att[t] = dot(q, s.kc[off+t*kvDim:off+t*kvDim+hs]) * scale
+			}
+			softmax(att)
+			out := s.xb[h*hs : (h+1)*hs]
+			clear(out)
+			for t, a := range att {
+				vt := s.vc[off+t*kvDim : off+t*kvDim+hs]
+				for i := range out {
+					out[i] += float32(a * vt[i])
+				}
+			}
+		}
+		s.matmul(s.xb2, s.xb, l.wo)
+		for i := range s.x {
+			s.x[i] += s.xb2[i]
+		}
+
+		rmsnorm(s.xb, s.x, l.ffnNorm, c.NormEps)
+		s.matmul(s.hb, s.xb, l.w1)
+		s.matmul(s.hb2, s.xb, l.w3)
+		for i, g := range s.hb {
+			// SwiGLU: silu(gate) * up.
+			s.hb[i] = float32(g/(1+expf(-g))) * s.hb2[i]
+		}
+		s.matmul(s.xb, s.hb, l.w2)
+		for i := range s.x {
+			s.x[i] += s.xb[i]
+		}
+	}
+	rmsnorm(s.x, s.x, m.w.finalNorm, c.NormEps)
+	s.matmul(s.logits, s.x, m.w.cls)
+	return s.logits
+}
+
+// rmsnorm sets out = w * x / sqrt(mean(x^2) + eps); out may be x.
+func rmsnorm(out, x, w []float32, eps float32) {
+	var ss float32
+	for _, v := range x {
+		ss += float32(v * v)
+	}
+	ss = ss/float32(len(x)) + eps
+	inv := float32(1 / math.Sqrt(float64(ss)))
+	for i, v := range x {
+		out[i] = w[i] * float32(inv*v)
+	}
+}
+
+// rope rotates each adjacent pair (2i, 2i+1) of every head of q and k by
+// pos * theta^(-2i/headSize), llama2.c's (and GGML's "normal") layout.
+func rope(q, k []float32, pos, hs int, theta float64) {
+	for i := 0; i < hs; i += 2 {
+		a := float64(pos) * math.Pow(theta, -float64(i)/float64(hs))
+		cos, sin := float32(math.Cos(a)), float32(math.Sin(a))
+		for _, v := range [2][]float32{q, k} {
+			for h := i; h < len(v); h += hs {
+				x0, x1 := v[h], v[h+1]
+				v[h] = float32(x0*cos) - float32(x1*sin)
+				v[h+1] = float32(x0*sin) + float32(x1*cos)
+			}
+		}
+	}
+}
+
+// softmax replaces x by its softmax.
+func softmax(x []float32) {
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	var sum float32
+	for i, v := range x {
+		e := expf(v - mx)
+		x[i] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range x {
+		x[i] *= inv
+	}
+}
+
+// dot is the inner product of two equal-length vectors. The four partial
+// sums are fixed, so the result does not depend on threads or machine; the
+// conversions stop the compiler from fusing multiply and add, which some
+// processors would round differently.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	for len(a) >= 4 && len(b) >= 4 {
+		s0 += float32(a[0] * b[0])
+		s1 += float32(a[1] * b[1])
+		s2 += float32(a[2] * b[2])
+		s3 += float32(a[3] * b[3])
+		a, b = a[4:], b[4:]
+	}
+	for i, v := range a {
+		s0 += float32(v * b[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// matmulRows sets out[r] = w[r] . x for rows r in [lo, hi) of the row-major
+// matrix w with len(x) columns.
+func matmulRows(out, x, w []float32, lo, hi int) {
+	n := len(x)
+	for r := lo; r < hi; r++ {
+		out[r] = dot(w[r*n:(r+1)*n], x)
+	}
+}
+
+// matmul sets out = w x, splitting the rows over the state's goroutines when
+// the matrix is large enough. Each row is summed the same way whatever the
+// split, so threads never change results.
+func (s *State) matmul(out, x, w []float32) {
+	rows := len(out)
+	if s.threads <= 1 || len(w) < parallelMin || rows < 2*s.threads {
+		matmulRows(out, x, w, 0, rows)
+		return
+	}
+	t := s.threads
+	var wg sync.WaitGroup
+	for i := 1; i < t; i++ {
+		lo, hi := rows*i/t, rows*(i+1)/t
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			matmulRows(out, x, w, lo, hi)
+		}()
+	}
+	matmulRows(out, x, w, 0, rows/t)
+	wg.Wait()
+}

@@ -1,0 +1,178 @@
+package llama
+
+import (
+	"fmt"
+	"math/bits"
+	"strconv"
+)
+
+// Config is the shape of a Llama-family model.
+type Config struct {
+	Dim       int // width of the residual stream
+	HiddenDim int // width of the SwiGLU feed-forward layer
+	Layers    int
+	Heads     int // query heads
+	KVHeads   int // key/value heads; Heads is a multiple of it (grouped-query attention)
+	VocabSize int
+	SeqLen    int     // context length: positions the model may attend over
+	RopeTheta float64 // rotary embedding base, 10000 unless the file says otherwise
+	NormEps   float32 // RMSNorm epsilon, 1e-5 unless the file says otherwise
+	// SharedClassifier is true when the output projection is the token
+	// embedding table itself.
+	SharedClassifier bool
+}
+
+// Default values for what llama2.c checkpoints do not record.
+const (
+	DefaultRopeTheta = 10000.0
+	DefaultNormEps   = float32(1e-5)
+)
+
+// maxDim bounds every dimension read from a file, so that sizes computed
+// from a header cannot overflow before they are compared with the file.
+const maxDim = 1 << 24
+
+// HeadSize is the width of one attention head.
+func (c Config) HeadSize() int { return c.Dim / c.Heads }
+
+// KVDim is the width of the keys (and values) of one position.
+func (c Config) KVDim() int { return c.KVHeads * c.HeadSize() }
+
+// Validate checks that the dimensions are positive, consistent and small
+// enough for their products to be computed safely.
+func (c Config) Validate() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"dim", c.Dim}, {"hidden dim", c.HiddenDim}, {"layers", c.Layers}, {"heads", c.Heads},
+		{"kv heads", c.KVHeads}, {"vocab size", c.VocabSize}, {"seq len", c.SeqLen}} {
+		if f.v <= 0 || f.v > maxDim {
+			return fmt.Errorf("%w: %s %d out of range [1, %d]", ErrFormat, f.name, f.v, maxDim)
+		}
+	}
+	switch {
+	case c.Dim%c.Heads != 0:
+		return fmt.Errorf("%w: dim %d is not a multiple of heads %d", ErrFormat, c.Dim, c.Heads)
+	case c.Heads%c.KVHeads != 0:
+		return fmt.Errorf("%w: heads %d is not a multiple of kv heads %d", ErrFormat, c.Heads, c.KVHeads)
+	case c.HeadSize()%2 != 0:
+		return fmt.Errorf("%w: head size %d is odd, rotary embeddings need pairs", ErrFormat, c.HeadSize())
+	case !(c.RopeTheta > 0):
+		return fmt.Errorf("%w: rope theta %v is not positive", ErrFormat, c.RopeTheta)
+	case !(c.NormEps >= 0):
+		return fmt.Errorf("%w: norm epsilon %v is negative", ErrFormat, c.NormEps)
+	}
+	if _, ok := c.paramCount(); !ok {
+		return fmt.Errorf("%w: model too large", ErrFormat)
+	}
+	return nil
+}
+
+// paramCount is the number of weights; ok is false when it would pass
+// 2^62. Every dimension is at most maxDim (2^24), so only the product with
+// the layer count can overflow, and that one is checked.
+func (c Config) paramCount() (n int64, ok bool) {
+	d, h, kv, v := int64(c.Dim), int64(c.HiddenDim), int64(c.KVDim()), int64(c.VocabSize)
+	perLayer := 2*d*d + 2*d*kv + 3*d*h + 2*d
+	hi, lo := bits.Mul64(uint64(perLayer), uint64(c.Layers))
+	if hi != 0 || lo > 1<<62 {
+		return 0, false
+	}
+	n = int64(lo) + v*d + d
+	if !c.SharedClassifier {
+		n += v * d
+	}
+	return n, n <= 1<<62
+}
+
+// Meta describes the configuration as strings, for a stream header.
+func (c Config) Meta() map[string]string {
+	return map[string]string{
+		"dim":        strconv.Itoa(c.Dim),
+		"hidden_dim": strconv.Itoa(c.HiddenDim),
+		"layers":     strconv.Itoa(c.Layers),
+		"heads":      strconv.Itoa(c.Heads),
+		"kv_heads":   strconv.Itoa(c.KVHeads),
+		"vocab_size": strconv.Itoa(c.VocabSize),
+		"seq_len":    strconv.Itoa(c.SeqLen),
+		"rope_theta": strconv.FormatFloat(c.RopeTheta, 'g', -1, 64),
+		"norm_eps":   strconv.FormatFloat(float64(c.NormEps), 'g', -1, 32),
+		"shared_cls": strconv.FormatBool(c.SharedClassifier),
+	}
+}
+
+// layer holds one transformer block's weights. Matrices are row-major with
+// one row per output: wq is Dim x Dim, wk and wv KVDim x Dim, wo Dim x Dim,
+// w1 and w3 HiddenDim x Dim, w2 Dim x HiddenDim.
+type layer struct {
+	attnNorm, ffnNorm []float32
+	wq, wk, wv, wo    []float32
+	w1, w2, w3        []float32
+}
+
+// weights holds a model's tensors. cls aliases embed when the classifier is
+// shared.
+type weights struct {
+	embed     []float32 // VocabSize x Dim
+	layers    []layer
+	finalNorm []float32
+	cls       []float32 // VocabSize x Dim
+}
+
+// Model is a loaded or generated model: configuration, vocabulary and
+// weights. It is never modified after construction, so one Model may serve
+// many goroutines at once.
+type Model struct {
+	cfg     Config
+	vocab   *Vocab
+	w       weights
+	digest  string
+	perturb string
+}
+
+// Config returns the model's shape.
+func (m *Model) Config() Config { return m.cfg }
+
+// Vocab returns the model's vocabulary.
+func (m *Model) Vocab() *Vocab { return m.vocab }
+
+// Digest identifies the weights: "sha256:" and the hex SHA-256 of the
+// weights file (for a synthetic model, of its llama2.c encoding). A
+// perturbation does not change it; see Perturbation.
+func (m *Model) Digest() string { return m.digest }
+
+// Perturbation returns the canonical spec of the perturbation applied to the
+// weights, or "" for none.
+func (m *Model) Perturbation() string { return m.perturb }
+
+// tensor is a named view of one weight matrix or vector.
+type tensor struct {
+	name   string
+	data   []float32
+	matrix bool
+}
+
+// tensors lists the model's distinct tensors in llama2.c's order, with GGUF
+// names; a shared classifier appears once, as the embedding.
+func (w *weights) tensors() []tensor {
+	ts := []tensor{{"token_embd.weight", w.embed, true}}
+	for i := range w.layers {
+		l := &w.layers[i]
+		p := fmt.Sprintf("blk.%d.", i)
+		ts = append(ts,
+			tensor{p + "attn_norm.weight", l.attnNorm, false},
+			tensor{p + "attn_q.weight", l.wq, true},
+			tensor{p + "attn_k.weight", l.wk, true},
+			tensor{p + "attn_v.weight", l.wv, true},
+			tensor{p + "attn_output.weight", l.wo, true},
+			tensor{p + "ffn_norm.weight", l.ffnNorm, false},
+			tensor{p + "ffn_gate.weight", l.w1, true},
+			tensor{p + "ffn_down.weight", l.w2, true},
+			tensor{p + "ffn_up.weight", l.w3, true})
+	}
+	ts = append(ts, tensor{"output_norm.weight", w.finalNorm, false})
+	if &w.cls[0] != &w.embed[0] {
+		ts = append(ts, tensor{"output.weight", w.cls, true})
+	}
+	return ts
+}

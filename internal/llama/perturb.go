@@ -1,0 +1,178 @@
+package llama
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Perturbation is a change applied to a model's weight matrices (token
+// embedding, attention, feed-forward and classifier; the RMSNorm gains are
+// left alone, as llama.cpp's quantizers keep them in F32). It answers "which
+// changes of the weights does a challenge set detect".
+type Perturbation struct {
+	// Kind is "f16" (round through binary16), "int8" (symmetric 8-bit per
+	// group of 32 weights with a binary16 scale, as GGML's Q8_0), "noise"
+	// (add Gaussian noise of standard deviation Amount times the tensor's
+	// RMS) or "prune" (zero the Amount fraction of smallest-magnitude weights
+	// of each matrix).
+	Kind   string
+	Amount float64
+	Seed   uint64 // noise only: seeds the noise, one Rand stream per tensor
+}
+
+// ParsePerturbation parses "f16", "int8", "noise:SIGMA[:SEED]" or
+// "prune:FRACTION".
+func ParsePerturbation(s string) (Perturbation, error) {
+	kind, rest, hasArg := strings.Cut(s, ":")
+	switch kind {
+	case "f16", "int8":
+		if hasArg {
+			return Perturbation{}, fmt.Errorf("%w: %q takes no argument", ErrPerturb, s)
+		}
+		return Perturbation{Kind: kind}, nil
+	case "noise", "prune":
+		arg, seedStr, hasSeed := strings.Cut(rest, ":")
+		if !hasArg || arg == "" {
+			return Perturbation{}, fmt.Errorf("%w: %q needs an amount, as in %s:0.01", ErrPerturb, s, kind)
+		}
+		a, err := strconv.ParseFloat(arg, 64)
+		if err != nil || math.IsNaN(a) || math.IsInf(a, 0) || a < 0 {
+			return Perturbation{}, fmt.Errorf("%w: %q: amount %q is not a non-negative number", ErrPerturb, s, arg)
+		}
+		p := Perturbation{Kind: kind, Amount: a}
+		if kind == "prune" {
+			if a > 1 {
+				return Perturbation{}, fmt.Errorf("%w: %q: the fraction pruned must be in [0, 1]", ErrPerturb, s)
+			}
+			if hasSeed {
+				return Perturbation{}, fmt.Errorf("%w: %q: prune takes no seed", ErrPerturb, s)
+			}
+		}
+		if hasSeed {
+			if p.Seed, err = strconv.ParseUint(seedStr, 10, 64); err != nil {
+				return Perturbation{}, fmt.Errorf("%w: %q: seed %q is not an unsigned integer", ErrPerturb, s, seedStr)
+			}
+		}
+		return p, nil
+	}
+	return Perturbation{}, fmt.Errorf("%w: %q: want f16, int8, noise:SIGMA or prune:FRACTION", ErrPerturb, s)
+}
+
+// String is the canonical spec of p, which ParsePerturbation reads back.
+func (p Perturbation) String() string {
+	switch p.Kind {
+	case "noise":
+		s := "noise:" + strconv.FormatFloat(p.Amount, 'g', -1, 64)
+		if p.Seed != 0 {
+			s += ":" + strconv.FormatUint(p.Seed, 10)
+		}
+		return s
+	case "prune":
+		return "prune:" + strconv.FormatFloat(p.Amount, 'g', -1, 64)
+	}
+	return p.Kind
+}
+
+// Perturb returns a copy of m with p applied to its weight matrices; m is
+// not changed. The result's Perturbation() says what was applied, and its
+// Digest() stays that of the original file.
+func (m *Model) Perturb(p Perturbation) (*Model, error) {
+	if _, err := ParsePerturbation(p.String()); err != nil {
+		return nil, err
+	}
+	if m.perturb != "" {
+		return nil, fmt.Errorf("%w: the model already has perturbation %s", ErrPerturb, m.perturb)
+	}
+	out := *m
+	out.perturb = p.String()
+	out.w.layers = slices.Clone(m.w.layers)
+	cp := func(s []float32) []float32 { return slices.Clone(s) }
+	out.w.embed = cp(m.w.embed)
+	out.w.cls = out.w.embed
+	if !m.cfg.SharedClassifier {
+		out.w.cls = cp(m.w.cls)
+	}
+	for i := range out.w.layers {
+		l := &out.w.layers[i]
+		l.wq, l.wk, l.wv, l.wo = cp(l.wq), cp(l.wk), cp(l.wv), cp(l.wo)
+		l.w1, l.w2, l.w3 = cp(l.w1), cp(l.w2), cp(l.w3)
+	}
+	for i, t := range out.w.tensors() {
+		if !t.matrix {
+			continue
+		}
+		switch p.Kind {
+		case "f16":
+			for j, v := range t.data {
+				t.data[j] = roundHalf(v)
+			}
+		case "int8":
+			quantize8(t.data)
+		case "noise":
+			addNoise(t.data, p.Amount, NewRand(mix(p.Seed, uint64(i))))
+		case "prune":
+			prune(t.data, p.Amount)
+		}
+	}
+	return &out, nil
+}
+
+// quantize8 rounds w through symmetric 8-bit quantization in groups of 32:
+// scale d = max|w|/127 stored as binary16, weights round(w/d) in [-127, 127].
+func quantize8(w []float32) {
+	for len(w) > 0 {
+		g := w[:min(32, len(w))]
+		w = w[len(g):]
+		var amax float32
+		for _, v := range g {
+			amax = max(amax, float32(math.Abs(float64(v))))
+		}
+		d := roundHalf(amax / 127)
+		if d == 0 {
+			clear(g)
+			continue
+		}
+		for j, v := range g {
+			q := math.Round(float64(v / d))
+			g[j] = float32(max(-127, min(127, q))) * d
+		}
+	}
+}
+
+// addNoise adds sigma times w's RMS times standard normal values from r.
+func addNoise(w []float32, sigma float64, r *Rand) {
+	var ss float64
+	for _, v := range w {
+		ss += float64(v) * float64(v)
+	}
+	std := sigma * math.Sqrt(ss/float64(len(w)))
+	for j := range w {
+		w[j] += float32(std * r.Norm())
+	}
+}
+
+// prune zeroes floor(fraction * len(w)) weights of smallest magnitude, the
+// earlier ones first among equals.
+func prune(w []float32, fraction float64) {
+	k := int(math.Floor(fraction * float64(len(w))))
+	if k <= 0 {
+		return
+	}
+	idx := make([]int32, len(w))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := cmp.Compare(math.Abs(float64(w[a])), math.Abs(float64(w[b]))); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	for _, i := range idx[:k] {
+		w[i] = 0
+	}
+}
