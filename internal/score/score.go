@@ -1,0 +1,154 @@
+// Package score measures how far a candidate model's output is from a
+// reference output on the same challenge, as a number in [0, 1] where 0
+// means identical. The scores feed the sequential test of potcmp; Choose
+// picks the strongest score two streams support.
+//
+// Scores that compare token ids (tv, prob, tokens, mmd) are meaningful only
+// between streams of the same vocabulary; Check and Choose enforce that
+// from the headers, since the records alone cannot tell.
+package score
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/pot-audit/pot/format"
+)
+
+// Errors returned by the package.
+var (
+	ErrFailed  = errors.New("score: record is a failure")
+	ErrMissing = errors.New("score: record lacks what the score needs")
+	ErrVocab   = errors.New("score: token ids of different or unknown vocabularies")
+	ErrName    = errors.New("score: unknown score")
+)
+
+// Func scores a candidate record against a reference record.
+type Func func(ref, cand *format.Record) (float64, error)
+
+// Names lists the scores, strongest first; "auto" is not one of them but a
+// request for Choose.
+func Names() []string { return []string{"tv", "prob", "tokens", "text", "mmd"} }
+
+// ByName returns the per-record score called name. mmd compares sets of
+// samples, not a pair of records: use MMD.
+func ByName(name string) (Func, error) {
+	switch name {
+	case "tv":
+		return TV, nil
+	case "prob":
+		return Prob, nil
+	case "tokens":
+		return Tokens, nil
+	case "text":
+		return Text, nil
+	case "mmd":
+		return nil, fmt.Errorf("%w %q for a pair of records: it scores sample sets (see MMD)", ErrName, name)
+	}
+	return nil, fmt.Errorf("%w %q", ErrName, name)
+}
+
+// SameVocab reports whether token ids of the two streams can be compared:
+// both headers name a vocabulary digest and the digests are equal. An
+// unknown vocabulary (a server that does not say) is never assumed equal.
+func SameVocab(ref, cand *format.Header) bool {
+	return ref.Model.Vocab != "" && ref.Model.Vocab == cand.Model.Vocab
+}
+
+// Check returns an error wrapping ErrVocab when the score called name
+// compares token ids and the two streams' vocabularies are not the same,
+// and ErrName for an unknown name.
+func Check(name string, ref, cand *format.Header) error {
+	switch name {
+	case "text":
+		return nil
+	case "tv", "prob", "tokens", "mmd":
+		if !SameVocab(ref, cand) {
+			return fmt.Errorf("%w: %s compares token ids (vocab %q vs %q); use text", ErrVocab, name, ref.Model.Vocab, cand.Model.Vocab)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w %q", ErrName, name)
+}
+
+// Choose returns the name of the strongest per-record score that both
+// streams support, judged from their headers and one pair of successful,
+// non-empty records: tv when both carry token ids and top-k alternatives
+// under the same vocabulary, else prob when both carry token ids and
+// log-probabilities, else tokens when both carry token ids, else text.
+func Choose(refH, candH *format.Header, ref, cand *format.Record) string {
+	if !SameVocab(refH, candH) || !hasIDs(ref) || !hasIDs(cand) {
+		return "text"
+	}
+	switch {
+	case hasTop(ref) && hasTop(cand):
+		return "tv"
+	case hasLogprobs(ref) && hasLogprobs(cand):
+		return "prob"
+	}
+	return "tokens"
+}
+
+// hasIDs, hasLogprobs and hasTop say what a non-empty record carries,
+// consistently with what the scores ask of it.
+func hasIDs(r *format.Record) bool {
+	return r.Err == "" && len(r.Tokens) > 0 && idsOK(r)
+}
+
+func hasLogprobs(r *format.Record) bool { return hasIDs(r) && logprobsOK(r) }
+
+func hasTop(r *format.Record) bool { return hasIDs(r) && r.TopK > 0 && topOK(r) }
+
+// idsOK, logprobsOK and topOK check the shape a score relies on; an empty
+// record (nothing generated) passes them all. A record with text but no
+// positions is not empty: its backend gave no tokens.
+func idsOK(r *format.Record) bool {
+	return len(r.Tokens) == r.Positions() && (len(r.Tokens) > 0 || r.Text == "")
+}
+
+func logprobsOK(r *format.Record) bool { return len(r.Logprobs) == len(r.Tokens) }
+
+func topOK(r *format.Record) bool {
+	n := len(r.Tokens)
+	return r.TopK >= 0 && len(r.TopTokens) == len(r.TopLogprobs) &&
+		(n == 0 || r.TopK > 0 && len(r.TopTokens) == r.TopK*n)
+}
+
+// usable returns ErrFailed for a failed record on either side: a failure
+// has no output to score, and the caller must count it, not score it.
+func usable(ref, cand *format.Record) error {
+	if ref.Err != "" {
+		return fmt.Errorf("%w: reference: %s", ErrFailed, ref.Err)
+	}
+	if cand.Err != "" {
+		return fmt.Errorf("%w: candidate: %s", ErrFailed, cand.Err)
+	}
+	return nil
+}
+
+// prob turns a log-probability into a probability in [0, 1], reading NaN
+// as 0 and positive values (rounding, or a hostile stream) as 1, so that no
+// input can push a score out of [0, 1].
+func prob(lp float32) float64 {
+	if !(lp <= 0) {
+		if lp > 0 {
+			return 1
+		}
+		return 0
+	}
+	return math.Exp(float64(lp))
+}
+
+// divergence returns the first position where the chosen tokens differ, or
+// where one output has ended and the other goes on; it returns
+// min(len)=len(a) when the outputs are identical.
+func divergence(a, b []int32) int {
+	n := min(len(a), len(b))
+	for i := range n {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
