@@ -1,0 +1,182 @@
+// Package cli is the process boundary the four pot tools share: how they
+// parse flags, name their inputs, write outputs whole or not at all, report
+// errors on one line and choose an exit status. The tools themselves stay
+// thin wiring around it.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	ucli "github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/pot-audit/pot/format"
+)
+
+// Exit statuses shared by the tools. potcmp adds its own meanings (cmp(1)).
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // a runtime failure: a model that failed, a write that failed
+	ExitUsage   = 2 // bad usage or bad input: the user must change something
+)
+
+// Version is the tool version written into stream headers.
+const Version = "0.1.0"
+
+// Env is what a tool sees of its process. Tests run tools in-process by
+// filling it with buffers.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	// Ctx, when set, is cancelled by the caller to interrupt the tool; when
+	// nil, Run cancels on SIGINT and SIGTERM.
+	Ctx context.Context
+}
+
+// StatusError carries an exit status with an error.
+type StatusError struct {
+	Code int
+	Err  error
+}
+
+func (e *StatusError) Error() string { return e.Err.Error() }
+func (e *StatusError) Unwrap() error { return e.Err }
+
+// Usage marks err as the user's to fix: exit status 2.
+func Usage(err error) error { return &StatusError{Code: ExitUsage, Err: err} }
+
+// Usagef is Usage(fmt.Errorf(...)).
+func Usagef(format string, args ...any) error { return Usage(fmt.Errorf(format, args...)) }
+
+// WithStatus attaches an exit status to err.
+func WithStatus(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &StatusError{Code: code, Err: err}
+}
+
+// Status chooses the exit status for err: its own when it carries one,
+// 2 for damaged or unusable input, 1 otherwise.
+func Status(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	var fe *format.Error
+	var pe *fs.PathError
+	if errors.As(err, &fe) || errors.As(err, &pe) {
+		return ExitUsage
+	}
+	for _, s := range []error{format.ErrBadMagic, format.ErrVersion, format.ErrTruncated, format.ErrCorrupt,
+		format.ErrChecksum, format.ErrNoTrailer, format.ErrTrailer, format.ErrIncompatible, format.ErrEmpty, format.ErrTooLarge} {
+		if errors.Is(err, s) {
+			return ExitUsage
+		}
+	}
+	return ExitFailure
+}
+
+// Message renders err as one line for stderr, prefixed with the tool name.
+func Message(tool string, err error) string {
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+	return tool + ": " + msg
+}
+
+// Run runs app with the process conventions of pot: urfave/cli never exits
+// the process, usage errors go to stderr with status 2, help goes to stdout
+// only when asked for, and every failure is one line on stderr. It returns
+// the exit status.
+func Run(app *ucli.App, args []string, env Env) int {
+	ctx := env.Ctx
+	if ctx == nil {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		// A reader that goes away (potcmp has decided, or head has enough)
+		// must show up as EPIPE on write, not kill the process.
+		signal.Ignore(syscall.SIGPIPE)
+	}
+	app.Writer = env.Stdout
+	app.ErrWriter = env.Stderr
+	app.Reader = env.Stdin
+	app.ExitErrHandler = func(*ucli.Context, error) {}
+	app.OnUsageError = func(_ *ucli.Context, err error, _ bool) error { return Usage(err) }
+	app.HideHelpCommand = true
+	app.Suggest = true
+	setUsageErrors(app.Commands)
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if app.Metadata == nil {
+		app.Metadata = map[string]any{}
+	}
+	app.Metadata[envKey] = &env
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return ExitOK
+	}
+	// urfave reports an undefined flag or a bad value as a plain error from
+	// flag parsing; those are usage errors too.
+	if isFlagError(err) {
+		err = Usage(err)
+	}
+	if IsBrokenPipe(err) {
+		return ExitOK // our reader went away: a normal end for a pipeline
+	}
+	code := Status(err)
+	if !errors.Is(err, errQuiet) {
+		fmt.Fprintln(env.Stderr, Message(app.Name, err))
+		if code == ExitUsage && isFlagError(errors.Unwrap(err)) {
+			fmt.Fprintf(env.Stderr, "%s: run '%s --help' for usage\n", app.Name, app.Name)
+		}
+	}
+	return code
+}
+
+func setUsageErrors(cmds []*ucli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = func(_ *ucli.Context, err error, _ bool) error { return Usage(err) }
+		setUsageErrors(c.Subcommands)
+	}
+}
+
+func isFlagError(err error) bool {
+	if err == nil {
+		return false
+	}
+	m := err.Error()
+	return strings.HasPrefix(m, "flag provided but not defined") || strings.Contains(m, "invalid value") ||
+		strings.HasPrefix(m, "Required flag") || strings.HasPrefix(m, "flag needs an argument")
+}
+
+// errQuiet ends a run with a status and no message: the tool has already
+// said what there was to say (potcmp's verdicts).
+var errQuiet = errors.New("quiet")
+
+// Quiet returns an error that makes Run exit with code and print nothing.
+func Quiet(code int) error { return &StatusError{Code: code, Err: errQuiet} }
+
+const envKey = "pot.env"
+
+// EnvOf returns the Env a tool was run with.
+func EnvOf(c *ucli.Context) *Env { return c.App.Metadata[envKey].(*Env) }
+
+// IsTerminal reports whether w is a terminal.
+func IsTerminal(w any) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(f.Fd()))
+}
