@@ -63,7 +63,7 @@ type Spec struct {
 func ParseSpec(s string) (Spec, error) {
 	backend, rest, ok := strings.Cut(s, ":")
 	if !ok || backend == "" || rest == "" {
-		return Spec{}, fmt.Errorf("model spec %q: want BACKEND:ARG (synth:SEED, llama2c:PATH, gguf:PATH, openai:URL, exec:COMMAND)", s)
+		return Spec{}, fmt.Errorf("model spec %q: want BACKEND:ARG (synth:SEED, llama2c:PATH, gguf:PATH, openai:URL, exec:COMMAND)", Redact(s))
 	}
 	sp := Spec{Backend: backend, Raw: s, Params: map[string]string{}}
 	if backend == "exec" {
@@ -75,15 +75,15 @@ func ParseSpec(s string) (Spec, error) {
 	for _, p := range parts[1:] {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return Spec{}, fmt.Errorf("model spec %q: option %q is not key=value", s, p)
+			return Spec{}, fmt.Errorf("model spec %q: option %q is not key=value", Redact(s), Redact(p))
 		}
 		if _, dup := sp.Params[k]; dup {
-			return Spec{}, fmt.Errorf("model spec %q: option %q given twice", s, k)
+			return Spec{}, fmt.Errorf("model spec %q: option %q given twice", Redact(s), k)
 		}
 		sp.Params[k] = v
 	}
 	if sp.Arg == "" {
-		return Spec{}, fmt.Errorf("model spec %q: empty argument", s)
+		return Spec{}, fmt.Errorf("model spec %q: empty argument", Redact(s))
 	}
 	return sp, nil
 }
@@ -98,8 +98,34 @@ func (sp Spec) Check(allowed ...string) error {
 			}
 		}
 		if !found {
-			return fmt.Errorf("model spec %q: unknown option %q for %s (allowed: %s)", sp.Raw, k, sp.Backend, strings.Join(allowed, ", "))
+			return fmt.Errorf("model spec %q: unknown option %q for %s (allowed: %s)", Redact(sp.Raw), k, sp.Backend, strings.Join(allowed, ", "))
 		}
 	}
 	return nil
+}
+
+// Redact masks the password of any URL in s (scheme://user:password@host),
+// so that a spec can be quoted in a message.
+func Redact(s string) string {
+	out := s
+	for i := 0; ; {
+		j := strings.Index(out[i:], "://")
+		if j < 0 {
+			return out
+		}
+		start := i + j + 3
+		end := start
+		for end < len(out) && !strings.ContainsRune("/?#,", rune(out[end])) {
+			end++
+		}
+		auth := out[start:end]
+		if at := strings.LastIndex(auth, "@"); at >= 0 {
+			if colon := strings.Index(auth[:at], ":"); colon >= 0 {
+				auth = auth[:colon] + ":xxxxx" + auth[at:]
+				out = out[:start] + auth + out[end:]
+				end = start + len(auth)
+			}
+		}
+		i = end
+	}
 }
