@@ -1,0 +1,45 @@
+# pot: build, test, check, benchmark and demo. `make` builds the four tools into bin/.
+GO      ?= go
+PREFIX  ?= /usr/local
+BINS    := potgen potcmp potstat potsplit
+# Real models for the tests that use them; the tests skip with a message when absent.
+POT_MODELS ?= $(abspath ../shared/models)
+export POT_MODELS
+
+.PHONY: build test check bench eval demo install clean fuzz
+
+build:
+	@mkdir -p bin
+	$(GO) build -o bin/ $(addprefix ./cmd/,$(BINS))
+
+# The whole suite, then a short fuzzing run of the stream reader.
+test: build
+	$(GO) test -timeout 15m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 15s ./format
+
+check: build
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) test -race -timeout 20m ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 2m ./format
+
+# Benchmarks report figures; they assert nothing.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./format ./internal/llama ./internal/model/openai ./internal/score ./internal/seqtest ./cmd/potcmp
+
+# Long experiments: queries to decision on real and synthetic model pairs.
+eval: build
+	./scripts/eval.sh
+
+# The main job on built-in synthetic models: nothing to download.
+demo: build
+	./scripts/demo.sh
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(addprefix bin/,$(BINS)) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf bin

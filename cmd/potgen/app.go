@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/pot-audit/pot/internal/cli"
+)
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runEnv(args, cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+}
+
+// runEnv is run with the whole environment given, so tests can interrupt it.
+func runEnv(args []string, env cli.Env) int { return cli.Run(newApp(), args, env) }
+
+func newApp() *ucli.App {
+	return &ucli.App{
+		Name:      "potgen",
+		Usage:     "query a model on a secret challenge set and write a pot stream",
+		UsageText: "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\n   potgen keygen [-o FILE]\n   potgen challenges --key FILE -n N [-o FILE]\n   potgen verify --key FILE STREAM...",
+		Description: usage,
+		Version:     cli.Version,
+		Flags:       generateFlags(),
+		Action:      generateAction,
+		Commands: []*ucli.Command{
+			{
+				Name:        "keygen",
+				Usage:       "write a new secret key",
+				Description: keygenUsage,
+				Flags:       []ucli.Flag{&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "key file to create (mode 0600)"}},
+				Action:      keygenAction,
+			},
+			{
+				Name:        "challenges",
+				Usage:       "write a challenge stream",
+				Description: challengesUsage,
+				Flags:       append(setFlags(), &ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"}),
+				Action:      challengesAction,
+			},
+			{
+				Name:        "verify",
+				Usage:       "check streams against a revealed key",
+				ArgsUsage:   "STREAM...",
+				Description: verifyUsage,
+				Flags: []ucli.Flag{
+					&ucli.StringFlag{Name: "key", Usage: "revealed key `FILE`", Required: true},
+					&ucli.StringFlag{Name: "prompts", Usage: "the prompt `FILE` of a prompt-file set"},
+				},
+				Action: verifyAction,
+			},
+		},
+	}
+}
+
+// setFlags name a challenge set derived from a key.
+func setFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "key", Usage: "secret key `FILE` (from potgen keygen)"},
+		&ucli.IntFlag{Name: "n", Usage: "number of challenges"},
+		&ucli.StringFlag{Name: "family", Value: "templates", Usage: "built-in prompt `FAMILY` (templates = templates/v1)"},
+		&ucli.StringFlag{Name: "prompts", Usage: "pick prompts from `FILE` (text lines or JSON Lines with a \"prompt\" field) instead of a family"},
+		&ucli.StringFlag{Name: "run-id", Value: "default", Usage: "draw another challenge set from the same key"},
+	}
+}
+
+func generateFlags() []ucli.Flag {
+	return append(setFlags(),
+		&ucli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model `SPEC` (see above)"},
+		&ucli.StringFlag{Name: "challenges", Usage: "read challenges from a challenge stream `FILE` (- is stdin) instead of --key/-n"},
+		&ucli.IntFlag{Name: "samples", Value: 1, Usage: "samples per challenge"},
+		&ucli.Uint64Flag{Name: "seed", Usage: "base seed mixed into every sample's seed"},
+		&ucli.Float64Flag{Name: "temperature", Usage: "sampling temperature (0 is greedy)"},
+		&ucli.Float64Flag{Name: "top-p", Usage: "nucleus sampling threshold (0 or 1 is off)"},
+		&ucli.IntFlag{Name: "top-k", Usage: "sample from the K most likely tokens (0 is off)"},
+		&ucli.IntFlag{Name: "max-tokens", Value: 32, Usage: "tokens to generate per sample"},
+		&ucli.IntFlag{Name: "logprobs", Value: 5, Usage: "top-K alternatives recorded per position (0: chosen tokens only)"},
+		&ucli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: 1, Usage: "queries in flight (workers share the model)"},
+		&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"},
+		&ucli.BoolFlag{Name: "resume", Usage: "continue an interrupted -o FILE: keep its records, redo only missing and failed ones"},
+		&ucli.StringSliceFlag{Name: "label", Usage: "free-form `KEY=VALUE` label for the header (repeatable)"},
+		&ucli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "per-request timeout for servers and commands"},
+		&ucli.IntFlag{Name: "retries", Value: 5, Usage: "retries of a failed request (servers and commands)"},
+		&ucli.Float64Flag{Name: "rate", Usage: "at most this many requests per second (0: no limit)"},
+		&ucli.StringFlag{Name: "api-key-env", Usage: "environment variable holding the server's API key (default OPENAI_API_KEY, used when set)"},
+		&ucli.StringFlag{Name: "api-key-file", Usage: "file holding the server's API key"},
+		&ucli.IntFlag{Name: "threads", Usage: "compute threads per query for local models (0: cores / jobs)"},
+	)
+}
+
+// labels parses --label KEY=VALUE flags.
+func labels(c *ucli.Context) (map[string]string, error) {
+	vals := c.StringSlice("label")
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(vals))
+	for _, v := range vals {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return nil, cli.Usagef("--label %q: want KEY=VALUE", v)
+		}
+		m[k] = val
+	}
+	return m, nil
+}
+
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+func toolName() string { return fmt.Sprintf("potgen %s", cli.Version) }

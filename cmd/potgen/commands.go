@@ -1,0 +1,195 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/challenge"
+	"github.com/pot-audit/pot/internal/cli"
+)
+
+func keygenAction(c *ucli.Context) error {
+	env := cli.EnvOf(c)
+	if c.NArg() > 0 {
+		return cli.Usagef("keygen takes no arguments")
+	}
+	key, err := challenge.GenerateKey(nil)
+	if err != nil {
+		return err
+	}
+	name := c.String("output")
+	if name != "-" {
+		if _, err := os.Stat(name); err == nil {
+			return cli.Usagef("%s: exists; refusing to overwrite a key", name)
+		}
+	}
+	out, err := env.Create(name, cli.OutputOptions{Mode: 0o600})
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	if _, err := out.Write(key.KeyFile()); err != nil {
+		return err
+	}
+	return out.Commit()
+}
+
+// openSet builds the challenge set named by --key, -n, --family or
+// --prompts and --run-id.
+func openSet(c *ucli.Context) (*challenge.Set, error) {
+	if c.String("key") == "" || !c.IsSet("n") {
+		return nil, cli.Usagef("a challenge set needs --key FILE and -n N (or --challenges FILE)")
+	}
+	n := c.Int("n")
+	if n <= 0 {
+		return nil, cli.Usagef("-n %d: want a positive number of challenges", n)
+	}
+	key, err := challenge.ReadKeyFile(c.String("key"))
+	if err != nil {
+		return nil, cli.Usage(err)
+	}
+	var src challenge.Source
+	if p := c.String("prompts"); p != "" {
+		if c.IsSet("family") {
+			return nil, cli.Usagef("--prompts and --family are exclusive")
+		}
+		pf, err := challenge.ReadPromptFile(p)
+		if err != nil {
+			return nil, cli.Usage(err)
+		}
+		src = pf
+	} else {
+		tf, err := challenge.Templates(c.String("family"))
+		if err != nil {
+			return nil, cli.Usage(err)
+		}
+		src = tf
+	}
+	set, err := challenge.NewSet(key, c.String("run-id"), src, n)
+	if err != nil {
+		return nil, cli.Usage(err)
+	}
+	return set, nil
+}
+
+func challengesAction(c *ucli.Context) error {
+	env := cli.EnvOf(c)
+	if c.NArg() > 0 {
+		return cli.Usagef("unexpected argument %q", c.Args().First())
+	}
+	set, err := openSet(c)
+	if err != nil {
+		return err
+	}
+	out, err := env.Create(c.String("output"), cli.OutputOptions{Binary: true})
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	w, err := format.NewWriter(out, format.Header{
+		Kind:       format.KindChallenges,
+		Challenges: set.Header(),
+		Created:    now(),
+		Tool:       toolName(),
+	})
+	if err != nil {
+		return err
+	}
+	for i := 0; i < set.Len(); i++ {
+		rec := set.Record(i)
+		if err := w.Write(&rec); err != nil {
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return out.Commit()
+}
+
+func verifyAction(c *ucli.Context) error {
+	env := cli.EnvOf(c)
+	if c.NArg() == 0 {
+		return cli.Usagef("verify: name the streams to check")
+	}
+	key, err := challenge.ReadKeyFile(c.String("key"))
+	if err != nil {
+		return cli.Usage(err)
+	}
+	var prompts *challenge.PromptFile
+	if p := c.String("prompts"); p != "" {
+		if prompts, err = challenge.ReadPromptFile(p); err != nil {
+			return cli.Usage(err)
+		}
+	}
+	status := cli.ExitOK
+	for _, name := range c.Args().Slice() {
+		n, err := verifyStream(env, key, prompts, name)
+		switch {
+		case err == nil:
+			fmt.Fprintf(env.Stdout, "%s: ok: %d records match the key\n", name, n)
+		case errors.Is(err, challenge.ErrMismatch):
+			fmt.Fprintf(env.Stdout, "%s: MISMATCH: %v\n", name, err)
+			status = max(status, cli.ExitFailure)
+		default:
+			fmt.Fprintln(env.Stderr, cli.Message("potgen", err))
+			status = cli.ExitUsage
+		}
+	}
+	if status != cli.ExitOK {
+		return cli.Quiet(status)
+	}
+	return nil
+}
+
+func verifyStream(env *cli.Env, key challenge.Key, prompts *challenge.PromptFile, name string) (int, error) {
+	in, err := env.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	r, err := format.NewReader(in)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", in.Name, err)
+	}
+	defer r.Close()
+	h := r.First()
+	var src challenge.Source
+	if h.Challenges.Family == challenge.PromptsFamily {
+		if prompts == nil {
+			return 0, cli.Usagef("%s: a prompt-file challenge set: pass --prompts FILE", in.Name)
+		}
+		src = prompts
+	} else {
+		tf, err := challenge.Templates(h.Challenges.Family)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", in.Name, err)
+		}
+		src = tf
+	}
+	var opts []challenge.VerifyOption
+	if h.Kind == format.KindOutputs {
+		opts = append(opts, challenge.WithSampleBase(h.Sampling.Seed))
+	}
+	v, err := challenge.NewVerifier(key, h.Challenges, src, opts...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", in.Name, err)
+	}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return v.Checked(), nil
+		}
+		if err != nil {
+			return v.Checked(), fmt.Errorf("%s: %w", in.Name, err)
+		}
+		if err := v.Check(&rec); err != nil {
+			return v.Checked(), err
+		}
+	}
+}

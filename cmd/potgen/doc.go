@@ -1,0 +1,54 @@
+package main
+
+const usage = `potgen asks a model for seeded outputs on a secret, pre-committed challenge
+set and writes them as a pot stream (zstd-compressed msgpack) on stdout or to -o FILE.
+
+The challenges come from a key (--key FILE -n N, derived on the fly: the same key,
+run id and N always give the same challenges) or from a challenge stream
+(--challenges FILE|-, made by 'potgen challenges' or split by potsplit).
+
+Models (--model SPEC):
+   synth:SEED                         built-in synthetic Llama-shaped model (no files needed)
+   llama2c:PATH[,tokenizer=PATH]      llama2.c checkpoint and its tokenizer.bin
+   gguf:PATH                          GGUF file with F32 or F16 tensors
+   openai:URL[,model=NAME][,api=completions|chat|native]
+                                      any OpenAI-compatible server (llama-server, vLLM,
+                                      Ollama, TGI); the API key comes from $OPENAI_API_KEY,
+                                      --api-key-env NAME or --api-key-file FILE
+   exec:COMMAND                       runs COMMAND per prompt (prompt on stdin; text or a
+                                      JSON object on stdout; POT_SEED etc. in its environment)
+  A local model may add ,perturb=f16|int8|noise:SIGMA|prune:FRACTION.
+
+Records are written in (challenge, sample) order whatever finishes first. A query
+that still fails after its retries is written as a record with its error, and the
+exit status is 1; --resume retries those and the missing ones. With -o FILE the
+stream is built in FILE.partial and renamed to FILE when complete; after an
+interruption, run the same command with --resume to continue without redoing work.
+When the reader of stdout goes away (potcmp has decided), potgen stops asking the
+model and exits with status 0.
+
+Log-probabilities of local models are those of the raw softmax, before temperature
+and truncation (as vLLM reports them); the header says so.
+
+Examples:
+   potgen keygen -o audit.key
+   potgen --model synth:1 --key audit.key -n 200 -o ref.pot
+   potgen --model llama2c:stories260K.bin,tokenizer=tok512.bin --key audit.key -n 1000 -o ref.pot
+   potgen --model openai:http://127.0.0.1:8080/v1 --key audit.key -n 1000 | potcmp ref.pot -
+   potgen challenges --key audit.key -n 1000 | potsplit -n 8 -o 'ch-{}.pot'
+   potgen --model gguf:model.gguf --challenges ch-3.pot -o out-3.pot
+
+Exit status: 0 success (or the reader went away), 1 some queries failed or a
+runtime failure, 2 bad usage or bad input.`
+
+const keygenUsage = `writes a new secret key: 32 random bytes as 64 hex characters. Keep it secret
+until the audit is over; publish its commitment (in every stream header) before.
+With -o FILE the file gets mode 0600 and an existing file is never overwritten.`
+
+const challengesUsage = `writes the challenge set of a key as a challenge stream (prompts and seeds, never
+the key), for potsplit to shard or for potgen --challenges to read.`
+
+const verifyUsage = `checks, once the key is revealed, that the streams' challenge set is the one the
+key commits to: the commitment, the set id, and every record's id, seed and prompt.
+Prompt-file sets need --prompts FILE (its digest must match the header).
+Exit status: 0 all match, 1 a mismatch, 2 bad input.`
