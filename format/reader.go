@@ -26,9 +26,14 @@ type Reader struct {
 	segment int    // index of the current segment
 	inSeg   bool   // between a header and its trailer
 
-	batch   []Record // checked records of the current frame, not yet returned
-	next    int
-	content []byte
+	// The records frame being read: its content has passed its checksum,
+	// and records are decoded from it one at a time as Read asks, so a
+	// frame of many tiny records costs no more memory than its content.
+	content  []byte
+	recs     dec
+	arena    arena
+	frameOff int64 // where the records frame starts in the input
+	frameRec int   // records of the frame decoded so far
 
 	returned int64 // records handed to the caller
 	segCount uint64
@@ -73,9 +78,13 @@ func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
 	for _, o := range opts {
 		o(rd)
 	}
-	if err := rd.fill(); err != nil && !(errors.Is(err, io.EOF) && rd.stats.Segments > 0) {
-		dec.Close()
-		return nil, err
+	// Only up to the first header: a reader at the end of a pipe learns
+	// what the stream is before the writer has produced any record.
+	for rd.stats.Segments == 0 {
+		if err := rd.frame(); err != nil {
+			dec.Close()
+			return nil, err
+		}
 	}
 	return rd, nil
 }
@@ -102,19 +111,22 @@ func (r *Reader) Stats() Stats {
 // stream. The slices of the record are its own: they stay valid after later
 // calls.
 func (r *Reader) Read() (Record, error) {
-	for r.next >= len(r.batch) {
-		if r.err != nil {
-			return Record{}, r.err
+	for r.err == nil {
+		if r.recs.off < len(r.recs.b) {
+			var rec Record
+			r.recs.record(&rec, &r.arena)
+			if r.recs.err != "" {
+				r.err = r.fail(r.frameOff, ErrCorrupt, "record %d of the frame: %s", r.frameRec, r.recs.err)
+				break
+			}
+			r.frameRec++
+			r.segCount++
+			r.returned++
+			return rec, nil
 		}
-		if err := r.fill(); err != nil {
-			return Record{}, err
-		}
+		r.err = r.frame()
 	}
-	rec := r.batch[r.next]
-	r.batch[r.next] = Record{}
-	r.next++
-	r.returned++
-	return rec, nil
+	return Record{}, r.err
 }
 
 // Close releases the decoder. It does not close the underlying reader.
@@ -122,19 +134,6 @@ func (r *Reader) Close() error {
 	r.dec.Close()
 	if r.err == nil {
 		r.err = errors.New("format: reader closed")
-	}
-	return nil
-}
-
-// fill reads frames until it has records to hand out, the stream ends, or
-// something is wrong; the error is kept.
-func (r *Reader) fill() error {
-	r.batch, r.next = r.batch[:0], 0
-	for len(r.batch) == 0 {
-		if err := r.frame(); err != nil {
-			r.err = err
-			return err
-		}
 	}
 	return nil
 }
@@ -167,6 +166,7 @@ func (r *Reader) wrap(off int64, err error) error {
 
 // frame reads and handles one frame.
 func (r *Reader) frame() error {
+	r.recs = dec{}
 	raw, err := r.fr.next()
 	if err == errCleanEOF {
 		switch {
@@ -296,17 +296,7 @@ func (r *Reader) recordsFrame(off int64, c []byte) error {
 	if !r.inSeg {
 		return r.fail(off, ErrCorrupt, "records outside a segment")
 	}
-	var a arena
-	d := dec{b: c}
-	for d.off < len(c) && d.err == "" {
-		r.batch = append(r.batch, Record{})
-		d.record(&r.batch[len(r.batch)-1], &a)
-	}
-	if d.err != "" {
-		bad := len(r.batch) - 1
-		r.batch = r.batch[:0]
-		return r.fail(off, ErrCorrupt, "record %d of the frame: %s", bad, d.err)
-	}
-	r.segCount += uint64(len(r.batch))
+	r.recs = dec{b: c}
+	r.frameOff, r.frameRec = off, 0
 	return nil
 }

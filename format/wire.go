@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -368,13 +369,14 @@ func (d *dec) strBytes() []byte {
 	return d.take(n)
 }
 
-func (d *dec) str() string {
+// utf8 returns a string's bytes, which must be valid UTF-8.
+func (d *dec) utf8() []byte {
 	s := d.strBytes()
 	if !utf8.Valid(s) {
 		d.fail("string is not valid UTF-8")
-		return ""
+		return nil
 	}
-	return string(s)
+	return s
 }
 
 func (d *dec) bin() []byte {
@@ -473,31 +475,71 @@ func (d *dec) skip(depth int) {
 	}
 }
 
-// arena hands out slices of one backing array per frame, so that decoding a
-// frame's records makes a few large allocations instead of many small ones.
+// arenaChunk is how many elements an arena allocates at a time. Records
+// from one chunk share its backing array, so it is small enough that a
+// caller keeping a few records does not keep much else alive.
+const arenaChunk = 8 << 10
+
+// arena hands out slices of a few large backing arrays, so that decoding a
+// record costs no allocation of its own for its arrays. Slices handed out
+// are never written again: they belong to the records.
 type arena struct {
 	ints   []int32
 	floats []float32
+	strs   strings.Builder // only ever appended to, so strings cut from it stay as they were
 }
 
-func (a *arena) intSlice(n int) []int32 {
-	if n > cap(a.ints)-len(a.ints) {
-		a.ints = make([]int32, 0, max(n, 1024))
+// strings returns parts as strings that share the arena's current chunk.
+func (a *arena) strings(parts *[5][]byte) [5]string {
+	total := 0
+	for _, p := range parts {
+		total += len(p)
 	}
-	s := a.ints[len(a.ints) : len(a.ints)+n : len(a.ints)+n]
-	a.ints = a.ints[:len(a.ints)+n]
-	return s
+	var out [5]string
+	if total == 0 {
+		return out
+	}
+	if total > a.strs.Cap()-a.strs.Len() {
+		a.strs = strings.Builder{}
+		a.strs.Grow(max(total, 4*arenaChunk))
+	}
+	start := a.strs.Len()
+	for _, p := range parts {
+		a.strs.Write(p)
+	}
+	all := a.strs.String()[start:]
+	for i, p := range parts {
+		out[i], all = all[:len(p)], all[len(p):]
+	}
+	return out
+}
+
+// intRoom returns room for up to n ints; take commits what was used.
+func (a *arena) intRoom(n int) []int32 {
+	if n > cap(a.ints)-len(a.ints) {
+		a.ints = make([]int32, 0, max(n, arenaChunk))
+	}
+	return a.ints[len(a.ints) : len(a.ints)+n]
+}
+
+func (a *arena) takeInts(n int) []int32 {
+	l := len(a.ints)
+	a.ints = a.ints[:l+n]
+	return a.ints[l : l+n : l+n]
 }
 
 func (a *arena) floatSlice(n int) []float32 {
 	if n > cap(a.floats)-len(a.floats) {
-		a.floats = make([]float32, 0, max(n, 1024))
+		a.floats = make([]float32, 0, max(n, arenaChunk))
 	}
-	s := a.floats[len(a.floats) : len(a.floats)+n : len(a.floats)+n]
-	a.floats = a.floats[:len(a.floats)+n]
-	return s
+	l := len(a.floats)
+	a.floats = a.floats[:l+n]
+	return a.floats[l : l+n : l+n]
 }
 
+// ids decodes packed token ids. A varint takes at least one byte, so the
+// bytes given bound the count, and the arena room asked for is bounded by
+// the frame's content.
 func (d *dec) ids(a *arena) []int32 {
 	p := d.bin()
 	if d.err != "" {
@@ -508,31 +550,55 @@ func (d *dec) ids(a *arena) []int32 {
 		return nil
 	}
 	p = p[1:]
-	// Count first: the count is at most len(p), so the allocation is bounded
-	// by the input.
+	out := a.intRoom(len(p))
 	n := 0
-	for _, c := range p {
-		if c < 0x80 {
+	for i := 0; i < len(p); {
+		// Fast paths for ids below 127 and below 16383, most of a real
+		// vocabulary's use.
+		if c := p[i]; c < 0x80 {
+			out[n] = int32(c) - 1
 			n++
+			i++
+			continue
+		} else if i+1 < len(p) {
+			if c1 := p[i+1]; c1-1 < 0x7f { // 1 to 0x7f: a shortest second byte
+				out[n] = int32(c&0x7f) | int32(c1)<<7 - 1
+				n++
+				i += 2
+				continue
+			}
 		}
-	}
-	if len(p) > 0 && p[len(p)-1] >= 0x80 {
-		d.fail("token ids end inside a varint")
-		return nil
-	}
-	out := a.intSlice(n)
-	i := 0
-	for len(p) > 0 {
-		v, k := binary.Uvarint(p)
-		if k <= 0 || v > math.MaxInt32+1 {
-			d.fail("bad token id varint")
+		var v uint64
+		j := i
+		for shift := 0; ; shift += 7 {
+			if j == len(p) {
+				d.fail("token ids end inside a varint")
+				return nil
+			}
+			c := p[j]
+			j++
+			if shift == 35 {
+				d.fail("token id varint longer than 5 bytes")
+				return nil
+			}
+			v |= uint64(c&0x7f) << shift
+			if c < 0x80 {
+				if c == 0 {
+					d.fail("token id varint not in its shortest form")
+					return nil
+				}
+				break
+			}
+		}
+		if v > math.MaxInt32+1 {
+			d.fail("token id %d out of range", int64(v)-1)
 			return nil
 		}
-		out[i] = int32(int64(v) - 1)
-		i++
-		p = p[k:]
+		out[n] = int32(int64(v) - 1)
+		n++
+		i = j
 	}
-	return out
+	return a.takeInts(n)
 }
 
 func (d *dec) floats(a *arena) []float32 {
@@ -545,31 +611,34 @@ func (d *dec) floats(a *arena) []float32 {
 		return nil
 	}
 	n := (len(p) - 1) / 4
-	out := a.floatSlice(n)
 	switch p[0] {
 	case packShuffled:
+		out := a.floatSlice(n)
 		b0, b1, b2, b3 := p[1:1+n], p[1+n:1+2*n], p[1+2*n:1+3*n], p[1+3*n:1+4*n]
 		for i := range out {
 			out[i] = math.Float32frombits(uint32(b0[i]) | uint32(b1[i])<<8 | uint32(b2[i])<<16 | uint32(b3[i])<<24)
 		}
+		return out
 	case packFloat32:
+		out := a.floatSlice(n)
 		for i := range out {
 			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(p[1+4*i:]))
 		}
-	default:
-		d.fail("unknown float packing %d", p[0])
-		return nil
+		return out
 	}
-	return out
+	d.fail("unknown float packing %d", p[0])
+	return nil
 }
 
-// record decodes one record map into r.
+// record decodes one record map into r. Its strings are copied out of the
+// frame once the whole map has been read.
 func (d *dec) record(r *Record, a *arena) {
 	n := d.mapLen()
 	if uint64(n) > uint64(len(d.b)-d.off) {
 		d.fail("%d fields past the end of the frame", n)
 		return
 	}
+	var strs [5][]byte // ID, Prompt, Text, Finish, Err as they are in the frame
 	var seen uint32
 	for i := 0; i < n && d.err == ""; i++ {
 		k := d.int()
@@ -584,7 +653,7 @@ func (d *dec) record(r *Record, a *arena) {
 		case keyIndex:
 			r.Index = d.uint()
 		case keyID:
-			r.ID = d.str()
+			strs[0] = d.utf8()
 		case keySample:
 			v := d.uint()
 			if v > math.MaxUint32 {
@@ -594,7 +663,7 @@ func (d *dec) record(r *Record, a *arena) {
 		case keySeed:
 			r.Seed = d.uint()
 		case keyPrompt:
-			r.Prompt = d.str()
+			strs[1] = d.utf8()
 		case keyTokens:
 			r.Tokens = d.ids(a)
 		case keyLogprobs:
@@ -610,9 +679,9 @@ func (d *dec) record(r *Record, a *arena) {
 		case keyTopLogprobs:
 			r.TopLogprobs = d.floats(a)
 		case keyText:
-			r.Text = d.str()
+			strs[2] = d.utf8()
 		case keyFinish:
-			r.Finish = d.str()
+			strs[3] = d.utf8()
 		case keyLatency:
 			r.Latency = time.Duration(d.int())
 		case keyAttempts:
@@ -622,14 +691,17 @@ func (d *dec) record(r *Record, a *arena) {
 			}
 			r.Attempts = int(v)
 		case keyErr:
-			r.Err = d.str()
+			strs[4] = d.utf8()
 		default:
 			d.skip(0)
 		}
 	}
-	if d.err == "" {
-		if err := r.validate(); err != nil {
-			d.fail("%v", err)
-		}
+	if d.err != "" {
+		return
+	}
+	s := a.strings(&strs)
+	r.ID, r.Prompt, r.Text, r.Finish, r.Err = s[0], s[1], s[2], s[3], s[4]
+	if err := r.validate(); err != nil {
+		d.fail("%v", err)
 	}
 }

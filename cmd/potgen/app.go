@@ -20,9 +20,9 @@ func runEnv(args []string, env cli.Env) int { return cli.Run(newApp(), args, env
 
 func newApp() *ucli.App {
 	return &ucli.App{
-		Name:      "potgen",
-		Usage:     "query a model on a secret challenge set and write a pot stream",
-		UsageText: "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\n   potgen keygen [-o FILE]\n   potgen challenges --key FILE -n N [-o FILE]\n   potgen verify --key FILE STREAM...",
+		Name:        "potgen",
+		Usage:       "query a model on a secret challenge set and write a pot stream",
+		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\n   potgen keygen [-o FILE]\n   potgen challenges --key FILE -n N [-o FILE]\n   potgen verify --key FILE STREAM...",
 		Description: usage,
 		Version:     cli.Version,
 		Flags:       generateFlags(),
