@@ -1,0 +1,186 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/score"
+	"github.com/pot-audit/pot/internal/seqtest"
+)
+
+// Exit statuses of potcmp, as cmp(1) plus undecided.
+const (
+	exitSame      = 0
+	exitDifferent = 1
+	exitTrouble   = 2
+	exitUndecided = 3
+)
+
+// Defaults, also shown by --help.
+const (
+	defaultAlpha     = 0.01
+	defaultTolerance = 0.05
+)
+
+// options are the flags every mode shares.
+type options struct {
+	alpha      float64
+	tolerance  float64
+	score      string // auto or one of score.Names()
+	test       string
+	maxN       int // 0: until the candidate ends
+	json       bool
+	transcript string
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := &ucli.App{
+		Name:        "potcmp",
+		Usage:       "is a candidate model the reference model? SAME / DIFFERENT with a stated error rate",
+		UsageText:   usageText,
+		Description: description,
+		Version:     cli.Version,
+		Flags: []ucli.Flag{
+			&ucli.Float64Flag{Name: "alpha", Value: defaultAlpha, Usage: "error level: P(wrong verdict) <= `A` for each kind of error"},
+			&ucli.Float64Flag{Name: "tolerance", Value: defaultTolerance, Usage: "largest mean score `E` still called SAME"},
+			&ucli.StringFlag{Name: "score", Value: "auto", Usage: "per-pair score `NAME`: auto, tv, prob, tokens, text or mmd"},
+			&ucli.StringFlag{Name: "test", Value: "betting", Usage: "sequential test `NAME`: betting or eb"},
+			&ucli.IntFlag{Name: "max-n", Usage: "stop UNDECIDED after `N` scores (0: until the candidate ends)"},
+			&ucli.BoolFlag{Name: "json", Usage: "write each result as one JSON object"},
+			&ucli.StringFlag{Name: "transcript", Usage: "write every score and the running bounds to `FILE` (JSON lines)"},
+			&ucli.BoolFlag{Name: "refs", Usage: "the arguments are references and the last one the candidate: which reference does it match?"},
+			&ucli.BoolFlag{Name: "calibrate", Usage: "A B: score two runs of the same model; print the noise floor and a suggested tolerance"},
+		},
+		Action: func(c *ucli.Context) error {
+			code, err := action(c)
+			if err != nil {
+				// Every failure is trouble (2): 1 means DIFFERENT.
+				return cli.WithStatus(exitTrouble, err)
+			}
+			return quiet(code)
+		},
+	}
+	return cli.Run(app, args, cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+}
+
+// action runs the mode the flags ask for and returns the exit status.
+func action(c *ucli.Context) (int, error) {
+	o := &options{
+		alpha:      c.Float64("alpha"),
+		tolerance:  c.Float64("tolerance"),
+		score:      c.String("score"),
+		test:       c.String("test"),
+		maxN:       c.Int("max-n"),
+		json:       c.Bool("json"),
+		transcript: c.String("transcript"),
+	}
+	if err := o.check(); err != nil {
+		return exitTrouble, err
+	}
+	args := c.Args().Slice()
+	env := cli.EnvOf(c)
+	if err := checkStdin(args); err != nil {
+		return exitTrouble, err
+	}
+	switch {
+	case c.Bool("refs") && c.Bool("calibrate"):
+		return exitTrouble, cli.Usagef("--refs and --calibrate do not go together")
+	case c.Bool("calibrate"):
+		if len(args) != 2 {
+			return exitTrouble, cli.Usagef("--calibrate takes two streams of the same model, got %d arguments", len(args))
+		}
+		return calibrate(c.Context, env, o, args[0], args[1])
+	case c.Bool("refs"):
+		if len(args) < 2 {
+			return exitTrouble, cli.Usagef("--refs takes one or more references and then the candidate (- for standard input)")
+		}
+		return matchRefs(c.Context, env, o, args[:len(args)-1], args[len(args)-1])
+	}
+	switch len(args) {
+	case 0:
+		return exitTrouble, cli.Usagef("no reference: potcmp REF [CAND|-]... (see --help)")
+	case 1:
+		args = append(args, "-")
+	}
+	return compareAll(c.Context, env, o, args[0], args[1:])
+}
+
+// check refuses flag values no mode can use, as usage errors.
+func (o *options) check() error {
+	if o.score != "auto" && !slices.Contains(score.Names(), o.score) {
+		return cli.Usagef("--score %q: want auto, tv, prob, tokens, text or mmd", o.score)
+	}
+	if _, err := seqtest.New(o.test, o.alpha, o.tolerance); err != nil {
+		return cli.Usage(err)
+	}
+	if o.maxN < 0 {
+		return cli.Usagef("--max-n %d: want 0 (no limit) or more", o.maxN)
+	}
+	return nil
+}
+
+// checkStdin refuses standard input named twice: only one stream can come
+// from it.
+func checkStdin(args []string) error {
+	n := 0
+	for _, a := range args {
+		if a == "-" {
+			n++
+		}
+	}
+	if n > 1 {
+		return cli.Usagef("standard input (-) named %d times", n)
+	}
+	return nil
+}
+
+// worse orders exit statuses for several comparisons: trouble, then
+// DIFFERENT (some candidate is proven not to be the reference), then
+// UNDECIDED, then SAME.
+func worse(a, b int) int {
+	rank := func(c int) int {
+		switch c {
+		case exitTrouble:
+			return 3
+		case exitDifferent:
+			return 2
+		case exitUndecided:
+			return 1
+		}
+		return 0
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+// exitFor turns a verdict into potcmp's exit status.
+func exitFor(v seqtest.Verdict) int {
+	switch v {
+	case seqtest.Same:
+		return exitSame
+	case seqtest.Different:
+		return exitDifferent
+	}
+	return exitUndecided
+}
+
+// quiet ends the action with code, the verdict having been printed.
+func quiet(code int) error {
+	if code == exitSame {
+		return nil
+	}
+	return cli.Quiet(code)
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
