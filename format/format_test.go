@@ -207,6 +207,8 @@ func TestWriterRefusesInvalid(t *testing.T) {
 		{"top length", Record{Tokens: []int32{1}, TopK: 2, TopLogprobs: []float32{-1}}},
 		{"top-k range", Record{TopK: MaxTopK + 1}},
 		{"negative latency", Record{Latency: -1}},
+		{"token id below -1", Record{Tokens: []int32{3, -2}}},
+		{"top token id below -1", Record{Tokens: []int32{3}, TopK: 1, TopTokens: []int32{-7}, TopLogprobs: []float32{-1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

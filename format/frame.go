@@ -22,6 +22,10 @@ const (
 	MaxFrameContent = 64 << 20
 	maxBlock        = 128 << 10
 	maxSkippable    = 1 << 20
+	// maxFrameSlack bounds a frame's compressed size beyond its content:
+	// zstd never needs more than 3 bytes a block, but empty blocks cost
+	// input without content, and the reader holds a whole frame in memory.
+	maxFrameSlack = 1 << 20
 )
 
 // frameReader splits its input into raw zstd frames.
@@ -35,7 +39,7 @@ type rawFrame struct {
 	data      []byte // the whole frame, magic to checksum
 	offset    int64  // where it started in the input
 	skippable bool
-	size      int64 // declared content size, -1 when the frame does not say
+	size      int64 // declared content size
 }
 
 var errCleanEOF = errors.New("clean end of input")
@@ -89,40 +93,31 @@ func (f *frameReader) next() (rawFrame, error) {
 		// would go unnoticed, so frames must be single-segment.
 		return rawFrame{offset: start}, fmt.Errorf("%w: zstd frame is not single-segment", ErrCorrupt)
 	}
-	fcsFlag := d >> 6
-	hdr := 0
-	if !single {
-		hdr++ // window descriptor
-	}
-	hdr += [4]int{0, 1, 2, 4}[d&0x03] // dictionary id
-	fcsSize := [4]int{0, 2, 4, 8}[fcsFlag]
-	if fcsFlag == 0 && single {
-		fcsSize = 1
-	}
-	hdr += fcsSize
-	h, err := f.read(hdr)
-	if err != nil {
-		return rawFrame{offset: start}, err
-	}
 	if d&0x03 != 0 {
 		return rawFrame{offset: start}, fmt.Errorf("%w: zstd frame needs a dictionary", ErrCorrupt)
 	}
-	declared := int64(-1)
-	if fcsSize > 0 {
-		fcs := h[len(h)-fcsSize:]
-		var size uint64
-		for i := len(fcs) - 1; i >= 0; i-- {
-			size = size<<8 | uint64(fcs[i])
-		}
-		if fcsSize == 2 {
-			size += 256
-		}
-		if size > MaxFrameContent {
-			return rawFrame{offset: start}, fmt.Errorf("%w: frame declares %d bytes of content", ErrTooLarge, size)
-		}
-		declared = int64(size)
+	// Single-segment: no window descriptor, and the content size is always
+	// there, in 1, 2, 4 or 8 bytes.
+	fcsSize := [4]int{1, 2, 4, 8}[d>>6]
+	fcs, err := f.read(fcsSize)
+	if err != nil {
+		return rawFrame{offset: start}, err
 	}
-	total := 0
+	var size uint64
+	for i := len(fcs) - 1; i >= 0; i-- {
+		size = size<<8 | uint64(fcs[i])
+	}
+	if fcsSize == 2 {
+		size += 256
+	}
+	if size > MaxFrameContent {
+		return rawFrame{offset: start}, fmt.Errorf("%w: frame declares %d bytes of content", ErrTooLarge, size)
+	}
+	declared := int64(size)
+	// bound is the most content the blocks read so far can decompress to.
+	// Checking the declared size against it before decompressing keeps a
+	// few bytes of input from making the decoder allocate the declared size.
+	bound, compressed := int64(0), int64(0)
 	for {
 		bh, err := f.read(3)
 		if err != nil {
@@ -132,20 +127,23 @@ func (f *frameReader) next() (rawFrame, error) {
 		last := v&1 != 0
 		typ := (v >> 1) & 3
 		size := int(v >> 3)
-		switch typ {
-		case 1: // RLE: one byte on disk stands for size bytes
-			total += size
-			size = 1
-		case 3:
-			return rawFrame{offset: start}, fmt.Errorf("%w: reserved zstd block type", ErrCorrupt)
-		default:
-			total += size
-		}
 		if size > maxBlock {
 			return rawFrame{offset: start}, fmt.Errorf("%w: zstd block of %d bytes", ErrCorrupt, size)
 		}
-		if total > MaxFrameContent+maxBlock {
-			return rawFrame{offset: start}, fmt.Errorf("%w: frame over %d bytes", ErrTooLarge, MaxFrameContent)
+		switch typ {
+		case 0: // raw
+			bound += int64(size)
+		case 1: // RLE: one byte on disk stands for size bytes
+			bound += int64(size)
+			size = 1
+		case 2: // compressed: at most a full block
+			bound += maxBlock
+		case 3:
+			return rawFrame{offset: start}, fmt.Errorf("%w: reserved zstd block type", ErrCorrupt)
+		}
+		compressed += 3 + int64(size)
+		if compressed > declared+maxFrameSlack {
+			return rawFrame{offset: start}, fmt.Errorf("%w: %d compressed bytes for %d bytes of content", ErrCorrupt, compressed, declared)
 		}
 		if _, err := f.read(size); err != nil {
 			return rawFrame{offset: start}, err
@@ -153,6 +151,9 @@ func (f *frameReader) next() (rawFrame, error) {
 		if last {
 			break
 		}
+	}
+	if declared > bound {
+		return rawFrame{offset: start}, fmt.Errorf("%w: frame declares %d bytes of content, its blocks hold at most %d", ErrCorrupt, declared, bound)
 	}
 	if _, err := f.read(4); err != nil { // content checksum
 		return rawFrame{offset: start}, err

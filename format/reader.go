@@ -1,7 +1,6 @@
 package format
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"errors"
@@ -18,8 +17,8 @@ import (
 // frame before a failure is returned first, so nothing readable is lost, and
 // no record of a damaged frame is ever returned.
 type Reader struct {
-	fr  frameReader
-	dec *zstd.Decoder
+	fr frameReader
+	st *readState // borrowed until Close
 
 	first   Header // the first segment's header
 	header  Header // the current segment's header
@@ -29,7 +28,6 @@ type Reader struct {
 	// The records frame being read: its content has passed its checksum,
 	// and records are decoded from it one at a time as Read asks, so a
 	// frame of many tiny records costs no more memory than its content.
-	content  []byte
 	recs     dec
 	arena    arena
 	frameOff int64 // where the records frame starts in the input
@@ -42,6 +40,9 @@ type Reader struct {
 	mixed    bool
 	err      error
 }
+
+// errReaderClosed is what Read returns after Close.
+var errReaderClosed = errors.New("format: reader closed")
 
 // Stats counts what a Reader has seen.
 type Stats struct {
@@ -63,16 +64,14 @@ func AllowMixed() ReaderOption { return func(r *Reader) { r.mixed = true } }
 
 // NewReader reads and checks the first header of the stream in r.
 func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
-	dec, err := zstd.NewReader(nil,
-		zstd.WithDecoderConcurrency(1),
-		zstd.WithDecoderMaxMemory(MaxFrameContent),
-		zstd.WithDecoderMaxWindow(MaxFrameContent))
+	st, err := getReadState()
 	if err != nil {
-		return nil, fmt.Errorf("format: %w", err)
+		return nil, err
 	}
+	st.br.Reset(r)
 	rd := &Reader{
-		fr:     frameReader{r: bufio.NewReaderSize(r, 64<<10)},
-		dec:    dec,
+		fr:     frameReader{r: st.br},
+		st:     st,
 		digest: sha256.New(),
 	}
 	for _, o := range opts {
@@ -82,7 +81,7 @@ func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
 	// what the stream is before the writer has produced any record.
 	for rd.stats.Segments == 0 {
 		if err := rd.frame(); err != nil {
-			dec.Close()
+			rd.Close()
 			return nil, err
 		}
 	}
@@ -130,10 +129,14 @@ func (r *Reader) Read() (Record, error) {
 }
 
 // Close releases the decoder. It does not close the underlying reader.
+// Read after Close fails.
 func (r *Reader) Close() error {
-	r.dec.Close()
+	if r.st != nil {
+		putReadState(r.st)
+		r.st, r.fr.r, r.recs = nil, nil, dec{}
+	}
 	if r.err == nil {
-		r.err = errors.New("format: reader closed")
+		r.err = errReaderClosed
 	}
 	return nil
 }
@@ -184,7 +187,7 @@ func (r *Reader) frame() error {
 	if raw.skippable {
 		return nil
 	}
-	r.content, err = r.dec.DecodeAll(raw.data, r.content[:0])
+	r.st.content, err = r.st.dec.DecodeAll(raw.data, r.st.content[:0])
 	if err != nil {
 		if errors.Is(err, zstd.ErrCRCMismatch) {
 			return r.fail(raw.offset, ErrChecksum, "frame content does not match its checksum")
@@ -194,12 +197,12 @@ func (r *Reader) frame() error {
 		}
 		return r.fail(raw.offset, ErrCorrupt, "zstd: %v", err)
 	}
-	if raw.size >= 0 && raw.size != int64(len(r.content)) {
+	c := r.st.content
+	if raw.size >= 0 && raw.size != int64(len(c)) {
 		// The decoder does not hold a frame to its declared size.
-		return r.fail(raw.offset, ErrCorrupt, "frame declares %d bytes of content, holds %d", raw.size, len(r.content))
+		return r.fail(raw.offset, ErrCorrupt, "frame declares %d bytes of content, holds %d", raw.size, len(c))
 	}
-	r.stats.ContentSize += int64(len(r.content))
-	c := r.content
+	r.stats.ContentSize += int64(len(c))
 	switch {
 	case len(c) == 0:
 		return r.fail(raw.offset, ErrCorrupt, "empty frame")

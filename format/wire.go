@@ -157,6 +157,19 @@ func appendFloats(b []byte, fs []float32) []byte {
 
 // validate checks the invariants FORMAT.md states for a record.
 func (r *Record) validate() error {
+	for _, ids := range [2][]int32{r.Tokens, r.TopTokens} {
+		for _, id := range ids {
+			if id < -1 {
+				return fmt.Errorf("token id %d, below -1", id)
+			}
+		}
+	}
+	return r.validateShape()
+}
+
+// validateShape checks what validate checks but the token ids, which a
+// decoded record cannot have out of range.
+func (r *Record) validateShape() error {
 	p := r.Positions()
 	switch {
 	case len(r.Tokens) > 0 && len(r.Logprobs) > 0 && len(r.Tokens) != len(r.Logprobs):
@@ -487,6 +500,13 @@ type arena struct {
 	ints   []int32
 	floats []float32
 	strs   strings.Builder // only ever appended to, so strings cut from it stay as they were
+	grown  int             // size of the last chunk: chunks start small for short streams
+}
+
+// chunk returns how many elements to allocate for a request of n.
+func (a *arena) chunk(n int) int {
+	a.grown = min(max(2*a.grown, 256), arenaChunk)
+	return max(n, a.grown)
 }
 
 // strings returns parts as strings that share the arena's current chunk.
@@ -501,7 +521,7 @@ func (a *arena) strings(parts *[5][]byte) [5]string {
 	}
 	if total > a.strs.Cap()-a.strs.Len() {
 		a.strs = strings.Builder{}
-		a.strs.Grow(max(total, 4*arenaChunk))
+		a.strs.Grow(4 * a.chunk((total+3)/4))
 	}
 	start := a.strs.Len()
 	for _, p := range parts {
@@ -517,7 +537,7 @@ func (a *arena) strings(parts *[5][]byte) [5]string {
 // intRoom returns room for up to n ints; take commits what was used.
 func (a *arena) intRoom(n int) []int32 {
 	if n > cap(a.ints)-len(a.ints) {
-		a.ints = make([]int32, 0, max(n, arenaChunk))
+		a.ints = make([]int32, 0, a.chunk(n))
 	}
 	return a.ints[len(a.ints) : len(a.ints)+n]
 }
@@ -530,7 +550,7 @@ func (a *arena) takeInts(n int) []int32 {
 
 func (a *arena) floatSlice(n int) []float32 {
 	if n > cap(a.floats)-len(a.floats) {
-		a.floats = make([]float32, 0, max(n, arenaChunk))
+		a.floats = make([]float32, 0, a.chunk(n))
 	}
 	l := len(a.floats)
 	a.floats = a.floats[:l+n]
@@ -701,7 +721,7 @@ func (d *dec) record(r *Record, a *arena) {
 	}
 	s := a.strings(&strs)
 	r.ID, r.Prompt, r.Text, r.Finish, r.Err = s[0], s[1], s[2], s[3], s[4]
-	if err := r.validate(); err != nil {
+	if err := r.validateShape(); err != nil {
 		d.fail("%v", err)
 	}
 }

@@ -19,14 +19,15 @@ import (
 const (
 	DefaultFrameRecords = 64
 	DefaultFrameBytes   = 256 << 10
+
+	frameWindow = 256 << 10 // how far back the encoder looks for matches
 )
 
 // Writer writes one segment: a header, records, and a trailer on Close.
 type Writer struct {
 	w       io.Writer
-	enc     *zstd.Encoder
-	content []byte // the records of the frame being built, msgpack
-	out     []byte
+	st      *writeState   // borrowed until Close
+	enc     *zstd.Encoder // st.enc
 	inFrame int
 	count   uint64
 	digest  hash.Hash
@@ -55,18 +56,14 @@ func NewWriter(w io.Writer, h Header, opts ...WriterOption) (*Writer, error) {
 	if h.Kind != KindChallenges && h.Kind != KindOutputs {
 		return nil, fmt.Errorf("format: header kind %d is invalid", h.Kind)
 	}
-	enc, err := zstd.NewWriter(nil,
-		zstd.WithEncoderConcurrency(1),
-		zstd.WithEncoderCRC(true),
-		zstd.WithEncoderLevel(zstd.SpeedDefault),
-		zstd.WithLowerEncoderMem(true),
-		zstd.WithSingleSegment(true))
+	st, err := getWriteState()
 	if err != nil {
-		return nil, fmt.Errorf("format: %w", err)
+		return nil, err
 	}
 	fw := &Writer{
 		w:            w,
-		enc:          enc,
+		st:           st,
+		enc:          st.enc,
 		digest:       sha256.New(),
 		frameRecords: DefaultFrameRecords,
 		frameBytes:   DefaultFrameBytes,
@@ -75,13 +72,14 @@ func NewWriter(w io.Writer, h Header, opts ...WriterOption) (*Writer, error) {
 		o(fw)
 	}
 	hb, err := encodeHeader(&h)
+	if err == nil {
+		err = fw.emit(hb)
+	}
 	if err != nil {
+		putWriteState(st)
 		return nil, err
 	}
-	if err := fw.emit(hb); err != nil {
-		return nil, err
-	}
-	fw.digest.Write(fw.out)
+	fw.digest.Write(st.out)
 	return fw, nil
 }
 
@@ -101,8 +99,8 @@ func encodeHeader(h *Header) ([]byte, error) {
 
 // emit compresses content as one frame and writes it.
 func (w *Writer) emit(content []byte) error {
-	w.out = w.enc.EncodeAll(content, w.out[:0])
-	if _, err := w.w.Write(w.out); err != nil {
+	w.st.out = w.enc.EncodeAll(content, w.st.out[:0])
+	if _, err := w.w.Write(w.st.out); err != nil {
 		w.err = err
 		return err
 	}
@@ -113,24 +111,32 @@ func (w *Writer) emit(content []byte) error {
 // rules of FORMAT.md; an invalid record is refused and the writer stays
 // usable.
 func (w *Writer) Write(r *Record) error {
-	if w.err != nil {
-		return w.err
-	}
 	if w.closed {
 		return ErrClosed
+	}
+	if w.err != nil {
+		return w.err
 	}
 	if err := r.validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	start := len(w.content)
-	w.content = appendRecord(w.content, r)
-	if len(w.content)-start > MaxFrameContent {
-		w.content = w.content[:start]
-		return fmt.Errorf("%w: record of %d bytes", ErrTooLarge, len(w.content)-start)
+	start := len(w.st.content)
+	w.st.content = appendRecord(w.st.content, r)
+	if size := len(w.st.content) - start; size > MaxFrameContent-start {
+		// The record does not fit in this frame: close the frame first, and
+		// refuse a record too large for any frame.
+		w.st.content = w.st.content[:start]
+		if size > MaxFrameContent {
+			return fmt.Errorf("%w: record of %d bytes", ErrTooLarge, size)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		w.st.content = appendRecord(w.st.content, r)
 	}
 	w.inFrame++
 	w.count++
-	if w.inFrame >= w.frameRecords || len(w.content) >= w.frameBytes {
+	if w.inFrame >= w.frameRecords || len(w.st.content) >= w.frameBytes {
 		return w.Flush()
 	}
 	return nil
@@ -139,15 +145,15 @@ func (w *Writer) Write(r *Record) error {
 // Flush closes the current frame, so that everything written so far can be
 // read downstream and survives if the process dies. It does not flush w.
 func (w *Writer) Flush() error {
-	if w.err != nil {
-		return w.err
+	if w.err != nil || w.closed {
+		return w.err // Close flushed already
 	}
 	if w.inFrame == 0 {
 		return nil
 	}
-	err := w.emit(w.content)
-	w.digest.Write(w.out)
-	w.content = w.content[:0]
+	err := w.emit(w.st.content)
+	w.digest.Write(w.st.out)
+	w.st.content = w.st.content[:0]
 	w.inFrame = 0
 	return err
 }
@@ -161,12 +167,14 @@ func (w *Writer) Close() error {
 	if w.closed {
 		return w.err
 	}
-	w.closed = true
-	defer w.enc.Close()
-	if err := w.Flush(); err != nil {
-		return err
+	err := w.Flush()
+	if err == nil {
+		err = w.emit(encodeTrailer(w.count, w.digest.Sum(nil)))
 	}
-	return w.emit(encodeTrailer(w.count, w.digest.Sum(nil)))
+	w.closed = true
+	putWriteState(w.st)
+	w.st, w.enc = nil, nil
+	return err
 }
 
 // encodeTrailer encodes the trailer frame's content: ["end", count, digest].

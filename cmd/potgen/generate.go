@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -330,6 +331,11 @@ func (g *generator) work(ctx context.Context, jobs <-chan job, results chan<- re
 			rec.Finish = "error"
 			rec.Err = err.Error()
 		}
+		// A model may stop inside a multi-byte character (a byte-fallback
+		// token); streams hold valid UTF-8, the token ids hold the bytes.
+		rec.Text = strings.ToValidUTF8(rec.Text, "\uFFFD")
+		rec.Err = strings.ToValidUTF8(rec.Err, "\uFFFD")
+		rec.Finish = strings.ToValidUTF8(rec.Finish, "\uFFFD")
 		select {
 		case results <- result{seq: j.seq, rec: rec}:
 		case <-ctx.Done():

@@ -702,3 +702,17 @@ func TestAPIKeyNeverShown(t *testing.T) {
 		t.Fatal("the server never got the key")
 	}
 }
+
+// TestExecModelInvalidUTF8: a model that stops inside a character still
+// gives a readable stream.
+func TestExecModelInvalidUTF8(t *testing.T) {
+	key := writeKey(t, t.TempDir())
+	r := potgen(t, "--model", `exec:printf 'caf\303'`, "--key", key, "-n", "2")
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	_, recs := readStream(t, []byte(r.stdout))
+	if len(recs) != 2 || recs[0].Text != "caf\uFFFD" {
+		t.Fatalf("%+v", recs)
+	}
+}
