@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"strconv"
+
+	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/cli"
+)
+
+// errInterrupted ends a split that was asked to stop (SIGINT, SIGTERM).
+var errInterrupted = errors.New("interrupted")
+
+// split copies the records of in into the shards p asks for.
+func split(ctx context.Context, env *cli.Env, in *cli.Input, p plan) error {
+	// Splitting passes segments on as they are: a stream whose segments a
+	// consumer would refuse to mix gives shards it refuses the same way,
+	// which is for the consumer to decide, not for the splitter.
+	r, err := format.NewReader(in, format.AllowMixed())
+	if err != nil {
+		return fmt.Errorf("%s: %w", in.Name, err)
+	}
+	defer r.Close()
+
+	var opts []format.WriterOption
+	if p.size > 0 {
+		// Frames are the unit in which a shard grows; keep them well under
+		// the target size so that shards come out close to it.
+		opts = append(opts, format.WithFrameSize(format.DefaultFrameRecords, int(min(max(p.size/4, 4<<10), format.DefaultFrameBytes))))
+	}
+	set := newShardSet(env, p, in.Name, opts...)
+	defer set.abort()
+
+	progress := cli.NewProgress(env.Stderr, "potsplit", 0)
+	defer progress.Done()
+
+	cur := 0 // the shard being filled, for --records and --size
+	for n := 0; ; n++ {
+		if n%1024 == 0 && ctx.Err() != nil {
+			return errInterrupted
+		}
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.Name, err)
+		}
+		h := r.Header()
+		i := cur
+		if p.shards > 0 {
+			i = shardOf(&rec, p.shards)
+		}
+		sh, err := set.write(i, &h, r.Segment(), &rec)
+		if err != nil {
+			return err
+		}
+		if (p.records > 0 && sh.records >= p.records) || (p.size > 0 && sh.cw.n >= p.size) {
+			if err := set.finish(i, &h); err != nil {
+				return err
+			}
+			cur++
+		}
+		progress.Add(1)
+	}
+
+	first := r.First()
+	switch {
+	case p.shards > 0:
+		for i := range p.shards {
+			if err := set.finish(i, &first); err != nil {
+				return err
+			}
+		}
+	case len(set.open) > 0 || cur == 0:
+		// The last, partly filled shard; or shard 0 alone when the input
+		// had no record, so that the output is a stream all the same.
+		if err := set.finish(cur, &first); err != nil {
+			return err
+		}
+	}
+	return set.commit()
+}
+
+// shardOf assigns a record to one of n shards by the FNV-1a 64 hash of its
+// challenge id, or of its decimal challenge index when the id is empty. It
+// depends on nothing but the record, so every sample of a challenge, in
+// this stream or another made from the same set, goes to the same shard.
+func shardOf(rec *format.Record, n int) int {
+	h := fnv.New64a()
+	if rec.ID != "" {
+		h.Write([]byte(rec.ID))
+	} else {
+		h.Write(strconv.AppendUint(nil, rec.Index, 10))
+	}
+	return int(h.Sum64() % uint64(n))
+}

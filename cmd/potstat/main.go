@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/cli"
+)
+
+func main() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr)) }
+
+// run is the whole tool with its process injected, so tests run it
+// in-process.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := &ucli.App{
+		Name:        "potstat",
+		Usage:       "describe pot streams and check that they are intact",
+		UsageText:   usageText,
+		Description: description,
+		Version:     cli.Version,
+		Flags: []ucli.Flag{
+			&ucli.BoolFlag{Name: "json", Usage: "print each summary as one JSON object"},
+			&ucli.BoolFlag{Name: "records", Usage: "print every record as one JSON object a line"},
+			&ucli.BoolFlag{Name: "verify", Usage: "check checksums, trailers and digests; one line a file"},
+			&ucli.BoolFlag{Name: "mixed", Usage: "accept segments with incompatible headers"},
+		},
+		Action: action,
+	}
+	return cli.Run(app, args, cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr})
+}
+
+func action(c *ucli.Context) error {
+	files := c.Args().Slice()
+	for _, a := range files {
+		// urfave stops parsing flags at the first argument, so a flag
+		// after a file would silently be taken for a file.
+		if strings.HasPrefix(a, "-") && a != "-" {
+			return cli.Usagef("%s: flags go before the files", a)
+		}
+	}
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	modes := 0
+	for _, f := range []string{"records", "verify"} {
+		if c.Bool(f) {
+			modes++
+		}
+	}
+	if modes > 1 || (modes == 1 && c.Bool("json")) {
+		return cli.Usagef("--json, --records and --verify are separate modes: give at most one")
+	}
+	var opts []format.ReaderOption
+	if c.Bool("mixed") {
+		opts = append(opts, format.AllowMixed())
+	}
+	t := &tool{env: cli.EnvOf(c), opts: opts}
+	out := bufio.NewWriterSize(t.env.Stdout, 64<<10)
+	t.out = out
+	var err error
+	switch {
+	case c.Bool("records"):
+		err = t.eachFile(files, t.records)
+	case c.Bool("verify"):
+		err = t.eachFile(files, t.verify)
+	default:
+		json := c.Bool("json")
+		err = t.eachFile(files, func(name string) error { return t.summary(name, json) })
+	}
+	if ferr := out.Flush(); ferr != nil && err == nil {
+		err = cli.WithStatus(cli.ExitFailure, ferr)
+	}
+	return err
+}
+
+// tool holds what the modes share.
+type tool struct {
+	env     *cli.Env
+	out     *bufio.Writer
+	opts    []format.ReaderOption
+	printed int // summaries printed so far
+	failed  int // the worst exit status of the files so far
+}
+
+// eachFile runs do on every file. A file that fails is reported and the
+// next one handled, so one bad file hides nothing about the others; the
+// exit status is the worst.
+func (t *tool) eachFile(files []string, do func(name string) error) error {
+	for _, name := range files {
+		err := do(name)
+		if err == nil {
+			continue
+		}
+		if cli.IsBrokenPipe(err) || cli.Status(err) == cli.ExitFailure {
+			// Our own output failed: nothing more can be said.
+			return err
+		}
+		fmt.Fprintln(t.env.Stderr, cli.Message("potstat", err))
+		t.fail(err)
+	}
+	if t.failed != 0 {
+		return cli.Quiet(t.failed)
+	}
+	return nil
+}
+
+// fail notes that a file failed with err.
+func (t *tool) fail(err error) { t.failed = max(t.failed, cli.Status(err)) }
+
+// streamError names the input in a stream error.
+func streamError(in *cli.Input, err error) error {
+	return fmt.Errorf("%s: %w", in.Name, err)
+}
+
+// writeFailed marks an error of our own output: a runtime failure, even
+// when it is an *fs.PathError.
+func writeFailed(err error) error {
+	return cli.WithStatus(cli.ExitFailure, fmt.Errorf("writing output: %w", err))
+}

@@ -1,0 +1,496 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/challenge"
+	"github.com/pot-audit/pot/internal/model"
+	"github.com/pot-audit/pot/internal/model/local"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"potstat":  main,
+		"mkstream": func() { os.Exit(mkstream()) },
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{Dir: "testdata/script"})
+}
+
+func TestCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sp := defaultSpec()
+	sp.records, sp.samples, sp.errEvery = 60, 3, 7
+	good := makeStream(sp)
+	goodFile := write("good.pot", good)
+	sp2 := sp
+	sp2.start, sp2.seed = 20, 2
+	second := makeStream(sp2)
+	catFile := write("cat.pot", append(append([]byte{}, good...), second...))
+	other := sp2
+	other.set = "other"
+	mixedFile := write("mixed.pot", append(append([]byte{}, good...), makeStream(other)...))
+	long := defaultSpec()
+	long.records, long.frame = 300, 16
+	truncated := makeStream(long)
+	truncated = truncated[:len(truncated)-100]
+	truncFile := write("trunc.pot", truncated)
+
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  []byte
+		code   int
+		stdout []string // substrings of stdout, in order
+		stderr string   // substring of stderr ("" means stderr must be empty)
+		lines  int      // when > 0, stdout lines
+	}{
+		{name: "help", args: []string{"--help"}, stdout: []string{"potstat --records", "missing_first", "latency_mean_ms", "Examples:"}},
+		{name: "summary", args: []string{goodFile}, stdout: []string{goodFile, "intact: 1 segment, 1 trailer verified", "outputs",
+			"60 in 1 segment", "20, 3 samples each", "yes: challenges 0..19, 3 samples each", "errors", "8 (first: record 6 (challenge 2, sample 0): backend: 503",
+			"synth synth:1", "c0ffee: family templates/v1, run default, 20 challenges", "samples 3, seed 7"}},
+		{name: "stdin by default", stdin: good, stdout: []string{"<stdin>", "intact"}},
+		{name: "stdin dash", args: []string{"-"}, stdin: good, stdout: []string{"<stdin>", "intact"}},
+		{name: "concatenated", args: []string{catFile}, stdout: []string{"intact: 2 segments, 2 trailers verified", "120 in 2 segments", "40, 3 samples each", "yes: challenges 0..39, 3 samples each"}},
+		{name: "truncated", args: []string{truncFile}, code: 2, stdout: []string{"DAMAGED: record 288 (byte", "format: truncated stream", "288 in 1 segment", "no: 12 of 300 challenges lack samples (288, 289"},
+			stderr: "potstat: " + truncFile + ": record 288 (byte "},
+		{name: "empty", stdin: []byte{}, code: 2, stdout: []string{"<stdin>", "DAMAGED: record 0 (byte 0, segment 0): format: empty stream"}, stderr: "potstat: <stdin>: record 0 (byte 0, segment 0): format: empty stream"},
+		{name: "wrong magic", stdin: []byte("{\"not\": \"a stream\"}\n"), code: 2, stderr: "potstat: <stdin>: record 0 (byte 0, segment 0): format: not a pot stream"},
+		{name: "missing file", args: []string{filepath.Join(dir, "nope.pot")}, code: 2, stderr: "nope.pot: no such file or directory"},
+		{name: "directory", args: []string{dir}, code: 2, stderr: dir + ": is a directory"},
+		{name: "bad among good", args: []string{goodFile, filepath.Join(dir, "nope.pot"), truncFile}, code: 2, stdout: []string{goodFile, "intact", truncFile, "DAMAGED"}, stderr: "truncated stream"},
+		{name: "incompatible", args: []string{mixedFile}, code: 2, stdout: []string{"DAMAGED", "incompatible segments", "60 in 1 segment"}, stderr: "format: incompatible segments: segment 1 differs from segment 0 in challenge set c0ffee vs other"},
+		{name: "mixed allowed", args: []string{"--mixed", mixedFile}, stdout: []string{"intact: 2 segments", "segment 1 differs from segment 0 in challenge set"}},
+		{name: "json", args: []string{"--json", goodFile, catFile}, lines: 2, stdout: []string{`"file":"` + goodFile + `","intact":true`, `"records":60`, `"complete":true`, `"records":120`}},
+		{name: "json damaged", args: []string{"--json", truncFile}, code: 2, lines: 1, stdout: []string{`"intact":false,"error":"record 288 (byte`, `"records":288`, `"missing":12,"missing_first":[288,289,290`}, stderr: "truncated"},
+		{name: "records", args: []string{"--records", goodFile}, lines: 60, stdout: []string{`{"index":0,"id":"`, `"sample":1,`, `"top_k":3,"top_tokens":[[`, `,null]]`, `"error":"backend: 503 after 3 attempts (record 6)"`}},
+		{name: "records of two files", args: []string{"--records", goodFile, "-"}, stdin: second, lines: 120},
+		{name: "records damaged", args: []string{"--records", truncFile}, code: 2, lines: 288, stderr: "potstat: " + truncFile + ": record 288"},
+		{name: "verify", args: []string{"--verify", goodFile, catFile, "-"}, stdin: second, lines: 3, stdout: []string{goodFile + ": ok (60 records, 1 segment)", catFile + ": ok (120 records, 2 segments)", "<stdin>: ok (60 records, 1 segment)"}},
+		{name: "verify bad", args: []string{"--verify", truncFile, filepath.Join(dir, "nope.pot"), goodFile, mixedFile}, code: 2, lines: 4, stdout: []string{
+			truncFile + ": DAMAGED: record 288 (byte ", "nope.pot: no such file or directory", goodFile + ": ok", mixedFile + ": DAMAGED: record 60 (byte"}},
+		{name: "verify mixed allowed", args: []string{"--verify", "--mixed", mixedFile}, lines: 1, stdout: []string{": ok (120 records, 2 segments)"}},
+		{name: "verify empty", args: []string{"--verify"}, stdin: []byte{}, code: 2, stdout: []string{"<stdin>: DAMAGED: record 0 (byte 0, segment 0): format: empty stream"}},
+		{name: "two modes", args: []string{"--records", "--verify", goodFile}, code: 2, stderr: "separate modes"},
+		{name: "json and verify", args: []string{"--json", "--verify", goodFile}, code: 2, stderr: "separate modes"},
+		{name: "flag after file", args: []string{goodFile, "--json"}, code: 2, stderr: "--json: flags go before the files"},
+		{name: "unknown flag", args: []string{"--between", "a", "b"}, code: 2, stderr: "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"potstat"}, tt.args...), bytes.NewReader(tt.stdin), &stdout, &stderr)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, stderr.String())
+			}
+			out := stdout.String()
+			for _, want := range tt.stdout {
+				i := strings.Index(out, want)
+				if i < 0 {
+					t.Fatalf("stdout lacks %q (in order):\n%s", want, stdout.String())
+				}
+				out = out[i+len(want):]
+			}
+			if tt.stderr == "" && stderr.Len() > 0 {
+				t.Errorf("stderr: %s", stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stderr %q lacks %q", stderr.String(), tt.stderr)
+			}
+			for _, l := range strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n") {
+				if l != "" && !strings.HasPrefix(l, "potstat: ") {
+					t.Errorf("stderr line without the tool's name: %q", l)
+				}
+			}
+			if tt.lines > 0 {
+				if n := strings.Count(stdout.String(), "\n"); n != tt.lines {
+					t.Errorf("%d lines on stdout, want %d", n, tt.lines)
+				}
+			}
+			if strings.HasPrefix(tt.name, "json") || strings.HasPrefix(tt.name, "records") {
+				sc := bufio.NewScanner(&stdout)
+				sc.Buffer(nil, 1<<20)
+				for sc.Scan() {
+					var v map[string]any
+					if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+						t.Fatalf("not JSON: %v: %s", err, sc.Text())
+					}
+				}
+			}
+		})
+	}
+}
+
+// summarize runs potstat --json on data and decodes the summary.
+func summarize(t *testing.T, data []byte, args ...string) (summary, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(append(append([]string{"potstat", "--json"}, args...), "-"), bytes.NewReader(data), &stdout, &stderr)
+	var s summary
+	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
+		t.Fatalf("%v: %q (stderr %s)", err, stdout.String(), stderr.String())
+	}
+	return s, code
+}
+
+func TestCompleteness(t *testing.T) {
+	base := defaultSpec()
+	base.records, base.samples = 30, 3
+	concat := func(specs ...streamSpec) []byte {
+		var b []byte
+		for _, sp := range specs {
+			b = append(b, makeStream(sp)...)
+		}
+		return b
+	}
+	with := func(f func(*streamSpec)) streamSpec {
+		sp := base
+		f(&sp)
+		return sp
+	}
+	tests := []struct {
+		name       string
+		data       []byte
+		complete   bool
+		missing    int64
+		first      []uint64
+		dups, outs int64
+		min, max   int64
+	}{
+		{name: "complete", data: makeStream(base), complete: true, min: 3, max: 3},
+		{name: "one challenge short of a sample", data: makeStream(with(func(s *streamSpec) { s.records = 29 })), missing: 1, first: []uint64{9}, min: 2, max: 3},
+		{name: "a challenge left out", data: makeStream(with(func(s *streamSpec) { s.skip = 0 })), missing: 1, first: []uint64{0}, min: 3, max: 3},
+		{name: "set larger than the stream", data: makeStream(with(func(s *streamSpec) { s.count = 25 })), missing: 15, first: []uint64{10, 11, 12, 13, 14, 15, 16, 17, 18, 19}, min: 3, max: 3},
+		{name: "duplicated", data: concat(base, base), complete: true, dups: 30, min: 6, max: 6},
+		{name: "outside the set", data: makeStream(with(func(s *streamSpec) { s.count = 8 })), complete: true, outs: 6, min: 3, max: 3},
+		{name: "two halves", data: concat(with(func(s *streamSpec) { s.records = 15; s.count = 10 }), with(func(s *streamSpec) { s.records = 15; s.start = 5; s.count = 10 })), complete: true, min: 3, max: 3},
+		{name: "challenges", data: makeStream(with(func(s *streamSpec) { s.kind = "challenges" })), complete: true, min: 1, max: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, code := summarize(t, tt.data)
+			if code != 0 || !s.Intact {
+				t.Fatalf("exit %d, %+v", code, s)
+			}
+			if s.Complete == nil || *s.Complete != tt.complete || s.Missing != tt.missing || fmt.Sprint(s.MissingFirst) != fmt.Sprint(tt.first) {
+				t.Errorf("complete %v, missing %d %v; want %v, %d %v", s.Complete != nil && *s.Complete, s.Missing, s.MissingFirst, tt.complete, tt.missing, tt.first)
+			}
+			if s.Duplicates != tt.dups || s.Outside != tt.outs || s.SamplesMin != tt.min || s.SamplesMax != tt.max {
+				t.Errorf("duplicates %d, outside %d, samples %d..%d; want %d, %d, %d..%d", s.Duplicates, s.Outside, s.SamplesMin, s.SamplesMax, tt.dups, tt.outs, tt.min, tt.max)
+			}
+		})
+	}
+}
+
+func TestUnknownCount(t *testing.T) {
+	var buf bytes.Buffer
+	h := defaultSpec().header()
+	h.Challenges.Count = 0
+	w, _ := format.NewWriter(&buf, h)
+	w.Write(&format.Record{Index: 3, ID: "x", Tokens: []int32{1}})
+	w.Close()
+	s, code := summarize(t, buf.Bytes())
+	if code != 0 || s.Complete != nil || s.Challenges != 1 || s.Tokens != 1 {
+		t.Fatalf("exit %d, %+v", code, s)
+	}
+	var stdout bytes.Buffer
+	run([]string{"potstat", "-"}, bytes.NewReader(buf.Bytes()), &stdout, &bytes.Buffer{})
+	if !strings.Contains(stdout.String(), "unknown: the header gives no challenge count") {
+		t.Errorf("summary:\n%s", stdout.String())
+	}
+}
+
+func TestChallengeMark(t *testing.T) {
+	var c chal
+	for _, s := range []uint32{0, 1, 2, 63, 64, 100, 4095, 4096, 1 << 31} {
+		if c.mark(s) {
+			t.Errorf("sample %d: duplicate on first sight", s)
+		}
+		c.records++
+	}
+	for _, s := range []uint32{0, 63, 64, 100, 4095} {
+		if !c.mark(s) {
+			t.Errorf("sample %d: not a duplicate the second time", s)
+		}
+	}
+	var full chal
+	for s := range uint32(200) {
+		full.mark(s)
+		full.records++
+	}
+	for _, tt := range []struct {
+		n    int64
+		want bool
+	}{{1, true}, {64, true}, {65, true}, {128, true}, {200, true}, {201, false}, {5000, false}} {
+		if got := full.has(tt.n); got != tt.want {
+			t.Errorf("has(%d) = %v", tt.n, got)
+		}
+	}
+	if c.has(4) {
+		t.Errorf("has(4) with samples 0, 1, 2 only")
+	}
+}
+
+// TestRecordsJSON checks --records field by field against the records.
+func TestRecordsJSON(t *testing.T) {
+	sp := defaultSpec()
+	sp.records, sp.errEvery = 40, 9
+	data := makeStream(sp)
+	want, _, err := readStream(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"potstat", "--records"}, bytes.NewReader(data), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	type jrec struct {
+		Index       uint64       `json:"index"`
+		ID          string       `json:"id"`
+		Sample      uint32       `json:"sample"`
+		Seed        uint64       `json:"seed"`
+		Prompt      string       `json:"prompt"`
+		Tokens      []int32      `json:"tokens"`
+		Logprobs    []*float32   `json:"logprobs"`
+		TopK        int          `json:"top_k"`
+		TopTokens   [][]int32    `json:"top_tokens"`
+		TopLogprobs [][]*float32 `json:"top_logprobs"`
+		Text        string       `json:"text"`
+		Finish      string       `json:"finish"`
+		LatencyMS   float64      `json:"latency_ms"`
+		Attempts    int          `json:"attempts"`
+		Error       string       `json:"error"`
+	}
+	dec := json.NewDecoder(&stdout)
+	dec.DisallowUnknownFields()
+	unnull := func(v *float32) float32 {
+		if v == nil {
+			return float32(math.Inf(-1))
+		}
+		return *v
+	}
+	for i, w := range want {
+		var g jrec
+		if err := dec.Decode(&g); err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		got := format.Record{Index: g.Index, ID: g.ID, Sample: g.Sample, Seed: g.Seed, Prompt: g.Prompt, Tokens: g.Tokens, TopK: g.TopK,
+			Text: g.Text, Finish: g.Finish, Attempts: g.Attempts, Err: g.Error}
+		got.Latency = w.Latency // checked below, in its own unit
+		if math.Abs(g.LatencyMS-w.Latency.Seconds()*1000) > 1e-9 {
+			t.Errorf("record %d: latency_ms %v for %v", i, g.LatencyMS, w.Latency)
+		}
+		for _, lp := range g.Logprobs {
+			got.Logprobs = append(got.Logprobs, unnull(lp))
+		}
+		for p, row := range g.TopTokens {
+			if len(row) != g.TopK || len(g.TopLogprobs[p]) != g.TopK {
+				t.Fatalf("record %d position %d: %d alternatives for top-%d", i, p, len(row), g.TopK)
+			}
+			got.TopTokens = append(got.TopTokens, row...)
+			for _, lp := range g.TopLogprobs[p] {
+				got.TopLogprobs = append(got.TopLogprobs, unnull(lp))
+			}
+		}
+		if a, b := canonical([]format.Record{got}), canonical([]format.Record{w}); a[0] != b[0] {
+			t.Fatalf("record %d:\ngot  %s\nwant %s", i, a[0], b[0])
+		}
+	}
+	if dec.More() {
+		t.Fatal("more lines than records")
+	}
+}
+
+func TestAppendString(t *testing.T) {
+	for _, s := range []string{"", "plain", `quote " and \ backslash`, "new\nline\ttab\rcr", "\x00\x01\x1f\x7f", "日本語 🙂", "line\u2028sep\u2029", "<html>&amp;", "bad \xff utf8"} {
+		b := appendString(nil, s)
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("%q: %v: %s", s, err, b)
+		}
+		want := string([]rune(s)) // each invalid byte becomes U+FFFD
+		if got != want {
+			t.Errorf("%q round-trips as %q", s, got)
+		}
+	}
+}
+
+// epipeWriter fails like a pipe whose reader has gone, after n bytes.
+type epipeWriter struct{ n int }
+
+func (w *epipeWriter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		k := w.n
+		w.n = 0
+		return k, &os.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.EPIPE}
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// TestClosedPipe: `potstat --records big.pot | head` ends quietly.
+func TestClosedPipe(t *testing.T) {
+	sp := defaultSpec()
+	sp.records = 3000
+	data := makeStream(sp)
+	var stderr bytes.Buffer
+	if code := run([]string{"potstat", "--records"}, bytes.NewReader(data), &epipeWriter{n: 5000}, &stderr); code != 0 || stderr.Len() > 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// slowReader hands out data in small pieces, and records how much of the
+// output had been written each time it was asked for more.
+type slowReader struct {
+	data []byte
+	out  *bytes.Buffer
+	seen []int
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	r.seen = append(r.seen, r.out.Len())
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), 512)], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// TestRecordsPrompt: --records passes each record on before it waits for
+// more input, so a consumer behind a slow producer is never kept waiting.
+func TestRecordsPrompt(t *testing.T) {
+	sp := defaultSpec()
+	sp.records, sp.frame = 64, 4
+	data := makeStream(sp)
+	var stdout bytes.Buffer
+	src := &slowReader{data: data, out: &stdout}
+	run([]string{"potstat", "--records"}, src, &stdout, &bytes.Buffer{})
+	// Before the last read (which found the end), every record was out.
+	if n := len(src.seen); n < 4 || src.seen[n-1] != stdout.Len() || src.seen[n/2] == 0 {
+		t.Fatalf("output seen at each read: %v (total %d)", src.seen, stdout.Len())
+	}
+}
+
+// realStream asks the synthetic model for outputs on a small challenge set,
+// as potgen would.
+func realStream(t *testing.T, n, samples int) []byte {
+	t.Helper()
+	key, err := challenge.ParseKey([]byte(strings.Repeat("42", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	family, err := challenge.Templates("templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := challenge.NewSet(key, "", family, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := local.Open(model.Spec{Backend: "synth", Arg: "1", Raw: "synth:1", Params: map[string]string{}}, model.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	sampling := format.Sampling{Temperature: 1, TopK: 40, MaxTokens: 12, Logprobs: 4, Samples: samples, Seed: 5, LogprobsOf: "raw"}
+	var buf bytes.Buffer
+	w, err := format.NewWriter(&buf, format.Header{Kind: format.KindOutputs, Challenges: set.Header(), Model: m.Info(), Sampling: sampling, Tool: "potstat test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		c := set.Challenge(i)
+		for s := range samples {
+			rec := format.Record{Index: uint64(i), ID: c.ID, Sample: uint32(s), Seed: c.SampleSeed(s, sampling.Seed), Prompt: c.Prompt}
+			if err := m.Generate(context.Background(), model.Query{Prompt: c.Prompt, Seed: rec.Seed, Sampling: sampling}, &rec); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Write(&rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestRealModel summarizes a synthetic model's real outputs.
+func TestRealModel(t *testing.T) {
+	data := realStream(t, 6, 2)
+	recs, _, err := readStream(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens int64
+	for _, r := range recs {
+		tokens += int64(r.Positions())
+	}
+	s, code := summarize(t, data)
+	if code != 0 || !s.Intact || s.Records != 12 || s.Challenges != 6 || s.Complete == nil || !*s.Complete || s.Tokens != tokens || s.Errors != 0 {
+		t.Fatalf("exit %d: %+v", code, s)
+	}
+	if h := s.Header; h == nil || h.Model.Backend != "synth" || h.Model.Digest == "" || h.Challenges.Commitment == "" || h.Sampling.Samples != 2 {
+		t.Fatalf("header %+v", s.Header)
+	}
+	var stdout bytes.Buffer
+	if code := run([]string{"potstat", "--records", "-"}, bytes.NewReader(data), &stdout, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("--records exit %d", code)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var r struct {
+			ID          string       `json:"id"`
+			Tokens      []int32      `json:"tokens"`
+			TopLogprobs [][]*float64 `json:"top_logprobs"`
+			Text        string       `json:"text"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.ID != recs[i].ID || len(r.Tokens) != len(recs[i].Tokens) || len(r.TopLogprobs) != len(recs[i].Tokens) || r.Text != recs[i].Text {
+			t.Fatalf("record %d: %s", i, line)
+		}
+	}
+}
+
+// FuzzAppendString: whatever the string, the output is JSON that decodes
+// to it (invalid UTF-8 replaced).
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `"\`, "\n\t\r\x00\x7f", "日本語 🙂", "\u2028\u2029", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var got string
+		if err := json.Unmarshal(appendString(nil, s), &got); err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if want := string([]rune(s)); got != want { // each invalid byte becomes U+FFFD
+			t.Fatalf("%q decodes as %q, want %q", s, got, want)
+		}
+	})
+}
