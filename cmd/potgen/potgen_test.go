@@ -603,15 +603,17 @@ func TestFaultInjection(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	_, recs := readFile(t, out)
+	loc := potgen(t, "--model", "synth:6", "--key", key, "-n", "60", "--max-tokens", "8")
+	_, want := readStream(t, []byte(loc.stdout))
 	seen := map[string]bool{}
 	retried := 0
-	for _, rec := range recs {
+	for i, rec := range recs {
 		if seen[rec.ID] {
 			t.Fatalf("challenge %s twice", rec.ID)
 		}
 		seen[rec.ID] = true
-		if rec.Err != "" || len(rec.Tokens) == 0 {
-			t.Fatalf("record %d: %+v", rec.Index, rec)
+		if rec.Err != "" || fmt.Sprint(rec.Tokens) != fmt.Sprint(want[i].Tokens) || rec.Text != want[i].Text {
+			t.Fatalf("record %d: %+v\nwant %+v", rec.Index, rec, want[i])
 		}
 		retried += rec.Attempts - 1
 	}
