@@ -209,6 +209,7 @@ func TestWriterRefusesInvalid(t *testing.T) {
 		{"negative latency", Record{Latency: -1}},
 		{"token id below -1", Record{Tokens: []int32{3, -2}}},
 		{"top token id below -1", Record{Tokens: []int32{3}, TopK: 1, TopTokens: []int32{-7}, TopLogprobs: []float32{-1}}},
+		{"text cut inside a character", Record{Text: "caf\xc3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

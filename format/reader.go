@@ -13,9 +13,10 @@ import (
 )
 
 // Reader reads the records of a stream, segment after segment. Errors are
-// sticky: after the first, every Read returns it again. Every record of every
-// frame before a failure is returned first, so nothing readable is lost, and
-// no record of a damaged frame is ever returned.
+// sticky: after the first, every Read returns it again. Every valid record
+// before a failure is returned first, so nothing readable is lost; no
+// record of a frame that fails its checksum or size checks is ever
+// returned, and no invalid record.
 type Reader struct {
 	fr frameReader
 	st *readState // borrowed until Close
@@ -70,7 +71,7 @@ func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
 	}
 	st.br.Reset(r)
 	rd := &Reader{
-		fr:     frameReader{r: st.br},
+		fr:     frameReader{r: st.br, buf: st.raw[:0]},
 		st:     st,
 		digest: sha256.New(),
 	}
@@ -132,8 +133,9 @@ func (r *Reader) Read() (Record, error) {
 // Read after Close fails.
 func (r *Reader) Close() error {
 	if r.st != nil {
+		r.st.raw = r.fr.buf
 		putReadState(r.st)
-		r.st, r.fr.r, r.recs = nil, nil, dec{}
+		r.st, r.fr.r, r.fr.buf, r.recs = nil, nil, nil, dec{}
 	}
 	if r.err == nil {
 		r.err = errReaderClosed

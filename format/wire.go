@@ -164,11 +164,16 @@ func (r *Record) validate() error {
 			}
 		}
 	}
+	for _, s := range [...]string{r.ID, r.Prompt, r.Text, r.Finish, r.Err} {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("string %.40q is not valid UTF-8", s)
+		}
+	}
 	return r.validateShape()
 }
 
-// validateShape checks what validate checks but the token ids, which a
-// decoded record cannot have out of range.
+// validateShape checks what validate checks but the token ids and UTF-8,
+// which the decoder checks as it reads them.
 func (r *Record) validateShape() error {
 	p := r.Positions()
 	switch {

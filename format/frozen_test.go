@@ -1,0 +1,312 @@
+package format
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Frozen streams: files written once by an earlier version of this package
+// and never regenerated, so that a change which would make old files read
+// differently fails here. See testdata/README.md.
+
+// frozen lists the frozen streams and how they were made: segments of
+// records written by a Writer, or a stream made by hand with what a
+// Writer does not write but readers must accept.
+var frozen = []struct {
+	name string
+	make func() []frozenSegment
+	raw  func(testing.TB) []byte
+}{
+	{"v1-outputs", frozenOutputs, nil},
+	{"v1-challenges", frozenChallenges, nil},
+	{"v1-extensions", frozenExtensions, rawExtensions},
+}
+
+// frozenSegment is one segment of a frozen stream.
+type frozenSegment struct {
+	Header  Header
+	Records []Record
+}
+
+func frozenOutputs() []frozenSegment {
+	h := testHeader()
+	h.Shard = Shard{Index: 0, Count: 2, By: "challenge"}
+	inf := float32(math.Inf(-1))
+	full := Record{
+		Index: 7, ID: "9f86d081884c7d65", Sample: 1, Seed: 0xdeadbeefcafef00d,
+		Prompt: "Once upon a time", Text: " there was a little robot who loved 日本語 🙂",
+		Tokens: []int32{0, 127, 128, 16383, 16384, 31999}, Logprobs: []float32{-0.25, -1.5, -0.0001, -7.75, float32(math.Copysign(0, -1)), -3},
+		TopK:      3,
+		TopTokens: []int32{0, 5, 9, 127, 1, 2, 128, 129, -1, 16383, 3, 4, 16384, 77, 78, 31999, 1, -1},
+		TopLogprobs: []float32{
+			-0.25, -2, -3, -1.5, -1.75, -4, -0.0001, -9.5, inf, -7.75, -0.5, -1,
+			float32(math.Copysign(0, -1)), -20, -21, -3, -3.5, inf,
+		},
+		Finish: "length", Latency: 1234567890 * time.Nanosecond, Attempts: 2,
+	}
+	failed := Record{Index: 8, ID: "2c26b46b68ffc68f", Seed: 1, Finish: "error", Latency: 30 * time.Second, Attempts: 6, Err: "openai: 503 Service Unavailable after 6 attempts"}
+	noIDs := Record{Index: math.MaxUint64, ID: "fcde2b2edba56bf4", Sample: math.MaxUint32, Seed: math.MaxUint64,
+		Text: "ab", Logprobs: []float32{-1, -2}, TopK: 2, TopLogprobs: []float32{-1, -3, -2, inf}, Finish: "stop", Attempts: 1}
+	h2 := h
+	h2.Shard.Index = 1
+	h2.Labels = map[string]string{"audit": "q4", "host": "b"}
+	second := full
+	second.Index, second.ID, second.Sample = 9, "c3ab8ff13720e8ad", 0
+	second.Tokens = []int32{math.MaxInt32, 2}
+	second.Logprobs = []float32{-0.5, -math.MaxFloat32}
+	second.TopK, second.TopTokens, second.TopLogprobs = 0, nil, nil
+	return []frozenSegment{
+		{h, []Record{full, failed, noIDs}},
+		{h2, []Record{second, {}}},
+	}
+}
+
+func frozenChallenges() []frozenSegment {
+	h := Header{
+		Kind:       KindChallenges,
+		Challenges: ChallengeSet{ID: "c0ffee", Commitment: strings.Repeat("ab", 32), RunID: "default", Family: "templates/v1", Count: 4},
+		Created:    time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
+		Tool:       "potgen test",
+	}
+	var recs []Record
+	for i, p := range []string{"Tell me a story about a cat.", "Écris un poème sur la mer.", "", "What is 2+2?"} {
+		recs = append(recs, Record{Index: uint64(i), ID: strconv.FormatUint(uint64(0xa0+i), 16), Seed: uint64(i) * 0x9e3779b97f4a7c15, Prompt: p})
+	}
+	return []frozenSegment{{h, recs}}
+}
+
+// frozenExtensions is what rawExtensions decodes to.
+func frozenExtensions() []frozenSegment {
+	h := testHeader()
+	return []frozenSegment{{h, []Record{
+		{Index: 1, ID: "plain", Tokens: []int32{5, -1}, Logprobs: []float32{-0.5, float32(math.Inf(-1))}, TopK: 1, TopLogprobs: []float32{-0.5, -1}},
+		{Index: 2, ID: "wide", Sample: 3, Latency: -0, Attempts: 1},
+	}}}
+}
+
+// rawExtensions is a segment written by hand with what FORMAT.md allows
+// and the Writer does not produce: an unknown header key, unknown record
+// keys holding nested values, fields out of key order, integers in wider
+// encodings than needed, and float32s packed plainly rather than in byte
+// planes.
+func rawExtensions(tb testing.TB) []byte {
+	h := frozenExtensions()[0].Header
+	hc, err := encodeHeader(&h)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// hc is ["pot", 1, {...}] with a map of fewer than 16 keys; add one.
+	if hc[6]&0xf0 != 0x80 || hc[6] == 0x8f {
+		tb.Fatalf("header map type byte 0x%02x", hc[6])
+	}
+	hc[6]++
+	hc = append(hc, 0xa6, 'f', 'u', 't', 'u', 'r', 'e', 0x92, 0x01, 0xa1, 'x')
+	plain := func(fs ...float32) []byte {
+		b := appendBinHeader(nil, 1+4*len(fs))
+		b = append(b, packFloat32)
+		for _, f := range fs {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
+		}
+		return b
+	}
+	var recs []byte
+	recs = append(recs, 0x87, keyID, 0xa5, 'p', 'l', 'a', 'i', 'n', keyIndex, 0x01)
+	recs = append(recs, keyTokens, 0xc4, 3, packVarint, 6, 0)
+	recs = append(recs, keyLogprobs)
+	recs = append(recs, plain(-0.5, float32(math.Inf(-1)))...)
+	recs = append(recs, keyTopK, 0x01, keyTopLogprobs)
+	recs = append(recs, plain(-0.5, -1)...)
+	recs = append(recs, 40, 0x81, 0xa1, 'k', 0x93, 0xc0, 0xc3, 0xcb, 0, 0, 0, 0, 0, 0, 0, 0) // unknown key 40
+	second := []byte{0xde, 0, 6,
+		keyIndex, 0xcf, 0, 0, 0, 0, 0, 0, 0, 2,
+		keyID, 0xd9, 4, 'w', 'i', 'd', 'e',
+		keySample, 0xce, 0, 0, 0, 3,
+		keyLatency, 0xd3, 0, 0, 0, 0, 0, 0, 0, 0,
+		keyAttempts, 0xcd, 0, 1,
+		0xd0, 0xff, 0xc4, 2, 9, 9, // unknown key -1
+	}
+	head, body1, body2 := compressFrame(tb, hc), compressFrame(tb, recs), compressFrame(tb, second)
+	d := sha256.New()
+	for _, f := range [][]byte{head, body1, body2} {
+		d.Write(f)
+	}
+	out := append(append(append([]byte{}, head...), body1...), body2...)
+	return append(out, compressFrame(tb, encodeTrailer(2, d.Sum(nil)))...)
+}
+
+// TestWriteFrozen writes the frozen streams and their golden files when
+// POT_WRITE_FROZEN=1. It never overwrites: a frozen file, once made, stays.
+func TestWriteFrozen(t *testing.T) {
+	if os.Getenv("POT_WRITE_FROZEN") != "1" {
+		t.Skip("set POT_WRITE_FROZEN=1 to write missing frozen streams")
+	}
+	for _, fz := range frozen {
+		segs := fz.make()
+		var stream bytes.Buffer
+		if fz.raw != nil {
+			stream.Write(fz.raw(t))
+			segs = nil
+		}
+		for i, seg := range segs {
+			w, err := NewWriter(&stream, seg.Header, WithFrameSize(2, 1<<20))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range seg.Records {
+				if err := w.Write(&seg.Records[j]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 && len(segs) > 1 {
+				// A skippable frame between segments, which readers ignore.
+				stream.Write([]byte{0x5A, 0x2A, 0x4D, 0x18, 4, 0, 0, 0, 'p', 'o', 't', '!'})
+			}
+		}
+		golden, err := goldenJSON(fz.make())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, data := range map[string][]byte{fz.name + ".pot": stream.Bytes(), fz.name + ".golden.json": golden} {
+			path := filepath.Join("testdata", name)
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if errors.Is(err, fs.ErrExist) {
+				t.Logf("%s exists, left as it is", path)
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Write(data); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("wrote %s", path)
+		}
+	}
+}
+
+// TestFrozen reads every frozen stream with this version of the package and
+// compares the decoded headers and records with the golden files.
+func TestFrozen(t *testing.T) {
+	for _, fz := range frozen {
+		t.Run(fz.name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", fz.name+".pot"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join("testdata", fz.name+".golden.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var segs []frozenSegment
+			for {
+				rec, err := r.Read()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(segs) == 0 || r.Segment() != len(segs)-1 {
+					segs = append(segs, frozenSegment{Header: r.Header()})
+				}
+				segs[len(segs)-1].Records = append(segs[len(segs)-1].Records, rec)
+			}
+			if st := r.Stats(); st.Trailers != st.Segments {
+				t.Errorf("%d segments but %d checked trailers", st.Segments, st.Trailers)
+			}
+			got, err := goldenJSON(segs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Compare values, not text, so the golden file may be
+			// reformatted; numbers stay exact as json.Number.
+			var g, w any
+			for _, x := range []struct {
+				data []byte
+				v    *any
+			}{{got, &g}, {want, &w}} {
+				dec := json.NewDecoder(bytes.NewReader(x.data))
+				dec.UseNumber()
+				if err := dec.Decode(x.v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gs, _ := json.MarshalIndent(g, "", " ")
+			ws, _ := json.MarshalIndent(w, "", " ")
+			if !bytes.Equal(gs, ws) {
+				t.Errorf("decoded stream differs from %s.golden.json:\ngot\n%s\nwant\n%s", fz.name, gs, ws)
+			}
+		})
+	}
+}
+
+// goldenJSON renders segments as JSON. Log-probabilities are strings in
+// strconv's shortest float32 form, so -Inf padding and -0 are exact.
+func goldenJSON(segs []frozenSegment) ([]byte, error) {
+	type record struct {
+		Index       uint64   `json:"index"`
+		ID          string   `json:"id"`
+		Sample      uint32   `json:"sample"`
+		Seed        uint64   `json:"seed"`
+		Prompt      string   `json:"prompt"`
+		Tokens      []int32  `json:"tokens"`
+		Logprobs    []string `json:"logprobs"`
+		TopK        int      `json:"top_k"`
+		TopTokens   []int32  `json:"top_tokens"`
+		TopLogprobs []string `json:"top_logprobs"`
+		Text        string   `json:"text"`
+		Finish      string   `json:"finish"`
+		LatencyNS   int64    `json:"latency_ns"`
+		Attempts    int      `json:"attempts"`
+		Err         string   `json:"err"`
+	}
+	type segment struct {
+		Header  Header   `json:"header"`
+		Records []record `json:"records"`
+	}
+	floats := func(fs []float32) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, strconv.FormatFloat(float64(f), 'g', -1, 32))
+		}
+		return out
+	}
+	var out []segment
+	for _, s := range segs {
+		seg := segment{Header: s.Header, Records: []record{}}
+		for _, r := range s.Records {
+			seg.Records = append(seg.Records, record{
+				Index: r.Index, ID: r.ID, Sample: r.Sample, Seed: r.Seed, Prompt: r.Prompt,
+				Tokens: r.Tokens, Logprobs: floats(r.Logprobs), TopK: r.TopK, TopTokens: r.TopTokens,
+				TopLogprobs: floats(r.TopLogprobs), Text: r.Text, Finish: r.Finish,
+				LatencyNS: int64(r.Latency), Attempts: r.Attempts, Err: r.Err,
+			})
+		}
+		out = append(out, seg)
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	return append(b, '\n'), err
+}
