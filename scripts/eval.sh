@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$PWD/bin
 models=${POT_MODELS:-$(cd .. && pwd)/shared/models}
-out=eval/out
+out=eval/out/n${EVAL_N:-1000}
 mkdir -p "$out"
-n=${EVAL_N:-400}
+n=${EVAL_N:-1000}
 alpha=0.01
 common=(--key "$out/audit.key" -n "$n" --max-tokens 32 --logprobs 5 -j 2)
 
