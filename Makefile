@@ -27,7 +27,7 @@ fuzz:
 
 # Benchmarks report figures; they assert nothing.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./format ./internal/llama ./internal/model/openai ./internal/score ./internal/seqtest ./cmd/potcmp
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./format ./internal/llama ./internal/model/openai ./internal/score ./internal/seqtest ./cmd/potgen ./cmd/potcmp
 
 # Long experiments: queries to decision on real and synthetic model pairs.
 eval: build

@@ -718,3 +718,105 @@ func TestExecModelInvalidUTF8(t *testing.T) {
 		t.Fatalf("%+v", recs)
 	}
 }
+
+// TestResumeRetriesFailures: queries that failed after their retries are
+// recorded with their errors; --resume asks again for those alone.
+func TestResumeRetriesFailures(t *testing.T) {
+	var failing atomic.Bool
+	var served atomic.Int64
+	failing.Store(true)
+	url := serveLocal(t, "synth:7", func(h http.Handler) http.Handler {
+		var n atomic.Int64
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost {
+				// While failing, every third request fails; the retries of a
+				// failed query land on failing slots too, so whole queries fail.
+				if failing.Load() && n.Add(1)%3 == 0 {
+					http.Error(w, `{"error":{"message":"overloaded"}}`, 503)
+					return
+				}
+				served.Add(1)
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	dir := t.TempDir()
+	key := writeKey(t, dir)
+	out := filepath.Join(dir, "out.pot")
+	args := []string{"--model", "openai:" + url, "--key", key, "-n", "30", "--max-tokens", "8", "--retries", "-1", "-o", out}
+	r := potgen(t, args...)
+	if r.code != 1 || !strings.Contains(r.stderr, "failed") || !strings.Contains(r.stderr, "--resume") {
+		t.Fatalf("first run: %+v", r)
+	}
+	_, first := readFile(t, out)
+	failed := 0
+	for _, rec := range first {
+		if rec.Err != "" {
+			failed++
+		}
+	}
+	if failed == 0 || failed == len(first) {
+		t.Fatalf("%d of %d failed", failed, len(first))
+	}
+	failing.Store(false)
+	before := served.Load()
+	if r := potgen(t, append(args, "--resume")...); r.code != 0 {
+		t.Fatalf("resume: %+v", r)
+	}
+	if asked := served.Load() - before; asked != int64(failed) {
+		t.Errorf("resume asked %d queries, want the %d that failed", asked, failed)
+	}
+	_, got := readFile(t, out)
+	loc := potgen(t, "--model", "synth:7", "--key", key, "-n", "30", "--max-tokens", "8")
+	_, want := readStream(t, []byte(loc.stdout))
+	byID := map[string]format.Record{}
+	for _, rec := range got {
+		if _, dup := byID[rec.ID]; dup || rec.Err != "" {
+			t.Fatalf("duplicate or failed record after resume: %+v", rec)
+		}
+		byID[rec.ID] = rec
+	}
+	for _, w := range want {
+		if fmt.Sprint(byID[w.ID].Tokens) != fmt.Sprint(w.Tokens) {
+			t.Fatalf("challenge %d: %v, want %v", w.Index, byID[w.ID].Tokens, w.Tokens)
+		}
+	}
+}
+
+// BenchmarkFixedLatency measures potgen's wall time against a server that
+// answers every query after a fixed delay, with a recorded llama-server
+// body and no work of its own; the ideal is challenges x latency / jobs.
+func BenchmarkFixedLatency(b *testing.B) {
+	const latency = 50 * time.Millisecond
+	const n = 64
+	body, err := os.ReadFile("../../internal/model/openai/testdata/llama-server/v1-completions-greedy.response.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.NotFound(w, r)
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		time.Sleep(latency)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+	b.Cleanup(srv.Close)
+	t := &testing.T{}
+	key := writeKey(t, b.TempDir())
+	for _, jobs := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("j%d", jobs), func(b *testing.B) {
+			ideal := time.Duration(n) * latency / time.Duration(jobs)
+			for range b.N {
+				start := time.Now()
+				r := potgen(t, "--model", "openai:"+srv.URL+"/v1", "--key", key, "-n", fmt.Sprint(n), "-j", fmt.Sprint(jobs))
+				if r.code != 0 {
+					b.Fatalf("%+v", r)
+				}
+				b.ReportMetric(float64(time.Since(start))/float64(ideal), "x-ideal")
+			}
+		})
+	}
+}
