@@ -25,6 +25,7 @@ import (
 	"github.com/pot-audit/pot/internal/model"
 	"github.com/pot-audit/pot/internal/model/local"
 	"github.com/pot-audit/pot/internal/model/openai/openaitest"
+	"github.com/pot-audit/pot/internal/testmodels"
 )
 
 // TestMain lets the test binary stand in for potgen, so tests can run it as
@@ -218,7 +219,7 @@ func TestChallengeStreamInput(t *testing.T) {
 // TestStoriesGreedy runs potgen on the real stories260K checkpoint with the
 // documented prompt, from a prompt file.
 func TestStoriesGreedy(t *testing.T) {
-	models := modelsDir(t)
+	models := testmodels.Dir(t)
 	dir := t.TempDir()
 	key := writeKey(t, dir)
 	prompts := filepath.Join(dir, "prompts.txt")
@@ -242,19 +243,6 @@ func TestStoriesGreedy(t *testing.T) {
 			t.Errorf("%s: first logprob %v", spec, recs[0].Logprobs[0])
 		}
 	}
-}
-
-func modelsDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("POT_MODELS")
-	if dir == "" {
-		dir = "../../../shared/models"
-	}
-	if _, err := os.Stat(filepath.Join(dir, "stories260K.bin")); err != nil {
-		t.Skipf("real models not found in %s (set POT_MODELS): %v", dir, err)
-	}
-	abs, _ := filepath.Abs(dir)
-	return abs
 }
 
 // TestResumeAfterInterrupt stops potgen at several points and resumes: the

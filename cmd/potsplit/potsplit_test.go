@@ -14,13 +14,14 @@ import (
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/streamtest"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"potsplit": main,
-		"mkstream": func() { os.Exit(mkstream()) },
-		"potdump":  func() { os.Exit(potdump()) },
+		"mkstream": func() { os.Exit(streamtest.Mkstream()) },
+		"potdump":  func() { os.Exit(streamtest.Potdump()) },
 	})
 }
 
@@ -43,9 +44,9 @@ func listDir(t *testing.T, dir string) []string {
 }
 
 func TestCommandLine(t *testing.T) {
-	good := makeStream(streamSpec{records: 40, kind: "outputs", samples: 2, set: "c0ffee", seed: 3, tokens: 8, skip: -1})
+	good := streamtest.Make(streamtest.Spec{Records: 40, Kind: "outputs", Samples: 2, Set: "c0ffee", Seed: 3, Tokens: 8, Skip: -1})
 	truncated := good[:len(good)/2]
-	none := makeStream(streamSpec{records: 0, kind: "outputs", samples: 1, set: "c0ffee", seed: 1, skip: -1})
+	none := streamtest.Make(streamtest.Spec{Records: 0, Kind: "outputs", Samples: 1, Set: "c0ffee", Seed: 1, Skip: -1})
 	tests := []struct {
 		name    string
 		args    []string // after "potsplit"; DIR in an argument is the test's folder
@@ -147,7 +148,7 @@ func shardNames(format string, n int) []string {
 // with shard headers, and that -n keeps challenges together.
 func checkShards(t *testing.T, dir string, files []string, input []byte, perShard []int) {
 	t.Helper()
-	want, inHdrs, err := readStream(input)
+	want, inHdrs, err := streamtest.Read(input)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func checkShards(t *testing.T, dir string, files []string, input []byte, perShar
 			t.Fatal(err)
 		}
 		joined = append(joined, data...)
-		recs, hdrs, err := readStream(data)
+		recs, hdrs, err := streamtest.Read(data)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -184,11 +185,11 @@ func checkShards(t *testing.T, dir string, files []string, input []byte, perShar
 		}
 		got = append(got, recs...)
 	}
-	if !slices.Equal(canonical(got), canonical(want)) {
+	if !slices.Equal(streamtest.Canonical(got), streamtest.Canonical(want)) {
 		t.Fatalf("shards hold %d records, not the %d of the input", len(got), len(want))
 	}
 	// cat of the shards is one valid stream.
-	catted, _, err := readStream(joined)
+	catted, _, err := streamtest.Read(joined)
 	if err != nil || len(catted) != len(want) {
 		t.Fatalf("cat of the shards: %d records, %v", len(catted), err)
 	}
@@ -196,9 +197,9 @@ func checkShards(t *testing.T, dir string, files []string, input []byte, perShar
 
 // TestSizeShards checks that --size shards come out near the size asked.
 func TestSizeShards(t *testing.T) {
-	sp := defaultSpec()
-	sp.records, sp.tokens = 3000, 32
-	input := makeStream(sp)
+	sp := streamtest.DefaultSpec()
+	sp.Records, sp.Tokens = 3000, 32
+	input := streamtest.Make(sp)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.pot")
 	os.WriteFile(in, input, 0o644)
@@ -224,21 +225,19 @@ func TestSizeShards(t *testing.T) {
 // TestSegments splits a stream of three segments with different headers:
 // each record keeps its own segment's header.
 func TestSegments(t *testing.T) {
-	a, b, c := defaultSpec(), defaultSpec(), defaultSpec()
-	a.records, b.records, c.records = 30, 0, 25
-	b.start, c.start = 30, 30
-	c.seed = 9
+	a, b, c := streamtest.DefaultSpec(), streamtest.DefaultSpec(), streamtest.DefaultSpec()
+	a.Records, b.Records, c.Records = 30, 0, 25
+	b.Start, c.Start = 30, 30
+	c.Seed = 9
 	var input []byte
-	input = append(input, makeStream(a)...)
-	input = append(input, makeStream(b)...)
+	input = append(input, streamtest.Make(a)...)
+	input = append(input, streamtest.Make(b)...)
 	// The third segment comes from another tool, which labels its header.
 	var buf bytes.Buffer
-	h := c.header()
+	h := c.Header()
 	h.Tool = "other tool"
 	w, _ := format.NewWriter(&buf, h)
-	r := rng(c.seed)
-	for k := range c.records {
-		rec := c.record(k, &r)
+	for rec := range c.All() {
 		w.Write(&rec)
 	}
 	w.Close()
@@ -255,7 +254,7 @@ func TestSegments(t *testing.T) {
 			var got []format.Record
 			for _, f := range listDir(t, dir) {
 				data, _ := os.ReadFile(filepath.Join(dir, f))
-				recs, _, err := readStream(data)
+				recs, _, err := streamtest.Read(data)
 				if err != nil {
 					t.Fatalf("%s: %v", f, err)
 				}
@@ -273,8 +272,8 @@ func TestSegments(t *testing.T) {
 				}
 				got = append(got, recs...)
 			}
-			want, _, _ := readStream(input)
-			if !slices.Equal(canonical(got), canonical(want)) {
+			want, _, _ := streamtest.Read(input)
+			if !slices.Equal(streamtest.Canonical(got), streamtest.Canonical(want)) {
 				t.Fatalf("shards hold %d records, not the %d of the input", len(got), len(want))
 			}
 		})
@@ -313,9 +312,9 @@ func segmentsOf(t *testing.T, data []byte) []segInfo {
 
 // TestInterrupt cancels a split: nothing is left behind.
 func TestInterrupt(t *testing.T) {
-	sp := defaultSpec()
-	sp.records = 5000
-	input := makeStream(sp)
+	sp := streamtest.DefaultSpec()
+	sp.Records = 5000
+	input := streamtest.Make(sp)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -337,7 +336,7 @@ func TestRollback(t *testing.T) {
 	env := &cli.Env{Stdin: nil, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}
 	set := newShardSet(env, plan{by: "challenge", shards: 3, pattern: filepath.Join(dir, "s-{}.pot")}, "-")
 	defer set.abort()
-	h := defaultSpec().header()
+	h := streamtest.DefaultSpec().Header()
 	for i := range 3 {
 		if err := set.finish(i, &h); err != nil {
 			t.Fatal(err)

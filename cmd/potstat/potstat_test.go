@@ -20,12 +20,13 @@ import (
 	"github.com/pot-audit/pot/internal/challenge"
 	"github.com/pot-audit/pot/internal/model"
 	"github.com/pot-audit/pot/internal/model/local"
+	"github.com/pot-audit/pot/internal/streamtest"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"potstat":  main,
-		"mkstream": func() { os.Exit(mkstream()) },
+		"mkstream": func() { os.Exit(streamtest.Mkstream()) },
 	})
 }
 
@@ -42,20 +43,20 @@ func TestCommandLine(t *testing.T) {
 		}
 		return p
 	}
-	sp := defaultSpec()
-	sp.records, sp.samples, sp.errEvery = 60, 3, 7
-	good := makeStream(sp)
+	sp := streamtest.DefaultSpec()
+	sp.Records, sp.Samples, sp.ErrEvery = 60, 3, 7
+	good := streamtest.Make(sp)
 	goodFile := write("good.pot", good)
 	sp2 := sp
-	sp2.start, sp2.seed = 20, 2
-	second := makeStream(sp2)
+	sp2.Start, sp2.Seed = 20, 2
+	second := streamtest.Make(sp2)
 	catFile := write("cat.pot", append(append([]byte{}, good...), second...))
 	other := sp2
-	other.set = "other"
-	mixedFile := write("mixed.pot", append(append([]byte{}, good...), makeStream(other)...))
-	long := defaultSpec()
-	long.records, long.frame = 300, 16
-	truncated := makeStream(long)
+	other.Set = "other"
+	mixedFile := write("mixed.pot", append(append([]byte{}, good...), streamtest.Make(other)...))
+	long := streamtest.DefaultSpec()
+	long.Records, long.Frame = 300, 16
+	truncated := streamtest.Make(long)
 	truncated = truncated[:len(truncated)-100]
 	truncFile := write("trunc.pot", truncated)
 
@@ -157,16 +158,16 @@ func summarize(t *testing.T, data []byte, args ...string) (summary, int) {
 }
 
 func TestCompleteness(t *testing.T) {
-	base := defaultSpec()
-	base.records, base.samples = 30, 3
-	concat := func(specs ...streamSpec) []byte {
+	base := streamtest.DefaultSpec()
+	base.Records, base.Samples = 30, 3
+	concat := func(specs ...streamtest.Spec) []byte {
 		var b []byte
 		for _, sp := range specs {
-			b = append(b, makeStream(sp)...)
+			b = append(b, streamtest.Make(sp)...)
 		}
 		return b
 	}
-	with := func(f func(*streamSpec)) streamSpec {
+	with := func(f func(*streamtest.Spec)) streamtest.Spec {
 		sp := base
 		f(&sp)
 		return sp
@@ -180,14 +181,14 @@ func TestCompleteness(t *testing.T) {
 		dups, outs int64
 		min, max   int64
 	}{
-		{name: "complete", data: makeStream(base), complete: true, min: 3, max: 3},
-		{name: "one challenge short of a sample", data: makeStream(with(func(s *streamSpec) { s.records = 29 })), missing: 1, first: []uint64{9}, min: 2, max: 3},
-		{name: "a challenge left out", data: makeStream(with(func(s *streamSpec) { s.skip = 0 })), missing: 1, first: []uint64{0}, min: 3, max: 3},
-		{name: "set larger than the stream", data: makeStream(with(func(s *streamSpec) { s.count = 25 })), missing: 15, first: []uint64{10, 11, 12, 13, 14, 15, 16, 17, 18, 19}, min: 3, max: 3},
+		{name: "complete", data: streamtest.Make(base), complete: true, min: 3, max: 3},
+		{name: "one challenge short of a sample", data: streamtest.Make(with(func(s *streamtest.Spec) { s.Records = 29 })), missing: 1, first: []uint64{9}, min: 2, max: 3},
+		{name: "a challenge left out", data: streamtest.Make(with(func(s *streamtest.Spec) { s.Skip = 0 })), missing: 1, first: []uint64{0}, min: 3, max: 3},
+		{name: "set larger than the stream", data: streamtest.Make(with(func(s *streamtest.Spec) { s.Count = 25 })), missing: 15, first: []uint64{10, 11, 12, 13, 14, 15, 16, 17, 18, 19}, min: 3, max: 3},
 		{name: "duplicated", data: concat(base, base), complete: true, dups: 30, min: 6, max: 6},
-		{name: "outside the set", data: makeStream(with(func(s *streamSpec) { s.count = 8 })), complete: true, outs: 6, min: 3, max: 3},
-		{name: "two halves", data: concat(with(func(s *streamSpec) { s.records = 15; s.count = 10 }), with(func(s *streamSpec) { s.records = 15; s.start = 5; s.count = 10 })), complete: true, min: 3, max: 3},
-		{name: "challenges", data: makeStream(with(func(s *streamSpec) { s.kind = "challenges" })), complete: true, min: 1, max: 1},
+		{name: "outside the set", data: streamtest.Make(with(func(s *streamtest.Spec) { s.Count = 8 })), complete: true, outs: 6, min: 3, max: 3},
+		{name: "two halves", data: concat(with(func(s *streamtest.Spec) { s.Records = 15; s.Count = 10 }), with(func(s *streamtest.Spec) { s.Records = 15; s.Start = 5; s.Count = 10 })), complete: true, min: 3, max: 3},
+		{name: "challenges", data: streamtest.Make(with(func(s *streamtest.Spec) { s.Kind = "challenges" })), complete: true, min: 1, max: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,7 +208,7 @@ func TestCompleteness(t *testing.T) {
 
 func TestUnknownCount(t *testing.T) {
 	var buf bytes.Buffer
-	h := defaultSpec().header()
+	h := streamtest.DefaultSpec().Header()
 	h.Challenges.Count = 0
 	w, _ := format.NewWriter(&buf, h)
 	w.Write(&format.Record{Index: 3, ID: "x", Tokens: []int32{1}})
@@ -256,10 +257,10 @@ func TestChallengeMark(t *testing.T) {
 
 // TestRecordsJSON checks --records field by field against the records.
 func TestRecordsJSON(t *testing.T) {
-	sp := defaultSpec()
-	sp.records, sp.errEvery = 40, 9
-	data := makeStream(sp)
-	want, _, err := readStream(data)
+	sp := streamtest.DefaultSpec()
+	sp.Records, sp.ErrEvery = 40, 9
+	data := streamtest.Make(sp)
+	want, _, err := streamtest.Read(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +316,7 @@ func TestRecordsJSON(t *testing.T) {
 				got.TopLogprobs = append(got.TopLogprobs, unnull(lp))
 			}
 		}
-		if a, b := canonical([]format.Record{got}), canonical([]format.Record{w}); a[0] != b[0] {
+		if a, b := streamtest.Canonical([]format.Record{got}), streamtest.Canonical([]format.Record{w}); a[0] != b[0] {
 			t.Fatalf("record %d:\ngot  %s\nwant %s", i, a[0], b[0])
 		}
 	}
@@ -353,9 +354,9 @@ func (w *epipeWriter) Write(p []byte) (int, error) {
 
 // TestClosedPipe: `potstat --records big.pot | head` ends quietly.
 func TestClosedPipe(t *testing.T) {
-	sp := defaultSpec()
-	sp.records = 3000
-	data := makeStream(sp)
+	sp := streamtest.DefaultSpec()
+	sp.Records = 3000
+	data := streamtest.Make(sp)
 	var stderr bytes.Buffer
 	if code := run([]string{"potstat", "--records"}, bytes.NewReader(data), &epipeWriter{n: 5000}, &stderr); code != 0 || stderr.Len() > 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
@@ -383,9 +384,9 @@ func (r *slowReader) Read(p []byte) (int, error) {
 // TestRecordsPrompt: --records passes each record on before it waits for
 // more input, so a consumer behind a slow producer is never kept waiting.
 func TestRecordsPrompt(t *testing.T) {
-	sp := defaultSpec()
-	sp.records, sp.frame = 64, 4
-	data := makeStream(sp)
+	sp := streamtest.DefaultSpec()
+	sp.Records, sp.Frame = 64, 4
+	data := streamtest.Make(sp)
 	var stdout bytes.Buffer
 	src := &slowReader{data: data, out: &stdout}
 	run([]string{"potstat", "--records"}, src, &stdout, &bytes.Buffer{})
@@ -443,7 +444,7 @@ func realStream(t *testing.T, n, samples int) []byte {
 // TestRealModel summarizes a synthetic model's real outputs.
 func TestRealModel(t *testing.T) {
 	data := realStream(t, 6, 2)
-	recs, _, err := readStream(data)
+	recs, _, err := streamtest.Read(data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/pot-audit/pot/internal/testmodels"
 )
 
 // BenchmarkGenerate reports generated tokens per second (prompt processing
@@ -45,7 +47,7 @@ func BenchmarkGenerate(b *testing.B) {
 }
 
 func BenchmarkLoad(b *testing.B) {
-	path := modelPath(b, "stories260K.gguf")
+	path := testmodels.Path(b, "stories260K.gguf")
 	for b.Loop() {
 		if _, err := LoadGGUF(path); err != nil {
 			b.Fatal(err)

@@ -4,46 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pot-audit/pot/internal/testmodels"
 )
-
-// modelsDir finds the shared test models: $POT_MODELS, or shared/models
-// next to the checkout (the folder holding go.mod). Tests skip without it.
-func modelsDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("POT_MODELS")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, "..", "shared", "models")
-				break
-			}
-			if filepath.Dir(d) == d {
-				t.Skip("no go.mod above the test directory, cannot find shared/models; set POT_MODELS")
-			}
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "stories260K.bin")); err != nil {
-		t.Skipf("test models not found in %s (set POT_MODELS to the folder holding stories260K.bin): %v", dir, err)
-	}
-	return dir
-}
-
-// modelPath is the path of a shared test model.
-func modelPath(t testing.TB, name string) string {
-	return filepath.Join(modelsDir(t), name)
-}
 
 func mustLlama2c(t testing.TB, ckpt, tok string) *Model {
 	t.Helper()
-	m, err := LoadLlama2c(modelPath(t, ckpt), modelPath(t, tok))
+	m, err := LoadLlama2c(testmodels.Path(t, ckpt), testmodels.Path(t, tok))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +21,7 @@ func mustLlama2c(t testing.TB, ckpt, tok string) *Model {
 
 func mustGGUF(t testing.TB, name string) *Model {
 	t.Helper()
-	m, err := LoadGGUF(modelPath(t, name))
+	m, err := LoadGGUF(testmodels.Path(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}

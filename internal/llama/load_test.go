@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pot-audit/pot/internal/testmodels"
 )
 
 // cuts are the offsets at which a real file is cut: inside the header,
@@ -21,12 +23,12 @@ func cuts(n int) []int {
 }
 
 func TestLlama2cTruncated(t *testing.T) {
-	ck, err := os.ReadFile(modelPath(t, "stories260K.bin"))
+	ck, err := os.ReadFile(testmodels.Path(t, "stories260K.bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	tok := modelPath(t, "tok512.bin")
+	tok := testmodels.Path(t, "tok512.bin")
 	for _, n := range cuts(len(ck)) {
 		p := filepath.Join(dir, "cut.bin")
 		if err := os.WriteFile(p, ck[:n], 0o644); err != nil {
@@ -60,7 +62,7 @@ func TestLlama2cTruncated(t *testing.T) {
 }
 
 func TestGGUFTruncated(t *testing.T) {
-	b, err := os.ReadFile(modelPath(t, "stories260K.gguf"))
+	b, err := os.ReadFile(testmodels.Path(t, "stories260K.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +96,11 @@ func TestMissingAndGarbage(t *testing.T) {
 	if err := os.WriteFile(garbage, bytes.Repeat([]byte("not a model file "), 100), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tok := modelPath(t, "tok512.bin")
+	tok := testmodels.Path(t, "tok512.bin")
 	if _, err := LoadLlama2c(filepath.Join(dir, "absent.bin"), tok); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing checkpoint: %v", err)
 	}
-	if _, err := LoadLlama2c(modelPath(t, "stories260K.bin"), filepath.Join(dir, "absent")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := LoadLlama2c(testmodels.Path(t, "stories260K.bin"), filepath.Join(dir, "absent")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing tokenizer: %v", err)
 	}
 	if _, err := LoadGGUF(filepath.Join(dir, "absent.gguf")); !errors.Is(err, fs.ErrNotExist) {
@@ -110,16 +112,16 @@ func TestMissingAndGarbage(t *testing.T) {
 	if _, err := LoadGGUF(garbage); !errors.Is(err, ErrFormat) {
 		t.Errorf("garbage gguf: %v, want ErrFormat", err)
 	}
-	if _, err := LoadGGUF(modelPath(t, "stories260K.bin")); !errors.Is(err, ErrFormat) {
+	if _, err := LoadGGUF(testmodels.Path(t, "stories260K.bin")); !errors.Is(err, ErrFormat) {
 		t.Errorf("llama2.c file as gguf: %v, want ErrFormat", err)
 	}
-	if _, err := LoadLlama2c(modelPath(t, "stories260K.bin"), garbage); err == nil {
+	if _, err := LoadLlama2c(testmodels.Path(t, "stories260K.bin"), garbage); err == nil {
 		t.Error("garbage tokenizer accepted")
 	}
 }
 
 func TestTokenizerSize(t *testing.T) {
-	tok, err := os.ReadFile(modelPath(t, "tok512.bin"))
+	tok, err := os.ReadFile(testmodels.Path(t, "tok512.bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +135,7 @@ func TestTokenizerSize(t *testing.T) {
 	if err := os.WriteFile(short, tok[:off], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = LoadLlama2c(modelPath(t, "stories260K.bin"), short)
+	_, err = LoadLlama2c(testmodels.Path(t, "stories260K.bin"), short)
 	if !errors.Is(err, ErrVocabMismatch) || !strings.Contains(err.Error(), "511") || !strings.Contains(err.Error(), "512") {
 		t.Errorf("511-token tokenizer: %v, want ErrVocabMismatch naming 511 and 512", err)
 	}
@@ -142,7 +144,7 @@ func TestTokenizerSize(t *testing.T) {
 }
 
 func TestGGUFUnsupported(t *testing.T) {
-	b, err := os.ReadFile(modelPath(t, "stories260K-f16.gguf"))
+	b, err := os.ReadFile(testmodels.Path(t, "stories260K-f16.gguf"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pot-audit/pot/internal/testmodels"
 )
 
 const storiesPrompt = "Once upon a time"
@@ -41,7 +43,7 @@ type serverGreedy struct {
 }
 
 func TestStoriesMatchesLlamaServer(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(modelsDir(t), "..", "fixtures", "llama-server", "v1-completions-greedy.response.json"))
+	raw, err := os.ReadFile(filepath.Join(testmodels.Dir(t), "..", "fixtures", "llama-server", "v1-completions-greedy.response.json"))
 	if err != nil {
 		t.Skipf("llama-server fixture absent: %v", err)
 	}

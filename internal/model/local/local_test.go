@@ -14,33 +14,8 @@ import (
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/model"
+	"github.com/pot-audit/pot/internal/testmodels"
 )
-
-// modelsDir finds the shared test models: $POT_MODELS, or shared/models
-// next to the checkout (the folder holding go.mod).
-func modelsDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("POT_MODELS")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, "..", "shared", "models")
-				break
-			}
-			if filepath.Dir(d) == d {
-				t.Skip("no go.mod above the test directory, cannot find shared/models; set POT_MODELS")
-			}
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "stories260K.bin")); err != nil {
-		t.Skipf("test models not found in %s (set POT_MODELS): %v", dir, err)
-	}
-	return dir
-}
 
 func open(t *testing.T, spec string) model.Model {
 	t.Helper()
@@ -66,7 +41,7 @@ func generate(t *testing.T, m model.Model, prompt string, seed uint64, s format.
 }
 
 func TestStoriesBackends(t *testing.T) {
-	dir := modelsDir(t)
+	dir := testmodels.Dir(t)
 	raw, err := os.ReadFile(filepath.Join(dir, "..", "fixtures", "llama-server", "v1-completions-greedy.response.json"))
 	if err != nil {
 		t.Skipf("llama-server fixture absent: %v", err)
@@ -128,7 +103,7 @@ func TestStoriesBackends(t *testing.T) {
 }
 
 func TestOpenErrors(t *testing.T) {
-	dir := modelsDir(t)
+	dir := testmodels.Dir(t)
 	lone := t.TempDir()
 	ck, err := os.ReadFile(filepath.Join(dir, "stories260K.bin"))
 	if err != nil {

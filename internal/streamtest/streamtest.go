@@ -1,8 +1,9 @@
-package main
-
-// Test streams: mkstream writes them for the scripts and makeStream for the
-// Go tests; potdump prints a stream's records in a canonical order, so that
-// a script can check that shards joined by cat hold exactly the input.
+// Package streamtest writes and reads synthetic pot streams for the tools'
+// tests and scripts. Make gives a Go test the bytes of a stream described
+// by a Spec; Mkstream and Potdump are the same as testscript commands, so
+// that a script can make streams and check that shards joined by cat hold
+// exactly the input.
+package streamtest
 
 import (
 	"bytes"
@@ -11,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"os"
 	"slices"
@@ -20,24 +22,26 @@ import (
 	"github.com/pot-audit/pot/format"
 )
 
-// streamSpec describes a test stream.
-type streamSpec struct {
-	records  int    // records to write
-	kind     string // "outputs" or "challenges"
-	samples  int    // samples per challenge (outputs)
-	start    int    // index of the first challenge
-	set      string // challenge set id
-	count    int    // header challenge count; 0 means start + records/samples
-	seed     uint64 // varies the content
-	tokens   int    // at most this many tokens a record
-	errEvery int    // every errEvery-th record is a failure (0: none)
-	skip     int    // leave out this challenge index (-1: none)
-	truncate int    // drop this many bytes from the end
-	frame    int    // records per frame (0: the default)
+// Spec describes a test stream.
+type Spec struct {
+	Records  int    // records to write
+	Kind     string // "outputs" or "challenges"
+	Samples  int    // samples per challenge (outputs)
+	Start    int    // index of the first challenge
+	Set      string // challenge set id
+	Count    int    // header challenge count; 0 means Start + Records/Samples
+	Seed     uint64 // varies the content
+	Tokens   int    // at most this many tokens a record
+	ErrEvery int    // every ErrEvery-th record is a failure (0: none)
+	Skip     int    // leave out this challenge index (-1: none)
+	Truncate int    // drop this many bytes from the end
+	Frame    int    // records per frame (0: the default)
 }
 
-func defaultSpec() streamSpec {
-	return streamSpec{records: 10, kind: "outputs", samples: 1, set: "c0ffee", seed: 1, tokens: 16, skip: -1}
+// DefaultSpec returns a small intact outputs stream: ten records of one
+// sample each.
+func DefaultSpec() Spec {
+	return Spec{Records: 10, Kind: "outputs", Samples: 1, Set: "c0ffee", Seed: 1, Tokens: 16, Skip: -1}
 }
 
 // rng is splitmix64: deterministic whatever the Go version.
@@ -55,31 +59,32 @@ func (r *rng) intn(n int) int { return int(r.next() % uint64(n)) }
 
 // perChallenge is the number of records per challenge: a challenge stream
 // has one.
-func (sp streamSpec) perChallenge() int {
-	if sp.kind == "challenges" {
+func (sp Spec) perChallenge() int {
+	if sp.Kind == "challenges" {
 		return 1
 	}
-	return max(sp.samples, 1)
+	return max(sp.Samples, 1)
 }
 
-func (sp streamSpec) header() format.Header {
-	count := sp.count
+// Header returns the header the stream is written with.
+func (sp Spec) Header() format.Header {
+	count := sp.Count
 	if count == 0 {
-		count = sp.start + (sp.records+sp.perChallenge()-1)/sp.perChallenge()
-		if sp.skip >= 0 {
+		count = sp.Start + (sp.Records+sp.perChallenge()-1)/sp.perChallenge()
+		if sp.Skip >= 0 {
 			count++ // the skipped challenge still belongs to the set
 		}
 	}
 	h := format.Header{
 		Kind:       format.KindOutputs,
-		Challenges: format.ChallengeSet{ID: sp.set, Commitment: strings.Repeat("5e", 32), RunID: "default", Family: "templates/v1", Count: count},
+		Challenges: format.ChallengeSet{ID: sp.Set, Commitment: strings.Repeat("5e", 32), RunID: "default", Family: "templates/v1", Count: count},
 		Model:      format.Model{Backend: "synth", Name: "synth:1", Digest: "sha256:" + strings.Repeat("d1", 32), Vocab: "sha256:" + strings.Repeat("0b", 32)},
-		Sampling:   format.Sampling{Temperature: 1, TopK: 40, MaxTokens: sp.tokens, Logprobs: 3, Samples: sp.samples, Seed: 7, LogprobsOf: "raw"},
+		Sampling:   format.Sampling{Temperature: 1, TopK: 40, MaxTokens: sp.Tokens, Logprobs: 3, Samples: sp.Samples, Seed: 7, LogprobsOf: "raw"},
 		Created:    time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		Tool:       "mkstream test",
 		Labels:     map[string]string{"test": "yes"},
 	}
-	if sp.kind == "challenges" {
+	if sp.Kind == "challenges" {
 		h.Kind, h.Model, h.Sampling = format.KindChallenges, format.Model{}, format.Sampling{}
 	}
 	return h
@@ -97,25 +102,25 @@ func challengeID(set string, i int) string {
 var words = strings.Fields("once upon a time there was a little girl named Lily who loved to play in the park with her big red ball and her dog")
 
 // record makes record number k of the stream.
-func (sp streamSpec) record(k int, r *rng) format.Record {
+func (sp Spec) record(k int, r *rng) format.Record {
 	samples := sp.perChallenge()
-	ci := sp.start + k/samples
-	if sp.skip >= 0 && ci >= sp.skip {
+	ci := sp.Start + k/samples
+	if sp.Skip >= 0 && ci >= sp.Skip {
 		ci++
 	}
-	rec := format.Record{Index: uint64(ci), ID: challengeID(sp.set, ci), Seed: r.next(), Prompt: "Tell me a story about " + words[ci%len(words)]}
-	if sp.kind == "challenges" {
+	rec := format.Record{Index: uint64(ci), ID: challengeID(sp.Set, ci), Seed: r.next(), Prompt: "Tell me a story about " + words[ci%len(words)]}
+	if sp.Kind == "challenges" {
 		return rec
 	}
 	rec.Sample = uint32(k % samples)
 	rec.Attempts = 1
 	rec.Latency = time.Duration(1+r.intn(900)) * time.Millisecond
-	if sp.errEvery > 0 && k%sp.errEvery == sp.errEvery-1 {
+	if sp.ErrEvery > 0 && k%sp.ErrEvery == sp.ErrEvery-1 {
 		rec.Err = fmt.Sprintf("backend: 503 after 3 attempts (record %d)", k)
 		rec.Finish, rec.Attempts = "error", 3
 		return rec
 	}
-	n := 1 + r.intn(max(sp.tokens, 1))
+	n := 1 + r.intn(max(sp.Tokens, 1))
 	rec.TopK = 3
 	var text strings.Builder
 	for p := range n {
@@ -144,24 +149,35 @@ func (sp streamSpec) record(k int, r *rng) format.Record {
 	return rec
 }
 
+// All yields the stream's records in order, so that a test can write them
+// under a header of its own.
+func (sp Spec) All() iter.Seq[format.Record] {
+	return func(yield func(format.Record) bool) {
+		r := rng(sp.Seed)
+		for k := range sp.Records {
+			if !yield(sp.record(k, &r)) {
+				return
+			}
+		}
+	}
+}
+
 // write writes the stream to w.
-func (sp streamSpec) write(w io.Writer) error {
+func (sp Spec) write(w io.Writer) error {
 	var opts []format.WriterOption
-	if sp.frame > 0 {
-		opts = append(opts, format.WithFrameSize(sp.frame, format.DefaultFrameBytes))
+	if sp.Frame > 0 {
+		opts = append(opts, format.WithFrameSize(sp.Frame, format.DefaultFrameBytes))
 	}
 	var buf bytes.Buffer
 	out := w
-	if sp.truncate > 0 {
+	if sp.Truncate > 0 {
 		out = &buf
 	}
-	fw, err := format.NewWriter(out, sp.header(), opts...)
+	fw, err := format.NewWriter(out, sp.Header(), opts...)
 	if err != nil {
 		return err
 	}
-	r := rng(sp.seed)
-	for k := range sp.records {
-		rec := sp.record(k, &r)
+	for rec := range sp.All() {
 		if err := fw.Write(&rec); err != nil {
 			return err
 		}
@@ -169,16 +185,17 @@ func (sp streamSpec) write(w io.Writer) error {
 	if err := fw.Close(); err != nil {
 		return err
 	}
-	if sp.truncate > 0 {
+	if sp.Truncate > 0 {
 		b := buf.Bytes()
-		_, err := w.Write(b[:max(len(b)-sp.truncate, 0)])
+		_, err := w.Write(b[:max(len(b)-sp.Truncate, 0)])
 		return err
 	}
 	return nil
 }
 
-// makeStream returns the bytes of a stream.
-func makeStream(sp streamSpec) []byte {
+// Make returns the bytes of a stream. It panics if the format package
+// refuses the spec, which is a mistake in the test.
+func Make(sp Spec) []byte {
 	var buf bytes.Buffer
 	if err := sp.write(&buf); err != nil {
 		panic(err)
@@ -186,26 +203,27 @@ func makeStream(sp streamSpec) []byte {
 	return buf.Bytes()
 }
 
-// mkstream is the scripts' stream maker:
+// Mkstream is the scripts' stream maker, a testscript command that reads
+// its arguments from os.Args and returns the exit code:
 //
 //	mkstream [-n RECORDS] [-kind outputs|challenges] [-samples K] [-start I]
 //	         [-set ID] [-count C] [-seed S] [-tokens T] [-errors EVERY]
 //	         [-skip I] [-truncate BYTES] [-frame RECORDS] [-o FILE]
-func mkstream() int {
-	sp := defaultSpec()
+func Mkstream() int {
+	sp := DefaultSpec()
 	fs := flag.NewFlagSet("mkstream", flag.ContinueOnError)
-	fs.IntVar(&sp.records, "n", sp.records, "records")
-	fs.StringVar(&sp.kind, "kind", sp.kind, "outputs or challenges")
-	fs.IntVar(&sp.samples, "samples", sp.samples, "samples per challenge")
-	fs.IntVar(&sp.start, "start", sp.start, "first challenge index")
-	fs.StringVar(&sp.set, "set", sp.set, "challenge set id")
-	fs.IntVar(&sp.count, "count", sp.count, "challenge count in the header")
-	fs.Uint64Var(&sp.seed, "seed", sp.seed, "content seed")
-	fs.IntVar(&sp.tokens, "tokens", sp.tokens, "most tokens per record")
-	fs.IntVar(&sp.errEvery, "errors", 0, "every N-th record is a failure")
-	fs.IntVar(&sp.skip, "skip", sp.skip, "challenge index to leave out")
-	fs.IntVar(&sp.truncate, "truncate", 0, "drop this many bytes from the end")
-	fs.IntVar(&sp.frame, "frame", 0, "records per frame")
+	fs.IntVar(&sp.Records, "n", sp.Records, "records")
+	fs.StringVar(&sp.Kind, "kind", sp.Kind, "outputs or challenges")
+	fs.IntVar(&sp.Samples, "samples", sp.Samples, "samples per challenge")
+	fs.IntVar(&sp.Start, "start", sp.Start, "first challenge index")
+	fs.StringVar(&sp.Set, "set", sp.Set, "challenge set id")
+	fs.IntVar(&sp.Count, "count", sp.Count, "challenge count in the header")
+	fs.Uint64Var(&sp.Seed, "seed", sp.Seed, "content seed")
+	fs.IntVar(&sp.Tokens, "tokens", sp.Tokens, "most tokens per record")
+	fs.IntVar(&sp.ErrEvery, "errors", 0, "every N-th record is a failure")
+	fs.IntVar(&sp.Skip, "skip", sp.Skip, "challenge index to leave out")
+	fs.IntVar(&sp.Truncate, "truncate", 0, "drop this many bytes from the end")
+	fs.IntVar(&sp.Frame, "frame", 0, "records per frame")
 	out := fs.String("o", "-", "output file")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
@@ -227,9 +245,9 @@ func mkstream() int {
 	return 0
 }
 
-// readStream returns every record of data and the headers of its segments,
+// Read returns every record of data and the headers of its segments,
 // with the error that ended the reading (nil for an intact stream).
-func readStream(data []byte) ([]format.Record, []format.Header, error) {
+func Read(data []byte) ([]format.Record, []format.Header, error) {
 	r, err := format.NewReader(bytes.NewReader(data), format.AllowMixed())
 	if err != nil {
 		return nil, nil, err
@@ -257,9 +275,9 @@ func readStream(data []byte) ([]format.Record, []format.Header, error) {
 	}
 }
 
-// canonical renders records one a line, sorted, so that two streams with
+// Canonical renders records one a line, sorted, so that two streams with
 // the same records in any order render the same.
-func canonical(recs []format.Record) []string {
+func Canonical(recs []format.Record) []string {
 	lines := make([]string, len(recs))
 	for i, r := range recs {
 		lines[i] = fmt.Sprintf("%d/%d %s seed=%d prompt=%q tokens=%v lp=%v k=%d top=%v toplp=%v text=%q finish=%s lat=%d att=%d err=%q",
@@ -269,10 +287,10 @@ func canonical(recs []format.Record) []string {
 	return lines
 }
 
-// potdump prints how many records the files named hold and a digest of
-// their canonical rendering: equal lines mean the same records, in any
-// order.
-func potdump() int {
+// Potdump is a testscript command that prints how many records the files
+// named in os.Args hold and a digest of their canonical rendering: equal
+// lines mean the same records, in any order. It returns the exit code.
+func Potdump() int {
 	var all []format.Record
 	for _, name := range os.Args[1:] {
 		data, err := os.ReadFile(name)
@@ -280,7 +298,7 @@ func potdump() int {
 			fmt.Fprintln(os.Stderr, "potdump:", err)
 			return 1
 		}
-		recs, _, err := readStream(data)
+		recs, _, err := Read(data)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "potdump: %s: %v\n", name, err)
 			return 1
@@ -288,7 +306,7 @@ func potdump() int {
 		all = append(all, recs...)
 	}
 	sum := sha256.New()
-	for _, l := range canonical(all) {
+	for _, l := range Canonical(all) {
 		fmt.Fprintln(sum, l)
 	}
 	fmt.Printf("%d records\n%x\n", len(all), sum.Sum(nil))
