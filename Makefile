@@ -15,7 +15,7 @@ build:
 # The whole suite, then a short fuzzing run of the stream reader.
 test: build
 	$(GO) test -timeout 15m ./...
-	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 15s ./format
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 15s -fuzzminimizetime 5s ./format
 
 check: build
 	$(GO) vet ./...
@@ -23,7 +23,7 @@ check: build
 	$(GO) test -race -timeout 20m ./...
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 2m ./format
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 2m -fuzzminimizetime 5s ./format
 
 # Benchmarks report figures; they assert nothing.
 bench: build
