@@ -157,12 +157,23 @@ type genStats struct {
 
 func (g *generator) run(ctx context.Context, src *source, out *output, h format.Header) (genStats, error) {
 	st := genStats{start: time.Now()}
-	w, err := format.NewWriter(out, h)
-	if err != nil {
-		return st, err
-	}
-	if err := out.Flush(); err != nil {
-		return st, err
+	// The segment starts with the first record, not before: a server says
+	// who it is (its system_fingerprint) only in its answers, and the
+	// header should carry that.
+	var w *format.Writer
+	start := func() error {
+		if w != nil {
+			return nil
+		}
+		h.Model = g.model.Info()
+		if out.earlier != nil {
+			if why := format.Compatible(out.earlier, &h); why != "" {
+				return cli.Usagef("--resume: the earlier run had another %s; its records are kept in %s", why, out.partial)
+			}
+		}
+		var err error
+		w, err = format.NewWriter(out, h)
+		return err
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -227,6 +238,9 @@ func (g *generator) run(ctx context.Context, src *source, out *output, h format.
 			return
 		}
 		dirty = false
+		if w == nil {
+			return
+		}
 		if err := w.Flush(); err != nil {
 			writeErr = err
 		} else if err := out.Flush(); err != nil {
@@ -252,6 +266,9 @@ loop:
 				delete(pending, next)
 				next++
 				<-window
+				if writeErr == nil {
+					writeErr = start()
+				}
 				if writeErr == nil {
 					if err := w.Write(&rec); err != nil {
 						writeErr = err
@@ -280,7 +297,17 @@ loop:
 	}
 	flush()
 	if writeErr == nil && ctx.Err() == nil && srcErr == nil {
-		// Complete: the trailer closes the segment.
+		// Complete: the trailer closes the segment. A run with nothing to
+		// ask still writes a (empty) segment unless an earlier run's
+		// records already make the output a stream.
+		if w == nil && !out.resumed {
+			if err := start(); err != nil {
+				return st, err
+			}
+		}
+		if w == nil {
+			return st, out.Flush()
+		}
 		if err := w.Close(); err != nil {
 			return st, err
 		}
@@ -292,7 +319,7 @@ loop:
 	}
 	// Interrupted or failed: close the segment so what was written is a
 	// valid stream that --resume can continue.
-	if writeErr == nil {
+	if writeErr == nil && w != nil {
 		if err := w.Close(); err == nil {
 			out.Flush()
 		}

@@ -20,11 +20,13 @@ type output struct {
 	name    string // what the user named
 	partial string // FILE.partial
 	*bufio.Writer
-	file   *os.File
-	path   string // where file is now
-	stdout bool
-	closed bool
-	fresh  bool // the file was made by this run, so holds nothing older
+	file    *os.File
+	path    string // where file is now
+	stdout  bool
+	closed  bool
+	fresh   bool           // the file was made by this run, so holds nothing older
+	resumed bool           // the output holds an earlier run's records
+	earlier *format.Header // the first header of the run resumed, if any
 }
 
 func createOutput(env *cli.Env, name, input string, resume bool) (*output, error) {
@@ -89,7 +91,14 @@ func (o *output) resume(env *cli.Env, h format.Header, done map[sampleKey]bool) 
 	}
 	defer r.Close()
 	first := r.First()
-	if why := format.Compatible(&first, &h); why != "" {
+	o.earlier = &first
+	check := h
+	if check.Model.Fingerprint == "" {
+		// A server's fingerprint is known only from its first answer;
+		// the segment's header is checked again then.
+		check.Model.Fingerprint = first.Model.Fingerprint
+	}
+	if why := format.Compatible(&first, &check); why != "" {
 		return 0, cli.Usagef("--resume: %s was made with another %s; use the same flags, or another -o", from, why)
 	}
 	kept := 0
@@ -145,6 +154,7 @@ func (o *output) resume(env *cli.Env, h format.Header, done map[sampleKey]bool) 
 		return 0, err
 	}
 	o.path = o.partial
+	o.resumed = kept > 0
 	return kept, nil
 }
 
