@@ -86,6 +86,9 @@ func (o *output) resume(env *cli.Env, h format.Header, done map[sampleKey]bool) 
 	}
 	defer f.Close()
 	r, err := format.NewReader(f)
+	if errors.Is(err, format.ErrEmpty) {
+		return 0, nil // interrupted before its first record
+	}
 	if err != nil {
 		return 0, cli.Usage(fmt.Errorf("--resume: %s: %w", from, err))
 	}
