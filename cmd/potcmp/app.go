@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"slices"
 
 	ucli "github.com/urfave/cli/v2"
@@ -25,6 +27,16 @@ const (
 	defaultAlpha     = 0.01
 	defaultTolerance = 0.05
 )
+
+// gcPercent is the garbage collector's GOGC while potcmp runs, unless the
+// environment sets one. A reference is stored without pointers (see
+// reference), so a collection costs little however large the reference
+// is, and collecting at 25% growth instead of the default 100% keeps the
+// candidate's decoded records, garbage as soon as they are scored, from
+// nearly doubling the process's memory: 3.9 GB instead of 4.7 GB for a
+// reference of a million records, and faster, since memory the collector
+// hands back is not faulted in again.
+const gcPercent = 25
 
 // options are the flags every mode shares.
 type options struct {
@@ -85,6 +97,9 @@ func action(c *ucli.Context) (int, error) {
 	env := cli.EnvOf(c)
 	if err := checkStdin(args); err != nil {
 		return exitTrouble, err
+	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
 	}
 	switch {
 	case c.Bool("refs") && c.Bool("calibrate"):

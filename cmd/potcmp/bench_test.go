@@ -19,7 +19,10 @@ import (
 	"github.com/pot-audit/pot/internal/cli"
 )
 
-var benchRecords = flag.Int("potcmp.records", 200_000, "records per stream in BenchmarkThroughput (the brief's figure is for 1000000)")
+var (
+	benchRecords = flag.Int("potcmp.records", 200_000, "records per stream in BenchmarkThroughput (the brief's figure is for 1000000)")
+	benchDir     = flag.String("potcmp.dir", "", "keep BenchmarkThroughput's streams in `DIR` and reuse them on later runs (they take a while to write)")
+)
 
 // benchStreams writes a reference and a candidate of n records of 64
 // tokens with top-5 alternatives. Every other candidate record is
@@ -51,6 +54,9 @@ func benchStreams(b *testing.B, dir string, n int) (ref, cand string) {
 	}
 	write := func(name string, model string, first func(i int) int32) string {
 		path := filepath.Join(dir, name)
+		if _, err := os.Stat(path); err == nil && *benchDir != "" {
+			return path
+		}
 		f, err := os.Create(path)
 		if err != nil {
 			b.Fatal(err)
@@ -77,6 +83,10 @@ func benchStreams(b *testing.B, dir string, n int) (ref, cand string) {
 		}
 		return path
 	}
+	dir = filepath.Join(dir, strconv.Itoa(n))
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		b.Fatal(err)
+	}
 	ref = write("ref.pot", "a", func(int) int32 { return 3 })
 	cand = write("cand.pot", "b", func(i int) int32 {
 		if i%2 == 1 {
@@ -91,12 +101,19 @@ func benchStreams(b *testing.B, dir string, n int) (ref, cand string) {
 // betting test. "whole" runs the tool in process on the two files, loading
 // the reference included; "candidate" holds the reference loaded and
 // measures the candidate's pipeline alone (decoding on one goroutine,
-// joining and scoring on another). Run with -potcmp.records 1000000 for
-// the brief's figure; peak-MB is the process's peak resident memory and
+// joining and scoring on another); "load" only loads the reference, and
+// "decode" only decodes the candidate, the floor of the candidate's
+// pipeline. Run with
+// -args -potcmp.records=1000000 for the brief's figure (-potcmp.dir keeps
+// the streams for the next run); peak-MB is the process's peak resident memory and
 // cpu-us/pair the process's CPU time per pair.
 func BenchmarkThroughput(b *testing.B) {
 	n := *benchRecords
-	ref, cand := benchStreams(b, b.TempDir(), n)
+	dir := *benchDir
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	ref, cand := benchStreams(b, dir, n)
 	want := fmt.Sprintf("UNDECIDED n=%d mean=0.5000", n)
 	b.Run("whole", func(b *testing.B) {
 		start, cpu0 := time.Now(), cpuTime()
@@ -111,8 +128,11 @@ func BenchmarkThroughput(b *testing.B) {
 	b.Run("candidate", func(b *testing.B) {
 		env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard}
 		o := &options{alpha: 0.01, tolerance: 0.5, score: "auto", test: "betting"}
-		r, err := loadReference(env, ref, false)
+		r, err := loadReference(env, ref, o.score)
 		if err != nil {
+			b.Fatal(err)
+		}
+		if err := r.wait(); err != nil {
 			b.Fatal(err)
 		}
 		b.ResetTimer()
@@ -131,6 +151,50 @@ func BenchmarkThroughput(b *testing.B) {
 			}
 			if res := c.result(); res.N != n {
 				b.Fatalf("%+v", res)
+			}
+		}
+		reportRate(b, n, start, cpu0)
+	})
+	b.Run("load", func(b *testing.B) {
+		env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard}
+		start, cpu0 := time.Now(), cpuTime()
+		for range b.N {
+			r, err := loadReference(env, ref, "auto")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := r.wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportRate(b, n, start, cpu0)
+	})
+	b.Run("decode", func(b *testing.B) {
+		start, cpu0 := time.Now(), cpuTime()
+		for range b.N {
+			f, err := os.Open(cand)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rd, err := format.NewReader(bufio.NewReader(f))
+			if err != nil {
+				b.Fatal(err)
+			}
+			got := 0
+			for {
+				_, err := rd.Read()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				got++
+			}
+			rd.Close()
+			f.Close()
+			if got != n {
+				b.Fatalf("decoded %d records, want %d", got, n)
 			}
 		}
 		reportRate(b, n, start, cpu0)

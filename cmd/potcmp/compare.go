@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
@@ -30,6 +31,12 @@ type comparison struct {
 	pending   []pending
 	seen      []uint64 // bit i: reference record i was joined already
 
+	// The join: v is the reference as far as this comparison has seen it
+	// loaded (whole when vDone), next the position after the last join.
+	v     view
+	vDone bool
+	next  int
+
 	// mmd: candidate samples of a challenge wait until all K have come.
 	samples int
 	groups  map[string][]format.Record
@@ -49,8 +56,7 @@ type comparison struct {
 }
 
 type pending struct {
-	ref  *format.Record
-	cand format.Record
+	ref, cand format.Record
 }
 
 // newComparison checks that the two streams can be compared and sets up
@@ -62,8 +68,7 @@ func newComparison(o *options, ref *reference, cand string, candH format.Header,
 	if err := comparable(ref.name, cand, &ref.header, &candH); err != nil {
 		return nil, err
 	}
-	c := &comparison{o: o, ref: ref, cand: cand, candH: candH, tr: tr,
-		seen: make([]uint64, (ref.n+63)/64)}
+	c := &comparison{o: o, ref: ref, cand: cand, candH: candH, tr: tr}
 	t, err := seqtest.New(o.test, o.alpha, o.tolerance)
 	if err != nil {
 		return nil, cli.Usage(err)
@@ -110,10 +115,16 @@ func (c *comparison) add(rec *format.Record) {
 		c.addSample(rec)
 		return
 	}
-	i, ok := c.ref.index[key{rec.ID, rec.Sample}]
+	i, ok := c.join(rec.ID, rec.Sample)
+	if c.done {
+		return
+	}
 	if !ok {
 		c.unmatched++
 		return
+	}
+	if i/64 >= len(c.seen) {
+		c.seen = append(c.seen, make([]uint64, max(i/64+1-len(c.seen), len(c.seen)))...)
 	}
 	if c.seen[i/64]&(1<<(i%64)) != 0 {
 		// A repeated record is not a new observation: scoring it again
@@ -122,29 +133,82 @@ func (c *comparison) add(rec *format.Record) {
 		return
 	}
 	c.seen[i/64] |= 1 << (i % 64)
-	ref := c.ref.rec(i)
-	if c.failed(ref, rec) {
+	var ref format.Record
+	c.v.record(i, &ref)
+	if c.failed(&ref, rec) {
 		return
 	}
 	if c.fn == nil {
-		if !shows(ref) || !shows(rec) {
+		if !shows(&ref) || !shows(rec) {
 			if len(c.pending) < maxPending {
 				c.pending = append(c.pending, pending{ref, *rec})
 				return
 			}
 		}
-		if c.err = c.setScore(score.Choose(&c.ref.header, &c.candH, ref, rec)); c.err != nil {
+		if c.err = c.setScore(score.Choose(&c.ref.header, &c.candH, &ref, rec)); c.err != nil {
 			c.done = true
 			return
 		}
 		for _, p := range c.pending {
-			if c.score(p.ref, &p.cand); c.done {
+			if c.score(&p.ref, &p.cand); c.done {
 				return
 			}
 		}
 		c.pending = nil
 	}
-	c.score(ref, rec)
+	c.score(&ref, rec)
+}
+
+// lookahead is how far past the last join join looks for the next one
+// before it falls back on the index: a candidate in the reference's order
+// with a few records missing (failed upstream, or a shard of every few
+// records) still joins by walking.
+const lookahead = 16
+
+// join returns the position of the reference record (id, sample). A
+// candidate in the reference's order, the usual case since potgen writes
+// (challenge, sample) order, joins by walking along the reference while it
+// loads; any other record waits for the whole reference and its index.
+// When the reference fails to load, join stops the comparison with its
+// error.
+func (c *comparison) join(id string, sample uint32) (int, bool) {
+	for p := c.next; p < c.next+lookahead; p++ {
+		if p >= c.v.n && !c.vDone {
+			c.v, c.vDone = c.ref.await(p)
+		}
+		if p >= c.v.n {
+			break
+		}
+		if c.v.is(p, id, sample) {
+			c.next = p + 1
+			return p, true
+		}
+	}
+	if !c.vDone {
+		c.v, c.vDone = c.ref.await(math.MaxInt)
+	}
+	if c.ref.err != nil {
+		c.err, c.done = c.ref.err, true
+		return 0, false
+	}
+	i, ok := c.ref.index.find(&c.v, id, sample)
+	if ok {
+		c.next = int(i) + 1
+	}
+	return int(i), ok
+}
+
+// whole waits for the whole reference, for what needs all of it; false
+// when it failed to load, which stops the comparison.
+func (c *comparison) whole() bool {
+	if !c.vDone {
+		c.v, c.vDone = c.ref.await(math.MaxInt)
+	}
+	if c.ref.err != nil {
+		c.err, c.done = c.ref.err, true
+		return false
+	}
+	return true
 }
 
 // failed counts a pair where either side is a failure: it has no output,
@@ -178,6 +242,9 @@ func (c *comparison) score(ref, cand *format.Record) {
 // addSample collects an mmd group and scores it when the candidate's K
 // samples of the challenge are all in.
 func (c *comparison) addSample(rec *format.Record) {
+	if !c.whole() {
+		return
+	}
 	refs, ok := c.ref.byID[rec.ID]
 	if !ok {
 		c.unmatched++
@@ -263,10 +330,10 @@ func (c *comparison) finish(candErr error) {
 		// The candidate ended before a pair showed anything: every pair
 		// was empty on one side, and the choice falls on what there is.
 		p := c.pending[0]
-		if c.err = c.setScore(score.Choose(&c.ref.header, &c.candH, p.ref, &p.cand)); c.err == nil {
+		if c.err = c.setScore(score.Choose(&c.ref.header, &c.candH, &p.ref, &p.cand)); c.err == nil {
 			c.done = false
 			for _, q := range c.pending {
-				if c.score(q.ref, &q.cand); c.done {
+				if c.score(&q.ref, &q.cand); c.done {
 					break
 				}
 			}

@@ -14,12 +14,15 @@ import (
 // compareAll compares each candidate with the reference in turn, a line
 // each; the exit status is the worst (see worse).
 func compareAll(ctx context.Context, env *cli.Env, o *options, refName string, cands []string) (int, error) {
-	ref, err := loadReference(env, refName, o.score == "mmd")
+	ref, err := loadReference(env, refName, o.score)
 	if err != nil {
 		return exitTrouble, err
 	}
 	tr, err := newTranscript(env, o.transcript, append([]string{refName}, cands...), len(cands) > 1)
 	if err != nil {
+		if rerr := ref.wait(); rerr != nil {
+			return exitTrouble, rerr
+		}
 		return exitTrouble, err
 	}
 	code := exitSame
@@ -29,7 +32,7 @@ func compareAll(ctx context.Context, env *cli.Env, o *options, refName string, c
 			err = report(env, o, c, tr)
 		}
 		if err != nil {
-			if len(cands) == 1 || ctx.Err() != nil {
+			if len(cands) == 1 || ctx.Err() != nil || ref.wait() != nil {
 				tr.abort()
 				return exitTrouble, err
 			}
@@ -45,8 +48,19 @@ func compareAll(ctx context.Context, env *cli.Env, o *options, refName string, c
 	return code, nil
 }
 
-// compareOne streams one candidate against ref.
+// compareOne streams one candidate against ref, which goes on loading
+// while the candidate is read. Whatever happens to the candidate, it waits
+// for the whole reference: a verdict needs all of it, and its failure
+// says more than the candidate's.
 func compareOne(ctx context.Context, env *cli.Env, o *options, ref *reference, name string, tr *transcript) (*comparison, error) {
+	c, err := streamOne(ctx, env, o, ref, name, tr)
+	if rerr := ref.wait(); rerr != nil {
+		return nil, rerr
+	}
+	return c, err
+}
+
+func streamOne(ctx context.Context, env *cli.Env, o *options, ref *reference, name string, tr *transcript) (*comparison, error) {
 	in, rd, err := openCandidate(env, name)
 	if err != nil {
 		return nil, err
@@ -110,7 +124,7 @@ func stream(ctx context.Context, env *cli.Env, in *cli.Input, rd *format.Reader,
 	defer f.stop()
 	total := int64(0)
 	for _, c := range cs {
-		total = max(total, int64(c.ref.n))
+		total = max(total, c.ref.total())
 	}
 	prog := cli.NewProgress(env.Stderr, "potcmp "+in.Name, total)
 	defer prog.Done()
@@ -149,22 +163,34 @@ func stream(ctx context.Context, env *cli.Env, in *cli.Input, rd *format.Reader,
 // matchRefs streams the candidate once against every reference and says
 // which one it matches.
 func matchRefs(ctx context.Context, env *cli.Env, o *options, refNames []string, candName string) (int, error) {
-	refs := make([]*reference, len(refNames))
-	for i, name := range refNames {
-		ref, err := loadReference(env, name, o.score == "mmd")
-		if err != nil {
-			return exitTrouble, err
+	// The references load in parallel with each other and with the
+	// candidate; every path out waits for them all (see compareOne).
+	refs := make([]*reference, 0, len(refNames))
+	// refErr waits for the references and puts the failure of one
+	// before err, as loading them first would have.
+	refErr := func(err error) error {
+		for _, ref := range refs {
+			if rerr := ref.wait(); rerr != nil {
+				return rerr
+			}
 		}
-		refs[i] = ref
+		return err
+	}
+	for _, name := range refNames {
+		ref, err := loadReference(env, name, o.score)
+		if err != nil {
+			return exitTrouble, refErr(err)
+		}
+		refs = append(refs, ref)
 	}
 	tr, err := newTranscript(env, o.transcript, append(refNames[:len(refNames):len(refNames)], candName), true)
 	if err != nil {
-		return exitTrouble, err
+		return exitTrouble, refErr(err)
 	}
 	in, rd, err := openCandidate(env, candName)
 	if err != nil {
 		tr.abort()
-		return exitTrouble, err
+		return exitTrouble, refErr(err)
 	}
 	cs := make([]*comparison, len(refs))
 	for i, ref := range refs {
@@ -172,10 +198,10 @@ func matchRefs(ctx context.Context, env *cli.Env, o *options, refNames []string,
 			rd.Close()
 			in.Close()
 			tr.abort()
-			return exitTrouble, err
+			return exitTrouble, refErr(err)
 		}
 	}
-	if err := stream(ctx, env, in, rd, cs); err != nil {
+	if err := refErr(stream(ctx, env, in, rd, cs)); err != nil {
 		tr.abort()
 		return exitTrouble, err
 	}
@@ -280,29 +306,38 @@ func calibrate(ctx context.Context, env *cli.Env, o *options, a, b string) (int,
 	if o.transcript != "" {
 		return exitTrouble, cli.Usagef("--transcript records a comparison, not a calibration")
 	}
-	ref, err := loadReference(env, a, o.score == "mmd")
+	ref, err := loadReference(env, a, o.score)
 	if err != nil {
 		return exitTrouble, err
 	}
+	// refErr waits for the reference and puts its failure before err, as
+	// loading it first would have.
+	refErr := func(err error) error {
+		if rerr := ref.wait(); rerr != nil {
+			return rerr
+		}
+		return err
+	}
 	in, rd, err := openCandidate(env, b)
 	if err != nil {
-		return exitTrouble, err
+		return exitTrouble, refErr(err)
 	}
 	c, err := newComparison(o, ref, in.Name, rd.First(), nil)
 	if err != nil {
 		rd.Close()
 		in.Close()
-		return exitTrouble, err
+		return exitTrouble, refErr(err)
 	}
 	c.calib = true
 	if ra, rb := modelName(&ref.header), modelName(&c.candH); ra != rb || ref.header.Model.Digest != c.candH.Model.Digest {
 		fmt.Fprintf(env.Stderr, "potcmp: note: calibrating across two models (%s vs %s): the floor is that of their difference\n", ra, rb)
 	}
-	if err := stream(ctx, env, in, rd, []*comparison{c}); err != nil {
-		return exitTrouble, err
+	err = stream(ctx, env, in, rd, []*comparison{c})
+	if err == nil {
+		err = c.err
 	}
-	if c.err != nil {
-		return exitTrouble, c.err
+	if err := refErr(err); err != nil {
+		return exitTrouble, err
 	}
 	if err := c.noCommon(); err != nil {
 		return exitTrouble, err

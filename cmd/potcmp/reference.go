@@ -3,8 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"math"
 	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
@@ -19,82 +23,351 @@ type key struct {
 // reference is a reference stream held in memory: reference sets are
 // small next to the candidates compared with them, and a candidate may come
 // in any order.
+//
+// It is read on a goroutine of its own, so that decoding it overlaps with
+// decoding the candidate, and the candidate's records are joined as soon
+// as their reference records are in (see view and comparison.join). The
+// records are stored without a pointer, in large blocks, so that a
+// reference of millions of records costs the garbage collector nothing
+// and memory little more than its arrays.
 type reference struct {
 	name   string
 	header format.Header
-	// recs holds the records in chunks, so that a growing reference is
-	// never copied: record i is recs[i/chunk][i%chunk].
-	recs  [][]format.Record
-	n     int
-	index map[key]int32 // position in recs
-	// byID lists each challenge's samples, for mmd only.
-	byID   map[string][]format.Record
-	failed int // records carrying Err
-	dups   int // records whose (challenge, sample) came before; the first is kept
+
+	mu   sync.Mutex
+	cond sync.Cond // signalled when pub grows or the load ends
+	pub  view      // the records loaded so far
+	done bool      // the load has ended, with err or at the end of the stream
+	err  error
+
+	// Set by the loader before done, read only after it.
+	n      int                        // records kept
+	index  refIndex                   // (id, sample) to record
+	byID   map[string][]format.Record // each challenge's samples, for mmd only
+	failed int                        // records carrying Err
+	dups   int                        // records whose (challenge, sample) came before; the first is kept
 }
 
-// loadReference reads name whole. A reference that cannot be read to its
-// end is trouble: a verdict against part of a reference would look like
-// one against all of it.
-func loadReference(env *cli.Env, name string, groups bool) (*reference, error) {
+// loadReference opens name, checks its header and starts reading its
+// records on a goroutine of its own; wait returns when they are all in. A
+// reference that cannot be read to its end is trouble: a verdict against
+// part of a reference would look like one against all of it.
+//
+// scoreName is the --score flag: a score named there lets the reference
+// drop what it does not read (the text, or the top-k alternatives).
+func loadReference(env *cli.Env, name, scoreName string) (*reference, error) {
 	in, err := env.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	defer in.Close()
 	rd, err := format.NewReader(in)
 	if err != nil {
+		in.Close()
 		return nil, fmt.Errorf("%s: %w", in.Name, err)
 	}
-	defer rd.Close()
-	ref := &reference{name: in.Name, header: rd.First(), index: map[key]int32{}}
+	ref := &reference{name: in.Name, header: rd.First()}
 	if err := checkKind(in.Name, &ref.header); err != nil {
+		rd.Close()
+		in.Close()
 		return nil, err
 	}
+	ref.cond.L = &ref.mu
+	l := &loader{ref: ref, groups: scoreName == "mmd"}
+	switch scoreName {
+	case "tv":
+		l.drop.text = true
+	case "prob", "tokens", "mmd":
+		l.drop.text, l.drop.top = true, true
+	case "text":
+		l.drop.top = true
+	}
+	ref.index.seed = maphash.MakeSeed()
+	go func() {
+		defer in.Close()
+		defer rd.Close()
+		err := l.run(rd)
+		ref.mu.Lock()
+		ref.pub, ref.done, ref.err = l.v, true, err
+		ref.mu.Unlock()
+		ref.cond.Broadcast()
+	}()
+	return ref, nil
+}
+
+// wait waits for the whole reference and returns why it could not be
+// read, if it could not.
+func (ref *reference) wait() error {
+	ref.mu.Lock()
+	defer ref.mu.Unlock()
+	for !ref.done {
+		ref.cond.Wait()
+	}
+	return ref.err
+}
+
+// await waits until record i is loaded or the load has ended, and returns
+// the records loaded by then and whether the load has ended.
+func (ref *reference) await(i int) (v view, done bool) {
+	ref.mu.Lock()
+	defer ref.mu.Unlock()
+	for i >= ref.pub.n && !ref.done {
+		ref.cond.Wait()
+	}
+	return ref.pub, ref.done
+}
+
+// total is the number of records for a progress bar, 0 while unknown.
+func (ref *reference) total() int64 {
+	ref.mu.Lock()
+	defer ref.mu.Unlock()
+	if !ref.done {
+		return 0
+	}
+	return int64(ref.n)
+}
+
+// chunk is the number of records in a chunk of a reference.
+const chunk = 4096
+
+// Sizes of the blocks that hold the records' arrays: the first blocks are
+// small for the short references of tests, later ones large enough that
+// the unused end of a block is lost in the rounding.
+const (
+	firstBlock = 4 << 10
+	lastBlock  = 1 << 20
+)
+
+// view is a reference's records as far as they are loaded. Blocks are
+// allocated at their full length and the loader only ever writes past the
+// records it has published and appends to the lists of blocks, so a copy
+// of a view stays valid, and stays what it was, while loading goes on.
+type view struct {
+	n      int
+	recs   [][]refRec // chunks of chunk records
+	ints   [][]int32
+	floats [][]float32
+	strs   [][]byte
+}
+
+// refRec is a reference record with its arrays and strings in the view's
+// blocks: ints holds Tokens then TopTokens, floats Logprobs then
+// TopLogprobs, strs ID then Text then Err.
+type refRec struct {
+	topK                   int
+	sample                 uint32
+	intBlock, intOff       uint32
+	floatBlock, floatOff   uint32
+	strBlock, strOff       uint32
+	tokens, topTokens      uint32
+	logprobs, topLogprobs  uint32
+	idLen, textLen, errLen uint32
+}
+
+// meta returns the stored form of record i.
+func (v *view) meta(i int) *refRec { return &v.recs[i/chunk][i%chunk] }
+
+// is reports whether record i is (id, sample).
+func (v *view) is(i int, id string, sample uint32) bool {
+	m := v.meta(i)
+	return m.sample == sample && string(v.strs[m.strBlock][m.strOff:m.strOff+m.idLen]) == id
+}
+
+// record fills r with record i. Its slices are capped, so that appending
+// to one could never write into its neighbour.
+func (v *view) record(i int, r *format.Record) {
+	m := v.meta(i)
+	*r = format.Record{Sample: m.sample, TopK: m.topK}
+	if n := m.tokens + m.topTokens; n > 0 {
+		b := v.ints[m.intBlock][m.intOff : m.intOff+n : m.intOff+n]
+		r.Tokens, r.TopTokens = nilIfEmpty(b[:m.tokens:m.tokens]), nilIfEmpty(b[m.tokens:])
+	}
+	if n := m.logprobs + m.topLogprobs; n > 0 {
+		b := v.floats[m.floatBlock][m.floatOff : m.floatOff+n : m.floatOff+n]
+		r.Logprobs, r.TopLogprobs = nilIfEmpty(b[:m.logprobs:m.logprobs]), nilIfEmpty(b[m.logprobs:])
+	}
+	if n := m.idLen + m.textLen + m.errLen; n > 0 {
+		// The bytes are never written again once published, so the
+		// strings can share them instead of copying each pair's text.
+		s := unsafe.String(&v.strs[m.strBlock][m.strOff], n)
+		r.ID, r.Text, r.Err = s[:m.idLen], s[m.idLen:m.idLen+m.textLen], s[m.idLen+m.textLen:]
+	}
+}
+
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// loader reads a reference into its view. Only its goroutine touches it.
+type loader struct {
+	ref    *reference
+	groups bool
+	drop   struct{ text, top bool }
+	v      view
+	// How much of the last block of each kind is used.
+	intsUsed, floatsUsed, strsUsed int
+}
+
+// publishEvery is how many records the loader adds between two
+// publications: a waiting scorer wakes at most that many records late,
+// and the lock is taken rarely.
+const publishEvery = 256
+
+func (l *loader) run(rd *format.Reader) error {
+	ref := l.ref
 	for {
 		rec, err := rd.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, cli.Usage(fmt.Errorf("reference %s: %w (a reference must be whole)", in.Name, err))
+			return cli.Usage(fmt.Errorf("reference %s: %w (a reference must be whole)", ref.name, err))
 		}
-		k := key{rec.ID, rec.Sample}
-		if _, dup := ref.index[k]; dup {
+		i := l.v.n
+		if _, dup := ref.index.find(&l.v, rec.ID, rec.Sample); dup {
 			ref.dups++
 			continue
 		}
-		if ref.n >= 1<<31-1 {
-			return nil, cli.Usagef("reference %s: more than %d records", in.Name, 1<<31-1)
+		if i >= math.MaxInt32 {
+			return cli.Usagef("reference %s: more than %d records", ref.name, math.MaxInt32)
 		}
-		// The prompt is not scored; dropping it keeps the reference small.
-		rec.Prompt = ""
+		if err := l.add(&rec); err != nil {
+			return fmt.Errorf("reference %s: record %d: %w", ref.name, i, err)
+		}
 		if rec.Err != "" {
 			ref.failed++
 		}
-		if ref.n%chunk == 0 {
-			ref.recs = append(ref.recs, make([]format.Record, 0, chunk))
+		ref.index.add(&l.v, int32(i), rec.ID, rec.Sample)
+		if l.v.n%publishEvery == 0 {
+			ref.mu.Lock()
+			ref.pub = l.v
+			ref.mu.Unlock()
+			ref.cond.Broadcast()
 		}
-		last := &ref.recs[len(ref.recs)-1]
-		*last = append(*last, rec)
-		ref.index[k] = int32(ref.n)
-		ref.n++
 	}
-	if groups {
+	ref.n = l.v.n
+	if l.groups {
 		ref.byID = map[string][]format.Record{}
-		for i := range ref.n {
-			r := ref.rec(int32(i))
-			ref.byID[r.ID] = append(ref.byID[r.ID], *r)
+		for i := range l.v.n {
+			var r format.Record
+			l.v.record(i, &r)
+			ref.byID[r.ID] = append(ref.byID[r.ID], r)
 		}
 	}
-	return ref, nil
+	return nil
 }
 
-// chunk is the number of records in a chunk of a reference.
-const chunk = 4096
+// errTooLong is the error for a record array too long to store.
+var errTooLong = errors.New("an array of more than 4G elements")
 
-// rec returns record i.
-func (ref *reference) rec(i int32) *format.Record { return &ref.recs[i/chunk][i%chunk] }
+// add stores rec as the view's next record. The prompt is never scored,
+// and what the score named by --score does not read is dropped.
+func (l *loader) add(rec *format.Record) error {
+	if l.drop.text {
+		rec.Text = ""
+	}
+	if l.drop.top {
+		rec.TopK, rec.TopTokens, rec.TopLogprobs = 0, nil, nil
+	}
+	for _, n := range []int{len(rec.Tokens), len(rec.TopTokens), len(rec.Logprobs), len(rec.TopLogprobs),
+		len(rec.ID) + len(rec.Text) + len(rec.Err)} {
+		if n > math.MaxUint32 {
+			return errTooLong
+		}
+	}
+	v := &l.v
+	if v.n%chunk == 0 {
+		v.recs = append(v.recs, make([]refRec, chunk))
+	}
+	m := refRec{topK: rec.TopK, sample: rec.Sample,
+		tokens: uint32(len(rec.Tokens)), topTokens: uint32(len(rec.TopTokens)),
+		logprobs: uint32(len(rec.Logprobs)), topLogprobs: uint32(len(rec.TopLogprobs)),
+		idLen: uint32(len(rec.ID)), textLen: uint32(len(rec.Text)), errLen: uint32(len(rec.Err))}
+	var ints []int32
+	ints, m.intBlock, m.intOff = room(&v.ints, &l.intsUsed, len(rec.Tokens)+len(rec.TopTokens))
+	n := copy(ints, rec.Tokens)
+	copy(ints[n:], rec.TopTokens)
+	var floats []float32
+	floats, m.floatBlock, m.floatOff = room(&v.floats, &l.floatsUsed, len(rec.Logprobs)+len(rec.TopLogprobs))
+	n = copy(floats, rec.Logprobs)
+	copy(floats[n:], rec.TopLogprobs)
+	var strs []byte
+	strs, m.strBlock, m.strOff = room(&v.strs, &l.strsUsed, len(rec.ID)+len(rec.Text)+len(rec.Err))
+	n = copy(strs, rec.ID)
+	n += copy(strs[n:], rec.Text)
+	copy(strs[n:], rec.Err)
+	v.recs[v.n/chunk][v.n%chunk] = m
+	v.n++
+	return nil
+}
+
+// room reserves n elements in the last of *blocks, or in a new block
+// when they do not fit, and returns them and where they start. *used is
+// how much of the last block is taken.
+func room[T any](blocks *[][]T, used *int, n int) (dst []T, block, off uint32) {
+	if n == 0 {
+		return nil, 0, 0
+	}
+	bs := *blocks
+	if len(bs) == 0 || len(bs[len(bs)-1])-*used < n {
+		size := firstBlock
+		if len(bs) > 0 {
+			size = min(2*len(bs[len(bs)-1]), lastBlock)
+		}
+		bs = append(bs, make([]T, max(size, n)))
+		*blocks, *used = bs, 0
+	}
+	off = uint32(*used)
+	*used += n
+	return bs[len(bs)-1][off:*used], uint32(len(bs) - 1), off
+}
+
+// refIndex maps (id, sample) to a record's position. It is keyed by a
+// 64-bit hash, a map without pointers, which is smaller than one keyed by
+// strings and which the garbage collector does not scan; the rare keys
+// whose hash another key has already taken go to the overflow map.
+type refIndex struct {
+	seed     maphash.Seed
+	byHash   map[uint64]int32
+	overflow map[key]int32
+}
+
+func (x *refIndex) hash(id string, sample uint32) uint64 {
+	// Distinct samples of one id never collide: the odd multiplier maps
+	// every difference of two uint32 to a non-zero difference.
+	return maphash.String(x.seed, id) + uint64(sample)*0x9e3779b97f4a7c15
+}
+
+// find returns the position of (id, sample) among v's records.
+func (x *refIndex) find(v *view, id string, sample uint32) (int32, bool) {
+	i, ok := x.byHash[x.hash(id, sample)]
+	if !ok {
+		return 0, false
+	}
+	if v.is(int(i), id, sample) {
+		return i, true
+	}
+	i, ok = x.overflow[key{id, sample}]
+	return i, ok
+}
+
+// add records that (id, sample), not in the index yet, is record i.
+func (x *refIndex) add(v *view, i int32, id string, sample uint32) {
+	if x.byHash == nil {
+		x.byHash = map[uint64]int32{}
+	}
+	h := x.hash(id, sample)
+	if _, taken := x.byHash[h]; !taken {
+		x.byHash[h] = i
+		return
+	}
+	if x.overflow == nil {
+		x.overflow = map[key]int32{}
+	}
+	x.overflow[key{id, sample}] = i
+}
 
 func checkKind(name string, h *format.Header) error {
 	if h.Kind != format.KindOutputs {

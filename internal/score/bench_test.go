@@ -36,7 +36,7 @@ func BenchmarkScores(b *testing.B) {
 	for _, pair := range []struct {
 		name string
 		cand *format.Record
-	}{{"identical", benchRecord(64)}, {"diverge32", benchRecord(32)}} {
+	}{{"identical", benchRecord(64)}, {"diverge32", benchRecord(32)}, {"perturbed", perturbed(benchRecord(64))}} {
 		for _, name := range []string{"tv", "prob", "tokens", "text"} {
 			fn, _ := ByName(name)
 			b.Run(name+"/"+pair.name, func(b *testing.B) {
@@ -63,4 +63,17 @@ func BenchmarkScores(b *testing.B) {
 			}
 		}
 	})
+}
+
+// perturbed shifts every log-probability of r by a few ulps: the same
+// tokens from another machine, where no position is bit-identical and the
+// scores take their slow path everywhere.
+func perturbed(r *format.Record) *format.Record {
+	for i, lp := range r.Logprobs {
+		r.Logprobs[i] = math.Nextafter32(lp, 0)
+	}
+	for i, lp := range r.TopLogprobs {
+		r.TopLogprobs[i] = math.Nextafter32(math.Nextafter32(lp, 0), 0)
+	}
+	return r
 }

@@ -294,3 +294,20 @@ func TestChoose(t *testing.T) {
 		t.Errorf("Check(kl) = %v, want ErrName", err)
 	}
 }
+
+// TV skips the arithmetic at bit-identical positions; a position that
+// differs by one ulp must still be scored, and close to its true value.
+func TestTVNearlyIdentical(t *testing.T) {
+	pos := []alt{{1, 0.6}, {2, 0.3}}
+	a := rec([]int32{1, 1}, nil, 2, [][]alt{pos, pos})
+	b := rec([]int32{1, 1}, nil, 2, [][]alt{pos, {{1, 0.5}, {2, 0.3}}})
+	got, err := TV(a, b)
+	if want := 0.05; err != nil || !near(got, want) { // (0 + 0.1) / 2
+		t.Fatalf("TV = %v, %v, want %v", got, err, want)
+	}
+	c := rec([]int32{1, 1}, nil, 2, [][]alt{pos, pos})
+	c.TopLogprobs[2] = math.Nextafter32(c.TopLogprobs[2], 0)
+	if got, err := TV(a, c); err != nil || got <= 0 || got > 1e-6 {
+		t.Fatalf("TV one ulp apart = %v, %v, want a tiny positive distance", got, err)
+	}
+}

@@ -66,7 +66,11 @@ func Prob(ref, cand *format.Record) (float64, error) {
 		if a.Tokens[i] != b.Tokens[i] {
 			return 1
 		}
-		return math.Abs(prob(a.Logprobs[i]) - prob(b.Logprobs[i]))
+		la, lb := a.Logprobs[i], b.Logprobs[i]
+		if math.Float32bits(la) == math.Float32bits(lb) {
+			return 0 // the common case of the same model: no exp
+		}
+		return math.Abs(prob(la) - prob(lb))
 	}), nil
 }
 
@@ -100,9 +104,16 @@ func along(ref, cand *format.Record, at func(a, b *format.Record, i int) float64
 // position i, with the remaining mass of each side in an "other" bucket.
 func tvAt(a, b *format.Record, i int) float64 {
 	ta, tb := a.TopTokens[i*a.TopK:(i+1)*a.TopK], b.TopTokens[i*b.TopK:(i+1)*b.TopK]
+	la, lb := a.TopLogprobs[i*a.TopK:(i+1)*a.TopK], b.TopLogprobs[i*b.TopK:(i+1)*b.TopK]
+	if sameTop(ta, tb, la, lb) {
+		// Bit-identical lists (the same model on the same prefix) are at
+		// distance exactly 0, which the sums below would also give, after
+		// ten calls to exp.
+		return 0
+	}
 	var bufA, bufB [16]float64 // k up to 16 without allocating
-	pa := probs(bufA[:0], ta, a.TopLogprobs[i*a.TopK:(i+1)*a.TopK])
-	pb := probs(bufB[:0], tb, b.TopLogprobs[i*b.TopK:(i+1)*b.TopK])
+	pa := probs(bufA[:0], ta, la)
+	pb := probs(bufB[:0], tb, lb)
 	var sa, sb float64
 	for _, p := range pa {
 		sa += p
@@ -129,6 +140,20 @@ func tvAt(a, b *format.Record, i int) float64 {
 	}
 	s += math.Abs(max(1-sa*ka, 0) - max(1-sb*kb, 0))
 	return min(s/2, 1)
+}
+
+// sameTop reports whether two top-k lists hold the same ids and the same
+// log-probabilities bit for bit.
+func sameTop(ta, tb []int32, la, lb []float32) bool {
+	if len(ta) != len(tb) {
+		return false
+	}
+	for j := range ta {
+		if ta[j] != tb[j] || math.Float32bits(la[j]) != math.Float32bits(lb[j]) {
+			return false
+		}
+	}
+	return true
 }
 
 // probs appends to buf the probability of each top-k entry, 0 for padding.

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/cli"
+)
+
+// varied returns n records of every shape a reference may hold: empty
+// outputs, failures, no top-k, long outputs that need a block of their
+// own, and enough of them to fill several chunks and blocks.
+func varied(n int) []format.Record {
+	recs := make([]format.Record, 0, n)
+	for i := range n {
+		r := record(i, uint32(i%3), int32(i%50), 1+i%11)
+		r.Prompt = fmt.Sprintf("prompt %d", i)
+		switch i % 7 {
+		case 1:
+			r.Tokens, r.Logprobs, r.TopTokens, r.TopLogprobs, r.Text = nil, nil, nil, nil, ""
+		case 2:
+			r.Err, r.Finish = "timeout", "error"
+			r.Tokens, r.Logprobs, r.TopTokens, r.TopLogprobs, r.Text = nil, nil, nil, nil, ""
+		case 3:
+			r.TopK, r.TopTokens, r.TopLogprobs = 0, nil, nil
+		}
+		if i == n/2 {
+			long := record(i, r.Sample, 7, firstBlock) // more than a first block
+			r.Tokens, r.Logprobs, r.TopTokens, r.TopLogprobs, r.Text = long.Tokens, long.Logprobs, long.TopTokens, long.TopLogprobs, long.Text
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// stored is what a reference keeps of r under score scoreName.
+func stored(r format.Record, scoreName string) format.Record {
+	out := format.Record{ID: r.ID, Sample: r.Sample, Tokens: r.Tokens, Logprobs: r.Logprobs,
+		TopK: r.TopK, TopTokens: r.TopTokens, TopLogprobs: r.TopLogprobs, Text: r.Text, Err: r.Err}
+	switch scoreName {
+	case "tv":
+		out.Text = ""
+	case "prob", "tokens", "mmd":
+		out.Text, out.TopK, out.TopTokens, out.TopLogprobs = "", 0, nil, nil
+	case "text":
+		out.TopK, out.TopTokens, out.TopLogprobs = 0, nil, nil
+	}
+	return out
+}
+
+// The reference gives back every record as it was written, less what the
+// score does not read, whatever its shape and wherever it was stored;
+// repeated (challenge, sample) keep the first.
+func TestReferenceStore(t *testing.T) {
+	const n = 2*chunk + 100
+	recs := varied(n)
+	dupOf := []int{5, chunk + 1, n - 1}
+	withDups := slices.Clone(recs)
+	for _, i := range dupOf {
+		d := recs[i]
+		d.Text = "a repeat, dropped"
+		withDups = append(withDups, d)
+	}
+	path := writeStream(t, t.TempDir(), "ref.pot", header("s", "a", "v"), withDups)
+	env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard}
+	for _, scoreName := range []string{"auto", "tv", "prob", "text", "mmd"} {
+		t.Run(scoreName, func(t *testing.T) {
+			ref, err := loadReference(env, path, scoreName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ref.wait(); err != nil {
+				t.Fatal(err)
+			}
+			if ref.n != n || ref.dups != len(dupOf) || ref.failed != (n+4)/7 {
+				t.Fatalf("n %d dups %d failed %d, want %d %d %d", ref.n, ref.dups, ref.failed, n, len(dupOf), (n+4)/7)
+			}
+			v, done := ref.await(n)
+			if !done {
+				t.Fatal("await: not done after wait")
+			}
+			for i := range n {
+				var got format.Record
+				v.record(i, &got)
+				if want := stored(recs[i], scoreName); !reflect.DeepEqual(got, want) {
+					t.Fatalf("record %d:\n got %+v\nwant %+v", i, got, want)
+				}
+				j, ok := ref.index.find(&v, recs[i].ID, recs[i].Sample)
+				if !ok || int(j) != i {
+					t.Fatalf("index of record %d: %d, %v", i, j, ok)
+				}
+			}
+			if _, ok := ref.index.find(&v, "nothing", 0); ok {
+				t.Error("index finds a record that is not there")
+			}
+			if scoreName == "mmd" {
+				if g := ref.byID[recs[4].ID]; len(g) != 1 || g[0].Sample != recs[4].Sample {
+					t.Errorf("byID[%s] = %+v", recs[4].ID, g)
+				}
+			}
+		})
+	}
+}
+
+// A key whose hash another key has taken goes to the overflow map and is
+// still found, and the other key still finds its own record.
+func TestReferenceIndexCollision(t *testing.T) {
+	l := &loader{ref: &reference{index: refIndex{seed: maphash.MakeSeed()}}}
+	for i, id := range []string{"a", "b"} {
+		r := format.Record{ID: id, Sample: 1}
+		if err := l.add(&r); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			l.ref.index.add(&l.v, 0, "a", 1)
+		}
+	}
+	x := &l.ref.index
+	x.byHash[x.hash("b", 1)] = 0 // as if b's hash were a's
+	x.add(&l.v, 1, "b", 1)
+	for i, id := range []string{"a", "b"} {
+		if j, ok := x.find(&l.v, id, 1); !ok || int(j) != i {
+			t.Errorf("find(%s) = %d, %v, want %d", id, j, ok, i)
+		}
+	}
+	if _, ok := x.find(&l.v, "b", 2); ok {
+		t.Error("find(b, 2) found a record")
+	}
+}
+
+// However the candidate is ordered, with records missing or foreign, the
+// pairs that meet are the same and so are the scores: the walk along the
+// reference and the index agree.
+func TestJoinOrders(t *testing.T) {
+	const n = 600
+	dir := t.TempDir()
+	ref := writeStream(t, dir, "ref.pot", header("s", "a", "v"), records(n, same))
+	cand := records(n, func(i int) int32 { return 10 + int32(i%3) })
+	rng := rand.New(rand.NewPCG(1, 2))
+	var gaps []format.Record
+	for i, r := range cand {
+		if i%5 != 0 {
+			gaps = append(gaps, r)
+		}
+		if i%97 == 0 {
+			gaps = append(gaps, record(n+i, 0, 10, 8)) // no reference record
+		}
+	}
+	var sparse []format.Record // every 40th: beyond the walk's look-ahead
+	for i := 0; i < n; i += 40 {
+		sparse = append(sparse, cand[i])
+	}
+	shuffled := slices.Clone(cand)
+	rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	repeated := append(slices.Clone(cand[:n/2]), cand[:10]...)
+	mean := func(recs []format.Record) (float64, int) {
+		sum, k := 0.0, 0
+		for _, r := range recs {
+			if r.Index < n {
+				k++
+				if r.Tokens[0] != 10 {
+					sum++ // differs from the first token: tv 1
+				}
+			}
+		}
+		return sum / float64(k), k
+	}
+	for _, c := range []struct {
+		name string
+		recs []format.Record
+		n    int
+	}{
+		{"in order", cand, n},
+		{"reversed", reversed(cand), n},
+		{"gaps and strangers", gaps, n - n/5},
+		{"sparse", sparse, n / 40},
+		{"shuffled", shuffled, n},
+		{"repeats", repeated, n / 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeStream(t, dir, strings.ReplaceAll(c.name, " ", "-")+".pot", header("s", "b", "v"), c.recs)
+			// --calibrate scores every pair and decides nothing.
+			code, out, errs := potcmp(t, nil, "--calibrate", "--json", ref, path)
+			var got calibration
+			if err := json.Unmarshal([]byte(out), &got); code != exitSame || err != nil {
+				t.Fatalf("exit %d, %v: %s%s", code, err, out, errs)
+			}
+			m, _ := mean(c.recs)
+			if c.name == "repeats" {
+				m, _ = mean(c.recs[:n/2])
+			}
+			if got.N != c.n || math.Abs(got.Mean-m) > 1e-6 {
+				t.Errorf("n %d mean %v, want %d %v", got.N, got.Mean, c.n, m)
+			}
+		})
+	}
+}
+
+func reversed(recs []format.Record) []format.Record {
+	out := slices.Clone(recs)
+	slices.Reverse(out)
+	return out
+}
