@@ -15,6 +15,7 @@ import (
 	"github.com/pot-audit/pot/internal/challenge"
 	"github.com/pot-audit/pot/internal/model"
 	"github.com/pot-audit/pot/internal/model/local"
+	"github.com/pot-audit/pot/internal/testmodels"
 )
 
 // potcmp runs the tool in process and returns its exit status and output.
@@ -181,28 +182,5 @@ func challengeSet(t testing.TB, mr modelRun) *challenge.Set {
 // greedy is the sampling of the model tests: small and deterministic.
 func greedy() format.Sampling { return format.Sampling{MaxTokens: 32, Logprobs: 5} }
 
-// modelsDir finds the shared test models: $POT_MODELS, or shared/models
-// next to the checkout (the folder holding go.mod).
-func modelsDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("POT_MODELS")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, "..", "shared", "models")
-				break
-			}
-			if filepath.Dir(d) == d {
-				t.Skip("no go.mod above the test directory, cannot find shared/models; set POT_MODELS")
-			}
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "stories260K.bin")); err != nil {
-		t.Skipf("real test models not found in %s (set POT_MODELS to the folder holding stories260K.bin): %v", dir, err)
-	}
-	return dir
-}
+// modelsDir finds the shared test models, or skips.
+func modelsDir(t testing.TB) string { return testmodels.Dir(t) }
