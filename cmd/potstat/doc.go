@@ -6,12 +6,14 @@
 //	potstat --json ref.pot | jq .records
 //	potstat --records ref.pot | jq -r .text
 //	potstat --verify *.pot            # checksums, trailers and digests
+//	potstat --between ref.pot cand.pot --plot dist.svg   # how far apart
 package main
 
 // usageText is the synopsis shown by --help.
 const usageText = `potstat [--json] [--mixed] [FILE|-]...   summary of each stream
 potstat --records [FILE|-]...            every record as one JSON object a line
-potstat --verify [FILE|-]...             integrity: checksums, trailers, digests`
+potstat --verify [FILE|-]...             integrity: checksums, trailers, digests
+potstat --between [--json] [--plot FILE.svg] A B   distributional distance`
 
 // description is the body of --help: what the tool is for, how to read its
 // output, and the JSON field names, which scripts may rely on.
@@ -75,6 +77,47 @@ segment trailer and digest. It prints one line a file, "FILE: ok (N records,
 S segments)" or "FILE: DAMAGED: <where and what>", and exits 0 only when
 every file is intact, after checking them all.
 
+--between compares two outputs streams of the same challenge set (other
+models, or the same model twice). Records are joined on challenge id and
+sample; a pair where either record failed is counted, not compared. For the
+compared pairs it gives the distribution of each per-pair score both
+streams support (tv, prob, tokens, text, as in potcmp; strongest first),
+and distances between the two streams' outputs taken as wholes: the total
+variation between the unigram distributions of generated token ids (only
+when the vocabulary digests match) and of generated characters, and the
+two-sample Kolmogorov-Smirnov statistic between the chosen tokens'
+log-probabilities (all positions) and between output lengths (in tokens
+under one vocabulary, else in characters). All are 0 for identical outputs
+and at most 1. Streams of different challenge sets are refused.
+A is held in memory whole, one record per challenge and sample; besides,
+every per-pair score value and every chosen log-probability of both
+streams is kept (8 bytes each): fine for reference sets, heavy for
+millions of records.
+--plot FILE.svg also writes an SVG with two histograms: the strongest
+score's per-pair values, and the chosen log-probabilities of A and B. The
+file is written whole or not at all; only .svg is supported.
+With --json the report is one JSON object with these fields (absent when
+there is nothing to compare, where marked *):
+  a, b                 the names given ("<stdin>" for standard input)
+  pairs                (challenge id, sample) present in both streams
+  only_a, only_b       records without a partner in the other stream
+  failed               pairs skipped because a record carries an error
+  compared             pairs compared: pairs - failed
+  duplicates           records repeating a (challenge, sample) of their
+                       stream, ignored after the first
+  scores               per score, strongest first: {name, n, mean, sd, q50,
+                       q90, q99, max, zero}; zero is the fraction of pairs
+                       scoring exactly 0 (identical outputs)
+  skipped_scores *     score name: why it could not be computed
+  same_vocab           both headers name the same vocabulary digest
+  token_tv *           TV of the generated token-id unigrams (same_vocab)
+  char_tv *            TV of the generated character unigrams
+  logprob_ks *         KS of the chosen tokens' log-probabilities
+  length_ks *          KS of the output lengths, in length_unit
+  length_unit          "tokens" (same_vocab) or "chars"
+  tokens_a, tokens_b, chars_a, chars_b, logprobs_a, logprobs_b
+                       the sample sizes behind the distances
+
 Segments whose headers are incompatible (another model, challenge set or
 sampling) are an error unless --mixed is given.
 
@@ -87,4 +130,6 @@ Examples:
   potstat --json ref.pot | jq '{records, complete, model: .header.model.name}'
   potstat --records ref.pot | jq -r 'select(.error) | .id'
   cat shard-*.pot | potstat -
-  potstat --verify archive/*.pot || echo 'some streams are damaged'`
+  potstat --verify archive/*.pot || echo 'some streams are damaged'
+  potstat --between --plot dist.svg ref.pot cand.pot
+  potstat --between --json ref.pot cand.pot | jq '.scores[0]'`

@@ -20,7 +20,7 @@ func main() { os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr)) }
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := &ucli.App{
 		Name:        "potstat",
-		Usage:       "describe pot streams and check that they are intact",
+		Usage:       "describe pot streams, check that they are intact, measure how far two are apart",
 		UsageText:   usageText,
 		Description: description,
 		Version:     cli.Version,
@@ -29,6 +29,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			&ucli.BoolFlag{Name: "records", Usage: "print every record as one JSON object a line"},
 			&ucli.BoolFlag{Name: "verify", Usage: "check checksums, trailers and digests; one line a file"},
 			&ucli.BoolFlag{Name: "mixed", Usage: "accept segments with incompatible headers"},
+			&ucli.BoolFlag{Name: "between", Usage: "distributional distance between two outputs streams A B"},
+			&ucli.StringFlag{Name: "plot", Usage: "with --between, write histograms to `FILE.svg`"},
 		},
 		Action: action,
 	}
@@ -48,13 +50,27 @@ func action(c *ucli.Context) error {
 		files = []string{"-"}
 	}
 	modes := 0
-	for _, f := range []string{"records", "verify"} {
+	for _, f := range []string{"records", "verify", "between"} {
 		if c.Bool(f) {
 			modes++
 		}
 	}
-	if modes > 1 || (modes == 1 && c.Bool("json")) {
-		return cli.Usagef("--json, --records and --verify are separate modes: give at most one")
+	if modes > 1 || (modes == 1 && c.Bool("json") && !c.Bool("between")) {
+		return cli.Usagef("--records, --verify and --between are separate modes: give at most one (--json goes with the summary or --between)")
+	}
+	plot := c.String("plot")
+	if c.IsSet("plot") && !c.Bool("between") {
+		return cli.Usagef("--plot goes with --between")
+	}
+	if c.Bool("between") {
+		if len(c.Args().Slice()) != 2 {
+			return cli.Usagef("--between compares two streams: give A and B")
+		}
+		if c.IsSet("plot") {
+			if err := checkPlot(plot); err != nil {
+				return err
+			}
+		}
 	}
 	var opts []format.ReaderOption
 	if c.Bool("mixed") {
@@ -69,6 +85,8 @@ func action(c *ucli.Context) error {
 		err = t.eachFile(files, t.records)
 	case c.Bool("verify"):
 		err = t.eachFile(files, t.verify)
+	case c.Bool("between"):
+		err = t.between(files[0], files[1], plot, c.Bool("json"))
 	default:
 		json := c.Bool("json")
 		err = t.eachFile(files, func(name string) error { return t.summary(name, json) })

@@ -98,7 +98,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "two modes", args: []string{"--records", "--verify", goodFile}, code: 2, stderr: "separate modes"},
 		{name: "json and verify", args: []string{"--json", "--verify", goodFile}, code: 2, stderr: "separate modes"},
 		{name: "flag after file", args: []string{goodFile, "--json"}, code: 2, stderr: "--json: flags go before the files"},
-		{name: "unknown flag", args: []string{"--between", "a", "b"}, code: 2, stderr: "flag provided but not defined"},
+		{name: "unknown flag", args: []string{"--betwixt", "a", "b"}, code: 2, stderr: "flag provided but not defined"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
