@@ -112,9 +112,7 @@ func Compatible(a, b *Header) string {
 	switch {
 	case a.Kind != b.Kind:
 		return fmt.Sprintf("stream kind %s vs %s", a.Kind, b.Kind)
-	case a.Challenges.ID != b.Challenges.ID || a.Challenges.Commitment != b.Challenges.Commitment ||
-		a.Challenges.RunID != b.Challenges.RunID || a.Challenges.Family != b.Challenges.Family ||
-		a.Challenges.PromptsDigest != b.Challenges.PromptsDigest:
+	case len(a.Challenges.Diff(b.Challenges)) > 0:
 		return fmt.Sprintf("challenge set %s vs %s", a.Challenges.ID, b.Challenges.ID)
 	}
 	ma, mb := a.Model, b.Model
@@ -140,4 +138,23 @@ func describeModel(m *Model) string {
 		s += " perturb=" + m.Perturb
 	}
 	return s
+}
+
+// Diff lists the fields in which two challenge sets differ, each as
+// `name "a" vs "b"`; it is empty when they are one set. Count is not
+// compared, since a set can be extended.
+func (c ChallengeSet) Diff(o ChallengeSet) []string {
+	var diffs []string
+	for _, f := range []struct{ name, a, b string }{
+		{"id", c.ID, o.ID},
+		{"commitment", c.Commitment, o.Commitment},
+		{"run id", c.RunID, o.RunID},
+		{"family", c.Family, o.Family},
+		{"prompts digest", c.PromptsDigest, o.PromptsDigest},
+	} {
+		if f.a != f.b {
+			diffs = append(diffs, fmt.Sprintf("%s %q vs %q", f.name, f.a, f.b))
+		}
+	}
+	return diffs
 }

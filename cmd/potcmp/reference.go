@@ -384,23 +384,11 @@ var errMismatch = errors.New("cannot be compared")
 // sampling that makes a score meaningless. A different model is what
 // potcmp is for, and a different vocabulary is the score's business.
 func comparable(refName, candName string, ref, cand *format.Header) error {
-	var diffs []string
-	rc, cc := ref.Challenges, cand.Challenges
-	for _, f := range []struct{ name, a, b string }{
-		{"id", rc.ID, cc.ID},
-		{"commitment", rc.Commitment, cc.Commitment},
-		{"run id", rc.RunID, cc.RunID},
-		{"family", rc.Family, cc.Family},
-		{"prompts digest", rc.PromptsDigest, cc.PromptsDigest},
-	} {
-		if f.a != f.b {
-			diffs = append(diffs, fmt.Sprintf("%s %q vs %q", f.name, f.a, f.b))
-		}
-	}
-	if len(diffs) > 0 {
+	if diffs := ref.Challenges.Diff(cand.Challenges); len(diffs) > 0 {
 		return cli.Usage(fmt.Errorf("%s and %s come from different challenge sets (%s): %w",
 			refName, candName, strings.Join(diffs, ", "), errMismatch))
 	}
+	var diffs []string
 	rs, cs := ref.Sampling, cand.Sampling
 	topP := func(p float64) float64 { // 0 and 1 both mean off
 		if p == 0 {

@@ -278,20 +278,7 @@ func (t *tool) between(nameA, nameB, plot string, asJSON bool) error {
 // ids would not meet, and a distance between them would describe the
 // prompts, not the models.
 func sameSet(nameA, nameB string, a, b *format.Header) error {
-	var diffs []string
-	ca, cb := a.Challenges, b.Challenges
-	for _, f := range []struct{ name, a, b string }{
-		{"id", ca.ID, cb.ID},
-		{"commitment", ca.Commitment, cb.Commitment},
-		{"run id", ca.RunID, cb.RunID},
-		{"family", ca.Family, cb.Family},
-		{"prompts digest", ca.PromptsDigest, cb.PromptsDigest},
-	} {
-		if f.a != f.b {
-			diffs = append(diffs, fmt.Sprintf("%s %q vs %q", f.name, f.a, f.b))
-		}
-	}
-	if len(diffs) > 0 {
+	if diffs := a.Challenges.Diff(b.Challenges); len(diffs) > 0 {
 		return cli.Usage(fmt.Errorf("%s and %s come from different challenge sets (%s): %w",
 			nameA, nameB, strings.Join(diffs, ", "), errMismatch))
 	}
