@@ -15,6 +15,7 @@ import (
 	"github.com/pot-audit/pot/internal/challenge"
 	"github.com/pot-audit/pot/internal/model"
 	"github.com/pot-audit/pot/internal/model/local"
+	"github.com/pot-audit/pot/internal/streamtest"
 	"github.com/pot-audit/pot/internal/testmodels"
 )
 
@@ -69,23 +70,9 @@ func records(n int, first func(i int) int32) []format.Record {
 
 func same(int) int32 { return 10 }
 
-// encode writes a stream, one frame per record when perRecord is set.
+// encode writes a stream.
 func encode(t testing.TB, h format.Header, recs []format.Record) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	w, err := format.NewWriter(&b, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs {
-		if err := w.Write(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return streamtest.Encode(t, h, recs)
 }
 
 // writeStream writes a stream to a file in dir and returns its path.

@@ -31,21 +31,7 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 
 // encodeRecords writes recs under h as a stream.
 func encodeRecords(t *testing.T, h format.Header, recs []format.Record) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := format.NewWriter(&buf, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs {
-		if err := w.Write(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return streamtest.Encode(t, h, recs)
 }
 
 // potstat runs the tool in process.

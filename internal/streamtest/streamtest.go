@@ -17,6 +17,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/pot-audit/pot/format"
@@ -311,4 +312,23 @@ func Potdump() int {
 	}
 	fmt.Printf("%d records\n%x\n", len(all), sum.Sum(nil))
 	return 0
+}
+
+// Encode writes recs under h as one segment, failing t on any error.
+func Encode(t testing.TB, h format.Header, recs []format.Record) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := format.NewWriter(&b, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range recs {
+		if err := w.Write(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
