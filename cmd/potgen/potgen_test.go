@@ -583,11 +583,11 @@ func TestFaultInjection(t *testing.T) {
 	var faults *atomic.Int64
 	url := serveLocal(t, "synth:6", func(h http.Handler) http.Handler {
 		var f http.Handler
-		f, faults = faulty(h, 300*time.Millisecond)
+		f, faults = faulty(h, time.Second)
 		return f
 	})
 	out := filepath.Join(dir, "out.pot")
-	r := potgen(t, "--model", "openai:"+url, "--key", key, "-n", "60", "--max-tokens", "8", "-j", "4", "--timeout", "300ms", "--retries", "6", "-o", out)
+	r := potgen(t, "--model", "openai:"+url, "--key", key, "-n", "60", "--max-tokens", "8", "-j", "4", "--timeout", "1s", "--retries", "6", "-o", out)
 	if r.code != 0 {
 		t.Fatalf("%+v", r)
 	}

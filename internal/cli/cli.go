@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	ucli "github.com/urfave/cli/v2"
@@ -110,6 +111,9 @@ func Run(app *ucli.App, args []string, env Env) int {
 		// must show up as EPIPE on write, not kill the process.
 		signal.Ignore(syscall.SIGPIPE)
 	}
+	// Workers report retries while the main goroutine draws progress:
+	// stderr takes one message at a time.
+	env.Stderr = &lockedWriter{w: env.Stderr}
 	app.Writer = env.Stdout
 	app.ErrWriter = env.Stderr
 	app.Reader = env.Stdin
@@ -179,4 +183,24 @@ func EnvOf(c *ucli.Context) *Env { return c.App.Metadata[envKey].(*Env) }
 func IsTerminal(w any) bool {
 	f, ok := w.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// Fd passes the file descriptor through, so terminal checks still work.
+func (l *lockedWriter) Fd() uintptr {
+	if f, ok := l.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
 }
