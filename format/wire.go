@@ -591,6 +591,14 @@ func (d *dec) ids(a *arena) []int32 {
 				n++
 				i += 2
 				continue
+			} else if c1 >= 0x80 && i+2 < len(p) {
+				// Below 2^21: a 32k to 256k vocabulary's upper ids.
+				if c2 := p[i+2]; c2-1 < 0x7f {
+					out[n] = int32(c&0x7f) | int32(c1&0x7f)<<7 | int32(c2)<<14 - 1
+					n++
+					i += 3
+					continue
+				}
 			}
 		}
 		var v uint64
