@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -13,9 +12,6 @@ import (
 	"testing"
 
 	"github.com/pot-audit/pot/format"
-	"github.com/pot-audit/pot/internal/challenge"
-	"github.com/pot-audit/pot/internal/model"
-	"github.com/pot-audit/pot/internal/model/local"
 	"github.com/pot-audit/pot/internal/streamtest"
 )
 
@@ -345,42 +341,7 @@ func TestBetweenPlot(t *testing.T) {
 // modelOutputs asks the local model spec for greedy outputs on n
 // challenges of a template set, as potgen would.
 func modelOutputs(t *testing.T, spec string, n int) []byte {
-	t.Helper()
-	key, err := challenge.ParseKey([]byte(strings.Repeat("42", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	family, err := challenge.Templates("templates")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := challenge.NewSet(key, "", family, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := model.ParseSpec(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := local.Open(ms, model.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	sampling := format.Sampling{MaxTokens: 24, Logprobs: 5, Samples: 1, LogprobsOf: "raw"}
-	var recs []format.Record
-	for i := range n {
-		c := set.Challenge(i)
-		rec := format.Record{Index: uint64(i), ID: c.ID, Seed: c.SampleSeed(0, sampling.Seed), Prompt: c.Prompt}
-		if err := m.Generate(context.Background(), model.Query{Prompt: c.Prompt, Seed: rec.Seed, Sampling: sampling}, &rec); err != nil {
-			t.Fatal(err)
-		}
-		// A model may stop inside a multi-byte character, and a reader
-		// refuses invalid UTF-8.
-		rec.Text = strings.ToValidUTF8(rec.Text, "\uFFFD")
-		recs = append(recs, rec)
-	}
-	return encodeRecords(t, format.Header{Kind: format.KindOutputs, Challenges: set.Header(), Model: m.Info(), Sampling: sampling, Tool: "potstat test"}, recs)
+	return streamtest.Model(t, spec, n, format.Sampling{MaxTokens: 24, Logprobs: 5, Samples: 1, LogprobsOf: "raw"})
 }
 
 // TestBetweenModels: a synthetic model against itself is at distance 0 by

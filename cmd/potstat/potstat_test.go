@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,9 +16,6 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/pot-audit/pot/format"
-	"github.com/pot-audit/pot/internal/challenge"
-	"github.com/pot-audit/pot/internal/model"
-	"github.com/pot-audit/pot/internal/model/local"
 	"github.com/pot-audit/pot/internal/streamtest"
 )
 
@@ -399,46 +395,7 @@ func TestRecordsPrompt(t *testing.T) {
 // realStream asks the synthetic model for outputs on a small challenge set,
 // as potgen would.
 func realStream(t *testing.T, n, samples int) []byte {
-	t.Helper()
-	key, err := challenge.ParseKey([]byte(strings.Repeat("42", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	family, err := challenge.Templates("templates")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := challenge.NewSet(key, "", family, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := local.Open(model.Spec{Backend: "synth", Arg: "1", Raw: "synth:1", Params: map[string]string{}}, model.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	sampling := format.Sampling{Temperature: 1, TopK: 40, MaxTokens: 12, Logprobs: 4, Samples: samples, Seed: 5, LogprobsOf: "raw"}
-	var buf bytes.Buffer
-	w, err := format.NewWriter(&buf, format.Header{Kind: format.KindOutputs, Challenges: set.Header(), Model: m.Info(), Sampling: sampling, Tool: "potstat test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		c := set.Challenge(i)
-		for s := range samples {
-			rec := format.Record{Index: uint64(i), ID: c.ID, Sample: uint32(s), Seed: c.SampleSeed(s, sampling.Seed), Prompt: c.Prompt}
-			if err := m.Generate(context.Background(), model.Query{Prompt: c.Prompt, Seed: rec.Seed, Sampling: sampling}, &rec); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Write(&rec); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return streamtest.Model(t, "synth:1", n, format.Sampling{Temperature: 1, TopK: 40, MaxTokens: 12, Logprobs: 4, Samples: samples, Seed: 5, LogprobsOf: "raw"})
 }
 
 // TestRealModel summarizes a synthetic model's real outputs.

@@ -7,10 +7,14 @@ package streamtest
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/pot-audit/pot/internal/challenge"
+	"github.com/pot-audit/pot/internal/model"
+	"github.com/pot-audit/pot/internal/model/local"
 	"io"
 	"iter"
 	"math"
@@ -331,4 +335,49 @@ func Encode(t testing.TB, h format.Header, recs []format.Record) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// Model asks a local model (synth:SEED, llama2c:..., gguf:...) for outputs
+// on the first n challenges of a template set under a fixed test key, as
+// potgen would, and returns them as a stream.
+func Model(t testing.TB, spec string, n int, sampling format.Sampling) []byte {
+	t.Helper()
+	key, err := challenge.ParseKey([]byte(strings.Repeat("42", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	family, err := challenge.Templates("templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := challenge.NewSet(key, "", family, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := model.ParseSpec(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := local.Open(sp, model.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	sampling.Samples = max(sampling.Samples, 1)
+	var recs []format.Record
+	for i := range n {
+		c := set.Challenge(i)
+		for s := range sampling.Samples {
+			rec := format.Record{Index: uint64(i), ID: c.ID, Sample: uint32(s), Seed: c.SampleSeed(s, sampling.Seed), Prompt: c.Prompt}
+			if err := m.Generate(context.Background(), model.Query{Prompt: c.Prompt, Seed: rec.Seed, Sampling: sampling}, &rec); err != nil {
+				t.Fatal(err)
+			}
+			// A model may stop inside a multi-byte character; streams
+			// hold valid UTF-8 (potgen does the same).
+			rec.Text = strings.ToValidUTF8(rec.Text, "\uFFFD")
+			recs = append(recs, rec)
+		}
+	}
+	h := format.Header{Kind: format.KindOutputs, Challenges: set.Header(), Model: m.Info(), Sampling: sampling, Tool: "streamtest"}
+	return Encode(t, h, recs)
 }
