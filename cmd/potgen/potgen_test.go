@@ -777,7 +777,7 @@ func TestResumeRetriesFailures(t *testing.T) {
 // body and no work of its own; the ideal is challenges x latency / jobs.
 func BenchmarkFixedLatency(b *testing.B) {
 	const latency = 50 * time.Millisecond
-	const n = 64
+	const n = 256
 	body, err := os.ReadFile("../../internal/model/openai/testdata/llama-server/v1-completions-greedy.response.json")
 	if err != nil {
 		b.Fatal(err)
