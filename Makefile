@@ -25,9 +25,11 @@ check: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 2m -fuzzminimizetime 5s ./format
 
-# Benchmarks report figures; they assert nothing.
+# Benchmarks report figures; they assert nothing. The C baseline does the
+# engine's arithmetic in plain C -O3, for BenchmarkForwardFromBOS to compare.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./format ./internal/llama ./internal/model/openai ./internal/score ./internal/seqtest ./cmd/potgen ./cmd/potcmp
+	cc -O3 -o bin/cbaseline scripts/cbaseline/forward.c -lm && bin/cbaseline $(POT_MODELS)/stories260K.bin 256
 
 # Long experiments: queries to decision on real and synthetic model pairs.
 eval: build

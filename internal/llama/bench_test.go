@@ -73,3 +73,35 @@ func BenchmarkMatmul(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkForwardFromBOS is the Go side of scripts/cbaseline: 256 greedy
+// forward steps of stories260K from BOS, one thread, nothing else (no
+// softmax over the vocabulary, no log-probabilities), so that the two
+// engines do the same arithmetic.
+func BenchmarkForwardFromBOS(b *testing.B) {
+	m := mustLlama2c(b, "stories260K.bin", "tok512.bin")
+	const steps = 256
+	var first []int32
+	for b.Loop() {
+		st := m.NewState(steps, 1)
+		tok := int32(1)
+		first = first[:0]
+		for pos := range steps {
+			logits := st.Forward(tok, pos)
+			best := 0
+			for i, v := range logits {
+				if v > logits[best] {
+					best = i
+				}
+			}
+			tok = int32(best)
+			if pos < 8 {
+				first = append(first, tok)
+			}
+		}
+	}
+	if fmt.Sprint(first) != "[403 407 261 378 432 383 286 261]" {
+		b.Fatalf("first ids %v", first)
+	}
+	b.ReportMetric(float64(steps*b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
