@@ -37,6 +37,10 @@ type comparison struct {
 	vDone bool
 	next  int
 
+	// The streamed join (reference.recs): win holds the records handed
+	// over and not yet passed, win[0] being record next.
+	win []refItem
+
 	// mmd: candidate samples of a challenge wait until all K have come.
 	samples int
 	groups  map[string][]format.Record
@@ -134,7 +138,12 @@ func (c *comparison) add(rec *format.Record) {
 	}
 	c.seen[i/64] |= 1 << (i % 64)
 	var ref format.Record
-	c.v.record(i, &ref)
+	if c.ref.recs != nil {
+		ref = c.win[0].rec
+		c.win = c.win[1:]
+	} else {
+		c.v.record(i, &ref)
+	}
 	if c.failed(&ref, rec) {
 		return
 	}
@@ -170,8 +179,18 @@ const lookahead = 16
 // (challenge, sample) order, joins by walking along the reference while it
 // loads; any other record waits for the whole reference and its index.
 // When the reference fails to load, join stops the comparison with its
-// error.
+// error. On a streamed reference the walk takes the records as they are
+// handed over, and the first record it does not find ahead loads the
+// reference whole (see hold).
 func (c *comparison) join(id string, sample uint32) (int, bool) {
+	if c.ref.recs != nil {
+		if i, ok := c.joinStream(id, sample); ok {
+			return i, true
+		}
+		if !c.hold() {
+			return 0, false
+		}
+	}
 	for p := c.next; p < c.next+lookahead; p++ {
 		if p >= c.v.n && !c.vDone {
 			c.v, c.vDone = c.ref.await(p)
@@ -198,9 +217,61 @@ func (c *comparison) join(id string, sample uint32) (int, bool) {
 	return int(i), ok
 }
 
+// joinStream is join on a streamed reference: it looks for (id, sample)
+// among the next lookahead records handed over, and on success leaves it
+// first in win, the records before it dropped for good.
+func (c *comparison) joinStream(id string, sample uint32) (int, bool) {
+	for k := 0; k < lookahead; k++ {
+		if k == len(c.win) {
+			batch, ok := <-c.ref.recs
+			if !ok {
+				return 0, false
+			}
+			if len(c.win) == 0 {
+				c.win = batch
+			} else {
+				c.win = append(c.win, batch...)
+			}
+		}
+		if it := &c.win[k]; it.rec.Sample == sample && it.rec.ID == id {
+			c.win = c.win[k:]
+			c.next = it.i + 1
+			return it.i, true
+		}
+	}
+	return 0, false
+}
+
+// hold gives up streaming the reference, when the candidate has left its
+// order or ended it: the reference is loaded whole, from the start, and
+// waited for, so that what the comparison reads of it afterwards is
+// final. The records joined so far keep their positions, which the two
+// loads number alike. False when it could not be loaded, which stops the
+// comparison.
+func (c *comparison) hold() bool {
+	c.ref.stopStream()
+	c.win = nil
+	full, err := c.ref.reopen()
+	if err == nil {
+		err = full.wait()
+	}
+	if err != nil {
+		// The streamed load meets the same trouble, and reports it
+		// first (see compareOne).
+		c.err, c.done = err, true
+		return false
+	}
+	c.ref = full
+	c.v, c.vDone = full.await(math.MaxInt)
+	return true
+}
+
 // whole waits for the whole reference, for what needs all of it; false
 // when it failed to load, which stops the comparison.
 func (c *comparison) whole() bool {
+	if c.ref.recs != nil && !c.hold() {
+		return false
+	}
 	if !c.vDone {
 		c.v, c.vDone = c.ref.await(math.MaxInt)
 	}

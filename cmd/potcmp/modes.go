@@ -14,7 +14,11 @@ import (
 // compareAll compares each candidate with the reference in turn, a line
 // each; the exit status is the worst (see worse).
 func compareAll(ctx context.Context, env *cli.Env, o *options, refName string, cands []string) (int, error) {
-	ref, err := loadReference(env, refName, o.score)
+	load := loadReference
+	if len(cands) == 1 {
+		load = streamReference
+	}
+	ref, err := load(env, refName, o.score)
 	if err != nil {
 		return exitTrouble, err
 	}
@@ -306,7 +310,7 @@ func calibrate(ctx context.Context, env *cli.Env, o *options, a, b string) (int,
 	if o.transcript != "" {
 		return exitTrouble, cli.Usagef("--transcript records a comparison, not a calibration")
 	}
-	ref, err := loadReference(env, a, o.score)
+	ref, err := streamReference(env, a, o.score)
 	if err != nil {
 		return exitTrouble, err
 	}

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"io"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"unsafe"
@@ -29,7 +30,9 @@ type key struct {
 // as their reference records are in (see view and comparison.join). The
 // records are stored without a pointer, in large blocks, so that a
 // reference of millions of records costs the garbage collector nothing
-// and memory little more than its arrays.
+// and memory little more than its arrays. A reference that a single
+// comparison reads from a regular file is streamed instead (see
+// openReference).
 type reference struct {
 	name   string
 	header format.Header
@@ -46,7 +49,33 @@ type reference struct {
 	byID   map[string][]format.Record // each challenge's samples, for mmd only
 	failed int                        // records carrying Err
 	dups   int                        // records whose (challenge, sample) came before; the first is kept
+
+	// A streamed reference (see loadReference) hands its records over
+	// on recs, in order, instead of keeping them: its view holds their
+	// keys alone, to number them and find its repeats. Once quit is
+	// closed, the loader reads on to the end without handing anything
+	// over. reopen loads the reference whole, for a candidate that turns
+	// out of order.
+	recs   chan []refItem
+	quit   chan struct{}
+	detach sync.Once
+	reopen func() (*reference, error)
 }
+
+// refItem is record i of a streamed reference.
+type refItem struct {
+	i   int
+	rec format.Record
+}
+
+// Batching of a streamed reference: records go over streamBatch at a
+// time, and at most streamBatches batches wait, so the records held
+// between the loader and the join stay a few thousand whatever the
+// reference's length.
+const (
+	streamBatch   = 256
+	streamBatches = 4
+)
 
 // loadReference opens name, checks its header and starts reading its
 // records on a goroutine of its own; wait returns when they are all in. A
@@ -56,6 +85,27 @@ type reference struct {
 // scoreName is the --score flag: a score named there lets the reference
 // drop what it does not read (the text, or the top-k alternatives).
 func loadReference(env *cli.Env, name, scoreName string) (*reference, error) {
+	return openReference(env, name, scoreName, false)
+}
+
+// streamReference is loadReference for a reference that one comparison
+// alone reads: a regular file streams (see openReference). Its view
+// holds keys only, so it must not be handed to more than one comparison.
+func streamReference(env *cli.Env, name, scoreName string) (*reference, error) {
+	return openReference(env, name, scoreName, true)
+}
+
+// openReference is loadReference, with streamed for a reference that a
+// single comparison reads.
+//
+// With streamed, for a reference read by a single comparison, a regular
+// file is not held: its records stream to the comparison, which joins a
+// candidate in the reference's order as they pass and reopens the file
+// to load it whole only if the candidate leaves that order. A reference
+// of a million records then costs its keys, some hundred megabytes,
+// instead of gigabytes of arrays, and none of the page faults of filling
+// them. Standard input, or a pipe, cannot be read twice and is held.
+func openReference(env *cli.Env, name, scoreName string, streamed bool) (*reference, error) {
 	in, err := env.Open(name)
 	if err != nil {
 		return nil, err
@@ -82,6 +132,12 @@ func loadReference(env *cli.Env, name, scoreName string) (*reference, error) {
 		l.drop.top = true
 	}
 	ref.index.seed = maphash.MakeSeed()
+	if streamed && scoreName != "mmd" && regular(in) {
+		ref.recs = make(chan []refItem, streamBatches)
+		ref.quit = make(chan struct{})
+		ref.reopen = func() (*reference, error) { return loadReference(env, name, scoreName) }
+		l.stream = true
+	}
 	go func() {
 		defer in.Close()
 		defer rd.Close()
@@ -90,13 +146,37 @@ func loadReference(env *cli.Env, name, scoreName string) (*reference, error) {
 		ref.pub, ref.done, ref.err = l.v, true, err
 		ref.mu.Unlock()
 		ref.cond.Broadcast()
+		if ref.recs != nil {
+			close(ref.recs)
+		}
 	}()
 	return ref, nil
 }
 
+// regular reports whether in is a regular file, which can be opened again.
+func regular(in *cli.Input) bool {
+	f, ok := in.Reader.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode().IsRegular()
+}
+
+// stopStream tells a streamed reference's loader that its records are no
+// longer wanted: it reads on to the end, for the counts and for a damage
+// that would make any verdict against it void, but hands nothing over.
+func (ref *reference) stopStream() {
+	if ref.quit != nil {
+		ref.detach.Do(func() { close(ref.quit) })
+	}
+}
+
 // wait waits for the whole reference and returns why it could not be
-// read, if it could not.
+// read, if it could not. A streamed reference's records are no longer
+// handed over: its comparison is done with them.
 func (ref *reference) wait() error {
+	ref.stopStream()
 	ref.mu.Lock()
 	defer ref.mu.Unlock()
 	for !ref.done {
@@ -205,6 +285,8 @@ type loader struct {
 	ref    *reference
 	groups bool
 	drop   struct{ text, top bool }
+	stream bool      // hand the records over on ref.recs, keep their keys only
+	batch  []refItem // the records not handed over yet
 	v      view
 	// How much of the last block of each kind is used.
 	intsUsed, floatsUsed, strsUsed int
@@ -233,11 +315,16 @@ func (l *loader) run(rd *format.Reader) error {
 		if i >= math.MaxInt32 {
 			return cli.Usagef("reference %s: more than %d records", ref.name, math.MaxInt32)
 		}
-		if err := l.add(&rec); err != nil {
-			return fmt.Errorf("reference %s: record %d: %w", ref.name, i, err)
-		}
 		if rec.Err != "" {
 			ref.failed++
+		}
+		if l.stream {
+			l.trim(&rec)
+			l.send(refItem{i, rec}, false)
+			rec = format.Record{ID: rec.ID, Sample: rec.Sample}
+		}
+		if err := l.add(&rec); err != nil {
+			return fmt.Errorf("reference %s: record %d: %w", ref.name, i, err)
 		}
 		ref.index.add(&l.v, int32(i), rec.ID, rec.Sample)
 		if l.v.n%publishEvery == 0 {
@@ -246,6 +333,9 @@ func (l *loader) run(rd *format.Reader) error {
 			ref.mu.Unlock()
 			ref.cond.Broadcast()
 		}
+	}
+	if l.stream {
+		l.send(refItem{}, true)
 	}
 	ref.n = l.v.n
 	if l.groups {
@@ -262,15 +352,50 @@ func (l *loader) run(rd *format.Reader) error {
 // errTooLong is the error for a record array too long to store.
 var errTooLong = errors.New("an array of more than 4G elements")
 
-// add stores rec as the view's next record. The prompt is never scored,
-// and what the score named by --score does not read is dropped.
-func (l *loader) add(rec *format.Record) error {
+// send queues it for the join and hands the batch over when it is full,
+// or with flush whatever there is; once the join has stopped wanting
+// records it drops them.
+func (l *loader) send(it refItem, flush bool) {
+	quit := l.ref.quit
+	select {
+	case <-quit:
+		l.batch = nil
+		return
+	default:
+	}
+	if !flush {
+		if l.batch == nil {
+			l.batch = make([]refItem, 0, streamBatch)
+		}
+		l.batch = append(l.batch, it)
+		if len(l.batch) < streamBatch {
+			return
+		}
+	}
+	if len(l.batch) == 0 {
+		return
+	}
+	select {
+	case l.ref.recs <- l.batch:
+	case <-quit:
+	}
+	l.batch = nil
+}
+
+// trim drops what the score named by --score does not read.
+func (l *loader) trim(rec *format.Record) {
 	if l.drop.text {
 		rec.Text = ""
 	}
 	if l.drop.top {
 		rec.TopK, rec.TopTokens, rec.TopLogprobs = 0, nil, nil
 	}
+}
+
+// add stores rec as the view's next record. The prompt is never scored,
+// and what the score named by --score does not read is dropped.
+func (l *loader) add(rec *format.Record) error {
+	l.trim(rec)
 	for _, n := range []int{len(rec.Tokens), len(rec.TopTokens), len(rec.Logprobs), len(rec.TopLogprobs),
 		len(rec.ID) + len(rec.Text) + len(rec.Err)} {
 		if n > math.MaxUint32 {
