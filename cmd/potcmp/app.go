@@ -93,7 +93,10 @@ func action(c *ucli.Context) (int, error) {
 	if err := o.check(); err != nil {
 		return exitTrouble, err
 	}
-	args := c.Args().Slice()
+	args, err := cli.Args(c, "the streams")
+	if err != nil {
+		return exitTrouble, err
+	}
 	env := cli.EnvOf(c)
 	if err := checkStdin(args); err != nil {
 		return exitTrouble, err

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -60,13 +59,9 @@ type plan struct {
 
 func parsePlan(c *ucli.Context) (plan, error) {
 	var p plan
-	args := c.Args().Slice()
-	for _, a := range args {
-		// urfave stops parsing flags at the first argument, so a flag
-		// after the file would silently be taken for a second file.
-		if strings.HasPrefix(a, "-") && a != "-" {
-			return p, cli.Usagef("%s: flags go before the input file", a)
-		}
+	args, err := cli.Args(c, "the input file")
+	if err != nil {
+		return p, err
 	}
 	modes := 0
 	if c.IsSet("n") {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -38,13 +37,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func action(c *ucli.Context) error {
-	files := c.Args().Slice()
-	for _, a := range files {
-		// urfave stops parsing flags at the first argument, so a flag
-		// after a file would silently be taken for a file.
-		if strings.HasPrefix(a, "-") && a != "-" {
-			return cli.Usagef("%s: flags go before the files", a)
-		}
+	files, err := cli.Args(c, "the files")
+	if err != nil {
+		return err
 	}
 	if len(files) == 0 {
 		files = []string{"-"}
@@ -79,7 +74,6 @@ func action(c *ucli.Context) error {
 	t := &tool{env: cli.EnvOf(c), opts: opts}
 	out := bufio.NewWriterSize(t.env.Stdout, 64<<10)
 	t.out = out
-	var err error
 	switch {
 	case c.Bool("records"):
 		err = t.eachFile(files, t.records)

@@ -204,3 +204,17 @@ func (l *lockedWriter) Fd() uintptr {
 	}
 	return ^uintptr(0)
 }
+
+// Args returns the positional arguments of c. urfave/cli stops parsing
+// flags at the first argument, so a flag written after one would silently
+// be taken for a file: that is a usage error naming the flag and what it
+// follows ("the files", "the input file").
+func Args(c *ucli.Context, what string) ([]string, error) {
+	args := c.Args().Slice()
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && a != "-" {
+			return nil, Usagef("%s: flags go before %s", a, what)
+		}
+	}
+	return args, nil
+}
