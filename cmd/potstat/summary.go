@@ -228,7 +228,7 @@ func (t *tool) summary(name string, asJSON bool) error {
 	}
 	defer in.Close()
 	c := newCollector(in.Name)
-	r, err := format.NewReader(in, t.opts...)
+	r, err := format.NewReader(in, t.once...)
 	var readErr error
 	if err != nil {
 		readErr = err

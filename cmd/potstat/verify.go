@@ -39,7 +39,7 @@ func (t *tool) check(name string) (string, error) {
 		return err.Error(), err
 	}
 	defer in.Close()
-	r, err := format.NewReader(in, t.opts...)
+	r, err := format.NewReader(in, t.once...)
 	if err != nil {
 		return fmt.Sprintf("%s: DAMAGED: %v", in.Name, err), err
 	}
