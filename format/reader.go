@@ -2,10 +2,8 @@ package format
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 
 	"github.com/klauspost/compress/zstd"
@@ -36,7 +34,7 @@ type Reader struct {
 
 	returned int64 // records handed to the caller
 	segCount uint64
-	digest   hash.Hash
+	digest   digester
 	stats    Stats
 	mixed    bool
 	reuse    bool
@@ -81,7 +79,7 @@ func NewReader(r io.Reader, opts ...ReaderOption) (*Reader, error) {
 	rd := &Reader{
 		fr:     frameReader{r: st.br, buf: st.raw[:0]},
 		st:     st,
-		digest: sha256.New(),
+		digest: newDigester(),
 	}
 	for _, o := range opts {
 		o(rd)
@@ -143,6 +141,7 @@ func (r *Reader) Read() (Record, error) {
 // Close releases the decoder. It does not close the underlying reader.
 // Read after Close fails.
 func (r *Reader) Close() error {
+	r.digest.close()
 	if r.st != nil {
 		r.st.raw = r.fr.buf
 		putReadState(r.st)
@@ -223,7 +222,7 @@ func (r *Reader) frame() error {
 		if err := r.headerFrame(raw.offset, c); err != nil {
 			return err
 		}
-		r.digest.Write(raw.data)
+		r.fr.buf = r.digest.write(raw.data, r)
 		return nil
 	case bytes.HasPrefix(c, []byte{0x93, 0xa3, 'e', 'n', 'd'}):
 		return r.trailerFrame(raw.offset, c)
@@ -231,7 +230,7 @@ func (r *Reader) frame() error {
 		if err := r.recordsFrame(raw.offset, c); err != nil {
 			return err
 		}
-		r.digest.Write(raw.data)
+		r.fr.buf = r.digest.write(raw.data, r)
 		return nil
 	}
 	if r.stats.Segments == 0 {
@@ -280,7 +279,7 @@ func (r *Reader) headerFrame(off int64, c []byte) error {
 	r.header = h
 	r.inSeg = true
 	r.segCount = 0
-	r.digest.Reset()
+	r.digest.reset()
 	return nil
 }
 
@@ -300,7 +299,7 @@ func (r *Reader) trailerFrame(off int64, c []byte) error {
 	if count != r.segCount {
 		return r.fail(off, ErrTrailer, "segment %d has %d records, its trailer says %d", r.segment, r.segCount, count)
 	}
-	if !bytes.Equal(digest, r.digest.Sum(nil)) {
+	if !bytes.Equal(digest, r.digest.sum()) {
 		return r.fail(off, ErrTrailer, "segment %d digest differs from its trailer", r.segment)
 	}
 	r.inSeg = false

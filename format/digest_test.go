@@ -1,0 +1,80 @@
+package format
+
+import (
+	"bytes"
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestDigestEitherWay checks segments' digests hashing in the reader's
+// goroutine (one CPU) and on a hasher of its own (more): intact segments
+// pass, and a segment missing a frame fails at its own trailer, after every
+// record of the segments before it.
+func TestDigestEitherWay(t *testing.T) {
+	recs := makeRecords(40, 6, 2, 20)
+	out := writeStream(t, testHeader(), recs, WithFrameSize(4, 1<<20))
+	good, e := out.Bytes(), out.ends
+	// frames: 0 header, 1 to 10 records, 11 trailer; drop frame 3.
+	bad := append(append([]byte(nil), good[:e[2]]...), good[e[3]:]...)
+	for _, procs := range []int{1, 2} {
+		t.Run(map[int]string{1: "here", 2: "hasher"}[procs], func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			defer func(n int64) { hasherAfter = n }(hasherAfter)
+			hasherAfter = 0
+			three := bytes.Repeat(good, 3)
+			got, r, err := readAll(three)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 3*len(recs) || r.Stats().Trailers != 3 {
+				t.Fatalf("read %d records and %d trailers, want %d and 3", len(got), r.Stats().Trailers, 3*len(recs))
+			}
+			got, _, err = readAll(append(append([]byte(nil), good...), bad...))
+			var pe *Error
+			if !errors.Is(err, ErrTrailer) || !errors.As(err, &pe) || pe.Segment != 1 {
+				t.Fatalf("got %v, want ErrTrailer in segment 1", err)
+			}
+			if len(got) != len(recs)+len(recs)-4 {
+				t.Fatalf("read %d records before the error, want %d", len(got), 2*len(recs)-4)
+			}
+		})
+	}
+}
+
+// TestHasherStopsWithoutClose drops readers in the middle of a segment
+// without closing them: their hashers must end once the readers are
+// collected, not pile up.
+func TestHasherStopsWithoutClose(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	defer func(n int64) { hasherAfter = n }(hasherAfter)
+	hasherAfter = 0
+	data := writeStream(t, testHeader(), makeRecords(40, 6, 0, 20), WithFrameSize(4, 1<<20)).Bytes()
+	base := runtime.NumGoroutine()
+	open := make([]*Reader, 50)
+	for i := range open {
+		r, err := NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			if _, err := r.Read(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		open[i] = r
+	}
+	if n := runtime.NumGoroutine(); n < base+50 {
+		t.Fatalf("%d goroutines with 50 readers open, %d before: the readers hash in their own goroutine", n, base)
+	}
+	runtime.KeepAlive(open)
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > base {
+		t.Fatalf("%d goroutines left after dropping 50 readers, %d before", n, base)
+	}
+}
