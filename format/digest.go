@@ -49,12 +49,17 @@ func newDigester() digester {
 	return digester{h: sha256.New(), want: runtime.GOMAXPROCS(0) > 1}
 }
 
-// start begins hashing in the background; owner is the Reader, whose
-// collection stops the hasher if it was never closed.
-func (d *digester) start(owner *Reader) {
+// start begins hashing in the background, with spare buffers for frames;
+// owner is the Reader, whose collection stops the hasher if it was never
+// closed.
+func (d *digester) start(owner *Reader, spare [][]byte) {
 	hs := &hasher{ops: make(chan digestOp, hasherBuffers), free: make(chan []byte, hasherBuffers)}
-	for range hasherBuffers - 1 {
-		hs.free <- nil
+	for i := range hasherBuffers - 1 {
+		var b []byte
+		if i < len(spare) {
+			b = spare[i][:0]
+		}
+		hs.free <- b
 	}
 	go hs.run(d.h)
 	runtime.AddCleanup(owner, func(hs *hasher) { hs.close() }, hs)
@@ -88,10 +93,10 @@ func (d *digester) reset() {
 
 // write adds a frame read into buf, and returns the buffer to read the next
 // frame into: buf itself when hashing here, another one when the hasher
-// took buf.
-func (d *digester) write(buf []byte, owner *Reader) []byte {
+// took buf. spare are buffers the hasher may use.
+func (d *digester) write(buf []byte, owner *Reader, spare [][]byte) []byte {
 	if d.bg == nil && d.want && d.hashed >= hasherAfter {
-		d.start(owner)
+		d.start(owner, spare)
 	}
 	if d.bg == nil {
 		d.h.Write(buf)
@@ -112,9 +117,21 @@ func (d *digester) sum() []byte {
 	return d.h.Sum(nil)
 }
 
-// close stops the hasher; frames still queued are hashed and dropped.
-func (d *digester) close() {
-	if d.bg != nil {
-		d.bg.close()
+// close stops the hasher, and returns the buffers it is done with; frames
+// still queued are hashed and their buffers dropped.
+func (d *digester) close() (done [][]byte) {
+	if d.bg == nil {
+		return nil
+	}
+	d.bg.close()
+	for {
+		select {
+		case b := <-d.bg.free:
+			if b != nil {
+				done = append(done, b)
+			}
+		default:
+			return done
+		}
 	}
 }

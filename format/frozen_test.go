@@ -32,6 +32,7 @@ var frozen = []struct {
 	{"v1-outputs", frozenOutputs, nil},
 	{"v1-challenges", frozenChallenges, nil},
 	{"v1-extensions", frozenExtensions, rawExtensions},
+	{"v2-outputs", frozenOutputsV2, nil},
 }
 
 // frozenSegment is one segment of a frozen stream.
@@ -71,6 +72,19 @@ func frozenOutputs() []frozenSegment {
 		{h, []Record{full, failed, noIDs}},
 		{h2, []Record{second, {}}},
 	}
+}
+
+// frozenOutputsV2 is frozenOutputs written by version 2, which packs token
+// ids in two byte planes (ids to 65534), three (to 2^24-2) or varints
+// (beyond): a record of each.
+func frozenOutputsV2() []frozenSegment {
+	segs := frozenOutputs()
+	wide := Record{Index: 10, ID: "18ac3e7343f01689", Seed: 2, Text: "wide",
+		Tokens: []int32{65535, 1<<24 - 2, -1, 0}, Logprobs: []float32{-1, -2, -3, -4},
+		TopK: 1, TopTokens: []int32{65534, 65535, 70000, 5}, TopLogprobs: []float32{-1, -2, -3, -4},
+		Finish: "length", Attempts: 1}
+	segs[1].Records = append(segs[1].Records, wide)
+	return segs
 }
 
 func frozenChallenges() []frozenSegment {

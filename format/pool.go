@@ -3,6 +3,7 @@ package format
 import (
 	"bufio"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -27,8 +28,9 @@ const maxPooledBuffer = 1 << 20
 type readState struct {
 	dec     *zstd.Decoder
 	br      *bufio.Reader
-	content []byte // the decompressed content of the current frame
-	raw     []byte // the compressed frame being read
+	content []byte   // the decompressed content of the current frame
+	raw     []byte   // the compressed frame being read
+	spare   [][]byte // more frame buffers, for a Reader's hasher
 }
 
 func getReadState() (*readState, error) {
@@ -54,6 +56,7 @@ func putReadState(s *readState) {
 		s.raw = nil
 	}
 	s.content, s.raw = s.content[:0], s.raw[:0]
+	s.spare = slices.DeleteFunc(s.spare, func(b []byte) bool { return cap(b) > maxPooledBuffer })
 	readStates.Put(s)
 }
 

