@@ -18,6 +18,7 @@ import (
 var (
 	readStates  sync.Pool // of *readState
 	writeStates sync.Pool // of *writeState
+	contents    sync.Pool // of *[]byte, the open frame of a Writer
 )
 
 // maxPooledBuffer is the largest buffer a pool keeps: a stream with huge
@@ -60,11 +61,10 @@ func putReadState(s *readState) {
 	readStates.Put(s)
 }
 
-// writeState is what a Writer borrows.
+// writeState is what a Writer borrows to compress a frame.
 type writeState struct {
-	enc     *zstd.Encoder
-	content []byte // the records of the frame being built, msgpack
-	out     []byte // the compressed frame
+	enc *zstd.Encoder
+	out []byte // the compressed frame
 }
 
 func getWriteState() (*writeState, error) {
@@ -90,12 +90,24 @@ func getWriteState() (*writeState, error) {
 }
 
 func putWriteState(s *writeState) {
-	if cap(s.content) > maxPooledBuffer {
-		s.content = nil
-	}
 	if cap(s.out) > maxPooledBuffer {
 		s.out = nil
 	}
-	s.content, s.out = s.content[:0], s.out[:0]
+	s.out = s.out[:0]
 	writeStates.Put(s)
+}
+
+func getContent() *[]byte {
+	if c, ok := contents.Get().(*[]byte); ok {
+		return c
+	}
+	return new([]byte)
+}
+
+func putContent(c *[]byte) {
+	if cap(*c) > maxPooledBuffer {
+		*c = nil
+	}
+	*c = (*c)[:0]
+	contents.Put(c)
 }

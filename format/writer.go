@@ -7,7 +7,6 @@ import (
 	"hash"
 	"io"
 
-	"github.com/klauspost/compress/zstd"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -25,10 +24,14 @@ const (
 )
 
 // Writer writes one segment: a header, records, and a trailer on Close.
+//
+// A Writer holds only the content of its open frame. The zstd encoder, about
+// 1 MiB of tables and history, is borrowed from a pool for the moment a
+// frame is compressed: a program writing many streams at once (potsplit -n
+// 64) needs an encoder per goroutine, not per stream.
 type Writer struct {
 	w       io.Writer
-	st      *writeState   // borrowed until Close
-	enc     *zstd.Encoder // st.enc
+	content *[]byte // the records of the open frame, msgpack; pooled
 	inFrame int
 	count   uint64
 	digest  hash.Hash
@@ -57,14 +60,9 @@ func NewWriter(w io.Writer, h Header, opts ...WriterOption) (*Writer, error) {
 	if h.Kind != KindChallenges && h.Kind != KindOutputs {
 		return nil, fmt.Errorf("format: header kind %d is invalid", h.Kind)
 	}
-	st, err := getWriteState()
-	if err != nil {
-		return nil, err
-	}
 	fw := &Writer{
 		w:            w,
-		st:           st,
-		enc:          st.enc,
+		content:      getContent(),
 		digest:       sha256.New(),
 		frameRecords: DefaultFrameRecords,
 		frameBytes:   DefaultFrameBytes,
@@ -74,13 +72,12 @@ func NewWriter(w io.Writer, h Header, opts ...WriterOption) (*Writer, error) {
 	}
 	hb, err := encodeHeader(&h)
 	if err == nil {
-		err = fw.emit(hb)
+		err = fw.emit(hb, true)
 	}
 	if err != nil {
-		putWriteState(st)
+		putContent(fw.content)
 		return nil, err
 	}
-	fw.digest.Write(st.out)
 	return fw, nil
 }
 
@@ -98,10 +95,20 @@ func encodeHeader(h *Header) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// emit compresses content as one frame and writes it.
-func (w *Writer) emit(content []byte) error {
-	w.st.out = w.enc.EncodeAll(content, w.st.out[:0])
-	if _, err := w.w.Write(w.st.out); err != nil {
+// emit compresses content as one frame, adds it to the digest if asked, and
+// writes it.
+func (w *Writer) emit(content []byte, digest bool) error {
+	st, err := getWriteState()
+	if err != nil {
+		w.err = err
+		return err
+	}
+	defer putWriteState(st)
+	st.out = st.enc.EncodeAll(content, st.out[:0])
+	if digest {
+		w.digest.Write(st.out)
+	}
+	if _, err := w.w.Write(st.out); err != nil {
 		w.err = err
 		return err
 	}
@@ -121,23 +128,24 @@ func (w *Writer) Write(r *Record) error {
 	if err := r.validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	start := len(w.st.content)
-	w.st.content = appendRecord(w.st.content, r)
-	if size := len(w.st.content) - start; size > MaxFrameContent-start {
+	c := w.content
+	start := len(*c)
+	*c = appendRecord(*c, r)
+	if size := len(*c) - start; size > MaxFrameContent-start {
 		// The record does not fit in this frame: close the frame first, and
 		// refuse a record too large for any frame.
-		w.st.content = w.st.content[:start]
+		*c = (*c)[:start]
 		if size > MaxFrameContent {
 			return fmt.Errorf("%w: record of %d bytes", ErrTooLarge, size)
 		}
 		if err := w.Flush(); err != nil {
 			return err
 		}
-		w.st.content = appendRecord(w.st.content, r)
+		*c = appendRecord(*c, r)
 	}
 	w.inFrame++
 	w.count++
-	if w.inFrame >= w.frameRecords || len(w.st.content) >= w.frameBytes {
+	if w.inFrame >= w.frameRecords || len(*c) >= w.frameBytes {
 		return w.Flush()
 	}
 	return nil
@@ -152,9 +160,8 @@ func (w *Writer) Flush() error {
 	if w.inFrame == 0 {
 		return nil
 	}
-	err := w.emit(w.st.content)
-	w.digest.Write(w.st.out)
-	w.st.content = w.st.content[:0]
+	err := w.emit(*w.content, true)
+	*w.content = (*w.content)[:0]
 	w.inFrame = 0
 	return err
 }
@@ -170,11 +177,11 @@ func (w *Writer) Close() error {
 	}
 	err := w.Flush()
 	if err == nil {
-		err = w.emit(encodeTrailer(w.count, w.digest.Sum(nil)))
+		err = w.emit(encodeTrailer(w.count, w.digest.Sum(nil)), false)
 	}
 	w.closed = true
-	putWriteState(w.st)
-	w.st, w.enc = nil, nil
+	putContent(w.content)
+	w.content = nil
 	return err
 }
 

@@ -29,8 +29,8 @@ challenges 0..count-1 of the set with the header's number of samples each.
 The status line says whether every segment ended with a verified trailer
 (intact) or where the stream is damaged; a damaged stream's summary still
 counts every record read before the damage.
-Counting distinct challenges keeps about 130 bytes per challenge in memory
-(a peak of about 1.5 GB for 5 million challenges; GOGC=50 lowers it).
+Counting challenges keeps one bit per (challenge, sample) pair up to the
+largest challenge index seen: 1.25 MB for 10 million one-sample challenges.
 --records and --verify use the same small memory whatever the stream.
 
 --json prints the summary as one JSON object per file, one a line, with
@@ -42,7 +42,7 @@ these fields (absent when empty, where marked *):
   kind *               "outputs" or "challenges"
   segments, trailers   segments started, trailers verified
   records, bytes       records read, compressed bytes read
-  challenges           distinct challenge ids
+  challenges           distinct challenges (by index)
   samples_min, samples_max   records per challenge
   expected_challenges  the set's challenge count from the header (0: unknown)
   expected_samples     samples per challenge from the header (1 for challenges)

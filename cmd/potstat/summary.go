@@ -107,7 +107,7 @@ func (c *chal) has(n int64) bool {
 // collector builds a summary while a stream is read.
 type collector struct {
 	s          summary
-	challenges map[string]chal
+	challenges *coverage // made at the first header
 	first      format.Header
 	seg        int
 	latency    time.Duration
@@ -115,7 +115,7 @@ type collector struct {
 }
 
 func newCollector(file string) *collector {
-	return &collector{s: summary{File: file}, challenges: map[string]chal{}, seg: -1}
+	return &collector{s: summary{File: file}, seg: -1}
 }
 
 // start notes the first header.
@@ -124,6 +124,7 @@ func (c *collector) start(h format.Header) {
 	c.s.Header = &c.first
 	c.s.Kind = h.Kind.String()
 	c.s.Expected = int64(max(h.Challenges.Count, 0))
+	c.challenges = newCoverage(int64(h.Sampling.Samples))
 }
 
 // add counts rec, the n-th record, read in segment seg under header h.
@@ -138,19 +139,9 @@ func (c *collector) add(n int64, rec *format.Record, seg int, h *format.Header) 
 		}
 		c.s.Expected = max(c.s.Expected, int64(h.Challenges.Count))
 	}
-	key := rec.ID
-	if key == "" {
-		key = "#" + strconv.FormatUint(rec.Index, 10)
-	}
-	ch, ok := c.challenges[key]
-	if !ok {
-		ch.index = rec.Index
-	}
-	ch.records++
-	if ch.mark(rec.Sample) {
+	if c.challenges.add(rec.Index, rec.Sample) {
 		c.s.Duplicates++
 	}
-	c.challenges[key] = ch
 	c.s.Tokens += int64(rec.Positions())
 	if rec.Err != "" {
 		c.s.Errors++
@@ -188,31 +179,42 @@ func (c *collector) finish(st format.Stats, err error) *summary {
 	if c.latencyN > 0 {
 		s.LatencyMeanMS = float64(c.latency) / float64(c.latencyN) / float64(time.Millisecond)
 	}
-	s.Challenges = len(c.challenges)
 	s.Samples = max(int64(c.first.Sampling.Samples), 1)
-	var complete []uint64 // indices of the set's challenges with all their samples
-	for _, ch := range c.challenges {
-		if s.SamplesMin == 0 || ch.records < s.SamplesMin {
-			s.SamplesMin = ch.records
+	cov := c.challenges
+	if cov == nil { // no header was read
+		return s
+	}
+	expected := uint64(s.Expected)
+	complete := int64(0) // challenges of the set with all their samples
+	note := func(i uint64, records int64, full bool) {
+		if records == 0 {
+			return
 		}
-		s.SamplesMax = max(s.SamplesMax, ch.records)
-		if s.Expected > 0 && ch.index >= uint64(s.Expected) {
-			s.Outside += ch.records
-		} else if ch.has(s.Samples) {
-			complete = append(complete, ch.index)
+		s.Challenges++
+		if s.SamplesMin == 0 || records < s.SamplesMin {
+			s.SamplesMin = records
+		}
+		s.SamplesMax = max(s.SamplesMax, records)
+		if expected > 0 && i >= expected {
+			s.Outside += records
+		} else if full {
+			complete++
 		}
 	}
-	if s.Expected > 0 {
-		slices.Sort(complete)
-		complete = slices.Compact(complete)
-		s.Missing = s.Expected - int64(len(complete))
-		j := 0
-		for i := uint64(0); len(s.MissingFirst) < maxMissingShown && i < uint64(s.Expected); i++ {
-			if j < len(complete) && complete[j] == i {
-				j++
-				continue
+	for i := range cov.n {
+		records, full := cov.challenge(i)
+		note(i, records, full)
+	}
+	for i := range cov.huge {
+		records, full := cov.challenge(i)
+		note(i, records, full)
+	}
+	if expected > 0 {
+		s.Missing = s.Expected - complete
+		for i := uint64(0); len(s.MissingFirst) < maxMissingShown && int64(len(s.MissingFirst)) < s.Missing && i < expected; i++ {
+			if _, full := cov.challenge(i); !full {
+				s.MissingFirst = append(s.MissingFirst, i)
 			}
-			s.MissingFirst = append(s.MissingFirst, i)
 		}
 		ok := s.Missing == 0
 		s.Complete = &ok
