@@ -27,9 +27,11 @@ fuzz:
 
 # Benchmarks report figures; they assert nothing. The C baseline does the
 # engine's arithmetic in plain C -O3, for BenchmarkForwardFromBOS to compare.
+# memory.sh measures peak memory on a 10-million-record stream (MEMORY_N).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./format ./internal/llama ./internal/model/openai ./internal/score ./internal/seqtest ./cmd/potgen ./cmd/potcmp
 	cc -O3 -o bin/cbaseline scripts/cbaseline/forward.c -lm && bin/cbaseline $(POT_MODELS)/stories260K.bin 256
+	./scripts/memory.sh
 
 # Long experiments: queries to decision on real and synthetic model pairs.
 eval: build
