@@ -20,7 +20,7 @@ import (
 )
 
 var (
-	benchRecords = flag.Int("potcmp.records", 200_000, "records per stream in BenchmarkThroughput (the brief's figure is for 1000000)")
+	benchRecords = flag.Int("potcmp.records", 200_000, "records per stream in BenchmarkThroughput (the README's figure is for 1000000)")
 	benchDir     = flag.String("potcmp.dir", "", "keep BenchmarkThroughput's streams in `DIR` and reuse them on later runs (they take a while to write)")
 )
 
@@ -104,7 +104,7 @@ func benchStreams(b *testing.B, dir string, n int) (ref, cand string) {
 // joining and scoring on another); "load" only loads the reference, and
 // "decode" only decodes the candidate, the floor of the candidate's
 // pipeline. Run with
-// -args -potcmp.records=1000000 for the brief's figure (-potcmp.dir keeps
+// -args -potcmp.records=1000000 for the README's figure (-potcmp.dir keeps
 // the streams for the next run); peak-MB is the process's peak resident memory and
 // cpu-us/pair the process's CPU time per pair.
 func BenchmarkThroughput(b *testing.B) {
