@@ -133,6 +133,8 @@ func FuzzReader(f *testing.F) {
 	}
 	f.Add(content)
 	f.Add([]byte{0x81, keyTokens, 0xc4, 0x03, packVarint, 0x80, 0x01})
+	f.Add([]byte{0x81, keyTokens, 0xc4, 0x04, packPlanes3, 0x01, 0x00, 0x02})
+	f.Add([]byte{0x81, keyTopTokens, 0xc4, 0x05, packPlanes2, 0x00, 0x01, 0xff, 0x00})
 	head := headerFrame(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkStream(t, data)
