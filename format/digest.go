@@ -11,8 +11,9 @@ import (
 // Reader reads them. Hashing is a fifth of the work of reading a stream, and
 // no later step needs its result before the trailer, so with more than one
 // CPU and a long enough stream it runs on a goroutine of its own while the
-// reader decompresses and decodes the next frames. Frames are handed over whole: the reader reads
-// each frame into a buffer it takes back from the hasher once hashed.
+// reader decompresses and decodes the next frames. Frames are handed over
+// whole: the reader reads each frame into a buffer it takes back from the
+// hasher once hashed.
 type digester struct {
 	h hash.Hash // hashes in the caller's goroutine until the hasher starts
 
