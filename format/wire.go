@@ -9,7 +9,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"math/bits"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -662,48 +661,13 @@ func (d *dec) idPlanes(p []byte, a *arena) []int32 {
 	return a.takeInts(n)
 }
 
-// idVarints decodes token ids packed as varints.
+// idVarints decodes token ids packed as varints: version 1 streams, and
+// ids too large for planes. Version 2 writes planes for every vocabulary
+// under 16M tokens, so this is not the hot path it was in version 1.
 func (d *dec) idVarints(p []byte, a *arena) []int32 {
-	out := a.intRoom(len(p) + 8)[:len(p)+8] // 8 to spare: a word writes 8 slots
+	out := a.intRoom(len(p))
 	n := 0
 	for i := 0; i < len(p); {
-		if i+8 <= len(p) {
-			// Eight bytes at a time, without a branch on any id's length:
-			// a real vocabulary's mix of 1-, 2- and 3-byte ids makes such
-			// branches mispredict (this is 10% faster on the whole read of
-			// BenchmarkRead than a branch per id). The word's continuation
-			// bits pick from idWords where its varints start and how long
-			// they are. All eight slots are decoded; those past the word's
-			// count are overwritten by the next word.
-			w := binary.LittleEndian.Uint64(p[i:])
-			// The bytes taken, up to the word's last varint end, come from w
-			// itself rather than from the table, so that reading the next
-			// word waits on a few instructions and not on a table load.
-			used := 8 - bits.LeadingZeros64(^w&0x8080808080808080)/8
-			e := &idWords[(w&0x8080808080808080>>7)*0x0102040810204080>>56]
-			if int(e.used) == used && used > 0 { // else a varint of 4 bytes or more
-				// A zero byte may only be a whole varint (id -1): as the
-				// last of several bytes it is not the shortest form.
-				zero := ^((w&0x7f7f7f7f7f7f7f7f + 0x7f7f7f7f7f7f7f7f) | w) & 0x8080808080808080
-				if zero&e.inner != 0 {
-					d.fail("token id varint not in its shortest form")
-					return nil
-				}
-				o := out[n : n+8 : n+8]
-				o[0] = idSlot(w, e.shift[0], e.size[0])
-				o[1] = idSlot(w, e.shift[1], e.size[1])
-				o[2] = idSlot(w, e.shift[2], e.size[2])
-				o[3] = idSlot(w, e.shift[3], e.size[3])
-				o[4] = idSlot(w, e.shift[4], e.size[4])
-				o[5] = idSlot(w, e.shift[5], e.size[5])
-				o[6] = idSlot(w, e.shift[6], e.size[6])
-				o[7] = idSlot(w, e.shift[7], e.size[7])
-				n += int(e.count)
-				i += used
-				continue
-			}
-		}
-		// One varint at a time: near the end, and for ids of 4 or 5 bytes.
 		var v uint64
 		j := i
 		for shift := 0; ; shift += 7 {
@@ -735,52 +699,6 @@ func (d *dec) idVarints(p []byte, a *arena) []int32 {
 		i = j
 	}
 	return a.takeInts(n)
-}
-
-// idWord says how the varints of 1 to 3 bytes that end within an 8-byte word
-// lie in it, for one pattern of continuation bits (bit k set: byte k is not
-// the last of its varint). A varint of 4 bytes or more ends the pattern;
-// unused slots have size 0. An entry is 32 bytes, the table 8 KiB.
-type idWord struct {
-	count, used uint8    // varints decoded, bytes they take
-	shift       [8]uint8 // where each starts, in bits
-	size        [8]uint8 // how many bytes it takes
-	inner       uint64   // 0x80 at each byte of a varint but its first
-}
-
-// varintMask keeps the 7 bits of each byte of a varint of 0 to 3 bytes.
-var varintMask = [4]uint64{0, 1<<7 - 1, 1<<14 - 1, 1<<21 - 1}
-
-var idWords = func() (t [256]idWord) {
-	for ctrl := range t {
-		e := &t[ctrl]
-		start := 0
-		for b := range 8 {
-			if ctrl>>b&1 != 0 {
-				continue
-			}
-			l := b - start + 1
-			if l > 3 {
-				break
-			}
-			e.shift[e.count] = uint8(8 * start)
-			e.size[e.count] = uint8(l)
-			for k := start + 1; k <= b; k++ {
-				e.inner |= 0x80 << (8 * k)
-			}
-			e.count++
-			start = b + 1
-		}
-		e.used = uint8(start)
-	}
-	return t
-}()
-
-// idSlot decodes the varint of size bytes at bit shift of w as an id (the
-// varint is id+1).
-func idSlot(w uint64, shift, size uint8) int32 {
-	x := w >> shift
-	return int32((x&0x7f|(x>>1)&0x3f80|(x>>2)&0x1fc000)&varintMask[size&3]) - 1
 }
 
 func (d *dec) floats(a *arena) []float32 {
