@@ -270,18 +270,23 @@ type piece struct {
 	bytes string
 }
 
+// appendCount writes the header of a map or array of n elements: fix is
+// the fix form's type byte (0x80 maps, 0x90 arrays), b16 the 16-bit form's,
+// and the 32-bit form's follows it.
+func appendCount(b []byte, n int, fix, b16 byte) []byte {
+	switch {
+	case n < 16:
+		return append(b, fix|byte(n))
+	case n <= math.MaxUint16:
+		return append(b, b16, byte(n>>8), byte(n))
+	}
+	return append(b, b16+1, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
 // appendPieces encodes the entries as a map from id to bin, in the order
 // given.
 func appendPieces(b []byte, ps []piece) []byte {
-	n := len(ps)
-	switch {
-	case n < 16:
-		b = append(b, 0x80|byte(n))
-	case n <= math.MaxUint16:
-		b = append(b, 0xde, byte(n>>8), byte(n))
-	default:
-		b = append(b, 0xdf, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
+	b = appendCount(b, len(ps), 0x80, 0xde)
 	for _, p := range ps {
 		b = appendUint(b, uint64(p.id))
 		b = appendBinHeader(b, len(p.bytes))
@@ -293,15 +298,7 @@ func appendPieces(b []byte, ps []piece) []byte {
 // appendBinArray encodes strings as an array of bin values: token bytes
 // need not be UTF-8.
 func appendBinArray(b []byte, ss []string) []byte {
-	n := len(ss)
-	switch {
-	case n < 16:
-		b = append(b, 0x90|byte(n))
-	case n <= math.MaxUint16:
-		b = append(b, 0xdc, byte(n>>8), byte(n))
-	default:
-		b = append(b, 0xdd, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
+	b = appendCount(b, len(ss), 0x90, 0xdc)
 	for _, s := range ss {
 		b = appendBinHeader(b, len(s))
 		b = append(b, s...)
@@ -537,31 +534,23 @@ func (d *dec) bin() []byte {
 	return d.take(n)
 }
 
-func (d *dec) mapLen() int {
-	c := d.byte()
-	switch {
-	case c&0xf0 == 0x80:
-		return int(c & 0x0f)
-	case c == 0xde:
-		return int(d.be(2))
-	case c == 0xdf:
-		return int(d.be(4))
-	}
-	d.fail("want a map, got type byte 0x%02x", c)
-	return 0
-}
+func (d *dec) mapLen() int { return int(d.count("a map", 0x80, 0xde)) }
 
-func (d *dec) arrayLen() uint64 {
+func (d *dec) arrayLen() uint64 { return d.count("an array", 0x90, 0xdc) }
+
+// count reads the element count of a map or an array, whose fix form's
+// type byte is fix and 16-bit form's b16 (the 32-bit form's follows it).
+func (d *dec) count(what string, fix, b16 byte) uint64 {
 	c := d.byte()
 	switch {
-	case c&0xf0 == 0x90:
+	case c&0xf0 == fix:
 		return uint64(c & 0x0f)
-	case c == 0xdc:
+	case c == b16:
 		return d.be(2)
-	case c == 0xdd:
+	case c == b16+1:
 		return d.be(4)
 	}
-	d.fail("want an array, got type byte 0x%02x", c)
+	d.fail("want %s, got type byte 0x%02x", what, c)
 	return 0
 }
 
