@@ -15,6 +15,7 @@ import (
 	"github.com/pot-audit/pot/internal/model/local"
 	"github.com/pot-audit/pot/internal/model/openai"
 	"github.com/pot-audit/pot/internal/model/openai/openaitest"
+	"github.com/pot-audit/pot/internal/streamtest"
 	"github.com/pot-audit/pot/internal/testmodels"
 )
 
@@ -132,35 +133,11 @@ func recorded(t *testing.T) side {
 // evidence is what a stream keeps, not what a backend held in memory.
 func roundTrip(t *testing.T, s side) side {
 	t.Helper()
-	var buf strings.Builder
-	w, err := format.NewWriter(&buf, s.h)
-	if err != nil {
-		t.Fatal(err)
+	recs, hdrs, err := streamtest.Read(streamtest.Encode(t, s.h, s.recs))
+	if err != nil || len(recs) != len(s.recs) {
+		t.Fatalf("read %d records of %d: %v", len(recs), len(s.recs), err)
 	}
-	for i := range s.recs {
-		if err := w.Write(&s.recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r, err := format.NewReader(strings.NewReader(buf.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := side{h: r.Header()}
-	for {
-		rec, err := r.Read()
-		if err != nil {
-			break
-		}
-		out.recs = append(out.recs, rec)
-	}
-	if len(out.recs) != len(s.recs) {
-		t.Fatalf("read %d records of %d", len(out.recs), len(s.recs))
-	}
-	return out
+	return side{h: hdrs[0], recs: recs}
 }
 
 // llama-server's answers and the local stories260K file number their tokens
@@ -342,4 +319,3 @@ func TestMixedHeaders(t *testing.T) {
 		t.Errorf("%+v", d)
 	}
 }
-
