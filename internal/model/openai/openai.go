@@ -294,7 +294,8 @@ func (c *client) Generate(ctx context.Context, q model.Query, rec *format.Record
 		if fp, err = parse(c.api, data, q.Sampling.Logprobs, &out); err != nil {
 			return retry.Temporary(fmt.Errorf("malformed response: %w", err), 0)
 		}
-		if err := c.keepPieces(out.Pieces); err != nil {
+		hide := func(b string) bool { return c.key != "" && strings.Contains(b, c.key) }
+		if err := model.MergePieces(c.pieces, out.Pieces, hide, c.redact); err != nil {
 			return retry.Temporary(fmt.Errorf("inconsistent response: %w", err), 0)
 		}
 		return nil
@@ -318,32 +319,10 @@ func (c *client) Generate(ctx context.Context, q model.Query, rec *format.Record
 	return nil
 }
 
-// keepPieces moves the token bytes of one answer into the table shared by
-// all records. It fails, adding nothing, when an id has other bytes than
-// an earlier answer gave it: the server changed its vocabulary under us,
-// and the records before and after would not mean the same by an id.
-func (c *client) keepPieces(answer *format.Pieces) error {
-	ids := answer.IDs()
-	for _, id := range ids {
-		b, _ := answer.Get(id)
-		if old, ok := c.pieces.Get(id); ok && old != b {
-			return fmt.Errorf("token %d is %q here, %q in an earlier answer", id, c.redact(b), c.redact(old))
-		}
-	}
-	for _, id := range ids {
-		b, _ := answer.Get(id)
-		if c.key != "" && strings.Contains(b, c.key) {
-			continue // its bytes stay unknown rather than written
-		}
-		c.pieces.Add(id, b)
-	}
-	return nil
-}
-
 // redactTokens removes the key from the tokens' bytes: from each one, and
 // from all when the chosen tokens spell it between them (text redacted,
 // tokens that would give it back). Ids whose bytes held the key were never
-// kept (keepPieces).
+// kept (MergePieces).
 func (c *client) redactTokens(rec *format.Record) {
 	if c.key == "" {
 		return

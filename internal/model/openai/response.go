@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/model"
 )
 
 // response covers /v1/completions and /v1/chat/completions as llama-server,
@@ -54,30 +53,7 @@ func (t *tokenProb) bytesOf() string {
 	if t.Bytes != nil {
 		return string(t.Bytes)
 	}
-	return tokenString(t.Token)
-}
-
-// tokenString turns a legacy token string into the token's bytes. OpenAI
-// writes a token that is not valid UTF-8 on its own as "bytes:\xe2\x80";
-// any other string is its own bytes.
-func tokenString(s string) string {
-	rest, ok := strings.CutPrefix(s, "bytes:")
-	if !ok || rest == "" {
-		return s
-	}
-	var b []byte
-	for rest != "" {
-		if len(rest) < 4 || rest[0] != '\\' || rest[1] != 'x' {
-			return s
-		}
-		v, err := strconv.ParseUint(rest[2:4], 16, 8)
-		if err != nil {
-			return s
-		}
-		b = append(b, byte(v))
-		rest = rest[4:]
-	}
-	return string(b)
+	return model.TokenString(t.Token)
 }
 
 // nativeResponse is llama-server's POST /completion answer.
@@ -279,7 +255,7 @@ func fillLegacy(lp *logprobs, k int, rec *format.Record) error {
 	}
 	for i, p := range lp.TokenLogprobs {
 		rec.Logprobs[i] = logprob(p)
-		rec.TokenBytes[i] = tokenString(lp.Tokens[i])
+		rec.TokenBytes[i] = model.TokenString(lp.Tokens[i])
 	}
 	if k == 0 || len(lp.TopLogprobs) == 0 {
 		return nil
@@ -309,7 +285,7 @@ func fillLegacy(lp *logprobs, k int, rec *format.Record) error {
 			v := float32(math.Inf(-1))
 			if j < len(alts) {
 				v = float32(alts[j].lp)
-				rec.TopBytes[i*k+j] = tokenString(alts[j].tok)
+				rec.TopBytes[i*k+j] = model.TokenString(alts[j].tok)
 			}
 			rec.TopLogprobs[i*k+j] = v
 		}

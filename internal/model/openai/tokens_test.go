@@ -75,8 +75,8 @@ func TestParseLegacyBytes(t *testing.T) {
 	for in, want := range map[string]string{
 		`bytes:\xe2\x80`: "\xe2\x80", "bytes:": "bytes:", `bytes:\xzz`: `bytes:\xzz`, "plain": "plain", `bytes:\xe2x`: `bytes:\xe2x`,
 	} {
-		if got := tokenString(in); got != want {
-			t.Errorf("tokenString(%q) = %q, want %q", in, got, want)
+		if got := model.TokenString(in); got != want {
+			t.Errorf("TokenString(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
