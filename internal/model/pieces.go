@@ -31,6 +31,20 @@ func TokenString(s string) string {
 	return string(b)
 }
 
+// AddPiece notes in the table of one answer that id stands for b. An
+// answer that gives one id two byte strings, or a token longer than
+// format.MaxPiece, does not hold together.
+func AddPiece(t *format.Pieces, id int32, b string) error {
+	if len(b) > format.MaxPiece {
+		return fmt.Errorf("token %d of %d bytes", id, len(b))
+	}
+	if !t.Add(id, b) {
+		old, _ := t.Get(id)
+		return fmt.Errorf("token %d is %q and %q", id, old, b)
+	}
+	return nil
+}
+
 // MergePieces adds the token bytes of one answer to the table a backend
 // keeps for all its records. It fails, adding nothing, when an id has other
 // bytes in dst than in answer: the backend changed what an id means, and

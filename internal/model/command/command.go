@@ -343,7 +343,7 @@ func parse(stdout []byte, k int, rec *format.Record) error {
 	case rec.Tokens != nil:
 		rec.Pieces = format.NewPieces()
 		for i, p := range o.Pieces {
-			if err := addPiece(rec.Pieces, rec.Tokens[i], p); err != nil {
+			if err := model.AddPiece(rec.Pieces, rec.Tokens[i], model.TokenString(p)); err != nil {
 				return fmt.Errorf("%w: position %d: %w", ErrOutput, i, err)
 			}
 		}
@@ -388,7 +388,7 @@ func parse(stdout []byte, k int, rec *format.Record) error {
 				}
 				if i < len(o.TopPieces) {
 					if rec.TopTokens != nil {
-						if err := addPiece(rec.Pieces, id, o.TopPieces[i][j]); err != nil {
+						if err := model.AddPiece(rec.Pieces, id, model.TokenString(o.TopPieces[i][j])); err != nil {
 							return fmt.Errorf("%w: position %d alternative %d: %w", ErrOutput, i, j, err)
 						}
 					} else {
@@ -401,19 +401,6 @@ func parse(stdout []byte, k int, rec *format.Record) error {
 				rec.TopTokens[i*k+j] = id
 			}
 		}
-	}
-	return nil
-}
-
-// addPiece notes that id stands for the token string p in one answer.
-func addPiece(t *format.Pieces, id int32, p string) error {
-	b := model.TokenString(p)
-	if len(b) > format.MaxPiece {
-		return fmt.Errorf("token %d of %d bytes", id, len(b))
-	}
-	if !t.Add(id, b) {
-		old, _ := t.Get(id)
-		return fmt.Errorf("token %d is %q and %q", id, old, b)
 	}
 	return nil
 }

@@ -171,7 +171,7 @@ func fillContent(items []tokenProb, k int, rec *format.Record) error {
 				return fmt.Errorf("position %d: %w", i, err)
 			}
 			rec.Tokens[i] = id
-			if err := addPiece(rec.Pieces, id, &it); err != nil {
+			if err := model.AddPiece(rec.Pieces, id, it.bytesOf()); err != nil {
 				return fmt.Errorf("position %d: %w", i, err)
 			}
 		} else {
@@ -207,7 +207,7 @@ func fillContent(items []tokenProb, k int, rec *format.Record) error {
 				if topIDs {
 					var err error
 					if id, err = int32Of(*alts[j].ID); err == nil {
-						err = addPiece(rec.Pieces, id, &alts[j])
+						err = model.AddPiece(rec.Pieces, id, alts[j].bytesOf())
 					}
 					if err != nil {
 						return fmt.Errorf("position %d alternative %d: %w", i, j, err)
@@ -221,20 +221,6 @@ func fillContent(items []tokenProb, k int, rec *format.Record) error {
 				rec.TopTokens[i*k+j] = id
 			}
 		}
-	}
-	return nil
-}
-
-// addPiece notes the bytes of id from one token of the answer. An answer
-// that gives one id two byte strings does not hold together.
-func addPiece(p *format.Pieces, id int32, t *tokenProb) error {
-	b := t.bytesOf()
-	if len(b) > format.MaxPiece {
-		return fmt.Errorf("token %d of %d bytes", id, len(b))
-	}
-	if !p.Add(id, b) {
-		old, _ := p.Get(id)
-		return fmt.Errorf("token %d is %q and %q", id, old, b)
 	}
 	return nil
 }
