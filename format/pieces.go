@@ -74,6 +74,11 @@ func (p *Pieces) Len() int {
 	return len(p.m)
 }
 
+// String is the same for every table, so that printing a record (%v)
+// shows its own fields and two equal records print alike whichever table
+// they point at: a table is shared state, not part of one record.
+func (p *Pieces) String() string { return "format.Pieces" }
+
 // IDs returns the ids the table knows, in increasing order.
 func (p *Pieces) IDs() []int32 {
 	if p == nil {

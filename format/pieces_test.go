@@ -3,6 +3,7 @@ package format
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -120,6 +121,12 @@ func TestPiecesAcrossSegments(t *testing.T) {
 	}
 	if got[0].Pieces == got[1].Pieces {
 		t.Error("two segments share a table")
+	}
+	// Records print alike whichever table they point at.
+	x, y := got[0], got[1]
+	x.Index = y.Index
+	if fmt.Sprintf("%+v", x) != fmt.Sprintf("%+v", y) {
+		t.Errorf("equal records print differently:\n%+v\n%+v", x, y)
 	}
 	for _, r := range got {
 		checkBytes(t, r, table)

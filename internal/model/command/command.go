@@ -85,7 +85,7 @@ func Open(spec model.Spec, o model.Options) (model.Model, error) {
 	} else if retries < 0 {
 		retries = 0
 	}
-	r.policy = retry.Policy{Retries: retries, Limit: retry.NewLimiter(o.RateLimit), Logf: o.Logf}
+	r.policy = retry.Policy{Retries: retries, Limit: retry.NewLimiter(o.RateLimit), Report: retry.NewReporter(o.Logf, 0)}
 	return r, nil
 }
 
@@ -130,8 +130,12 @@ func (r *runner) Info() format.Model {
 	return format.Model{Backend: "exec", Name: r.cmd}
 }
 
-// Close has nothing to release: each query's process ends with it.
-func (r *runner) Close() error { return nil }
+// Close reports the retries not reported yet; there is nothing to release,
+// since each query's process ends with it.
+func (r *runner) Close() error {
+	r.policy.Report.Flush()
+	return nil
+}
 
 // Generate runs the command (and its retries) for q and fills rec.
 func (r *runner) Generate(ctx context.Context, q model.Query, rec *format.Record) error {

@@ -145,7 +145,7 @@ func open(spec model.Spec, o model.Options) (*client, error) {
 			o.Logf("%s", c.redact(fmt.Sprintf(f, args...)))
 		}
 	}
-	c.policy = retry.Policy{Retries: retries, Limit: retry.NewLimiter(o.RateLimit), Logf: c.logf}
+	c.policy = retry.Policy{Retries: retries, Limit: retry.NewLimiter(o.RateLimit), Report: retry.NewReporter(c.logf, 0)}
 
 	path := map[string]string{APICompletions: "/v1/completions", APIChat: "/v1/chat/completions", APINative: "/completion"}[c.api]
 	ep := *u
@@ -271,8 +271,9 @@ func (c *client) Info() format.Model {
 	return m
 }
 
-// Close drops idle connections.
+// Close reports the retries not reported yet and drops idle connections.
 func (c *client) Close() error {
+	c.policy.Report.Flush()
 	c.tr.CloseIdleConnections()
 	return nil
 }
