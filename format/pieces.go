@@ -52,6 +52,35 @@ func (p *Pieces) Add(id int32, b string) bool {
 	return true
 }
 
+// addAll adds the entries of one record under one lock, all or none: when
+// an id stands for other bytes already (in the table, or earlier in ps), it
+// takes back what it added and returns that entry and false.
+func (p *Pieces) addAll(ps []piece) (piece, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = make(map[int32]string, len(ps))
+	}
+	for i := range ps {
+		e := &ps[i]
+		old, ok := p.m[e.id]
+		e.added = !ok
+		if !ok {
+			p.m[e.id] = e.bytes
+			continue
+		}
+		if old != e.bytes {
+			for _, back := range ps[:i] {
+				if back.added {
+					delete(p.m, back.id)
+				}
+			}
+			return *e, false
+		}
+	}
+	return piece{}, true
+}
+
 // Get returns the bytes of id, if the table knows them. The nil table knows
 // none.
 func (p *Pieces) Get(id int32) (string, bool) {

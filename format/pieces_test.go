@@ -173,7 +173,20 @@ func TestPiecesConflict(t *testing.T) {
 	rec := func(id int, b string) []byte {
 		c := appendMapHeader(nil, 2)
 		c = appendIDs(append(c, keyTokens), []int32{int32(id)})
-		return appendPieces(append(c, keyPieces), []piece{{int32(id), b}})
+		return appendPieces(append(c, keyPieces), []piece{{id: int32(id), bytes: b}})
+	}
+	// One record giving id 6 twice: the same bytes are no conflict, other
+	// bytes are.
+	twice := func(b1, b2 string) []byte {
+		c := appendMapHeader(nil, 2)
+		c = appendIDs(append(c, keyTokens), []int32{6})
+		return appendPieces(append(c, keyPieces), []piece{{id: 6, bytes: b1}, {id: 6, bytes: b2}})
+	}
+	if recs, _, err := readAll(segmentAround(t, twice("s", "s"), 1)); err != nil || len(recs) != 1 {
+		t.Errorf("id 6 given twice alike: %d records, %v", len(recs), err)
+	}
+	if _, _, err := readAll(segmentAround(t, twice("s", "t"), 1)); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("id 6 given two byte strings in one record: %v", err)
 	}
 	content := append(append(rec(4, "x"), rec(5, "y")...), rec(4, "z")...)
 	recs, _, err := readAll(segmentAround(t, content, 3))

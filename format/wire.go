@@ -268,6 +268,7 @@ func (r *Record) validateShape() error {
 type piece struct {
 	id    int32
 	bytes string
+	added bool // by Pieces.addAll, to take it back
 }
 
 // appendCount writes the header of a map or array of n elements: fix is
@@ -554,9 +555,9 @@ func (d *dec) count(what string, fix, b16 byte) uint64 {
 	return 0
 }
 
-// piecesField reads a record's Pieces map into d.fresh, checking each entry
-// against the segment's table and the entries before it; Reader adds them
-// to the table once the whole record has proved valid.
+// piecesField reads a record's Pieces map into d.fresh; record adds them to
+// the segment's table, checking them against it, once the whole record has
+// proved valid.
 func (d *dec) piecesField() {
 	n := uint64(d.mapLen())
 	// Every entry takes at least two bytes.
@@ -578,17 +579,7 @@ func (d *dec) piecesField() {
 			d.fail("token %d of %d bytes, over the limit of %d", id, len(b), MaxPiece)
 			return
 		}
-		if old, ok := d.pieces.Get(int32(id)); ok && old != string(b) {
-			d.fail("token %d given other bytes than earlier in the segment", id)
-			return
-		}
-		for _, p := range d.fresh {
-			if p.id == int32(id) && p.bytes != string(b) {
-				d.fail("token %d given two different byte strings", id)
-				return
-			}
-		}
-		d.fresh = append(d.fresh, piece{int32(id), string(b)})
+		d.fresh = append(d.fresh, piece{id: int32(id), bytes: string(b)})
 	}
 }
 
@@ -966,8 +957,11 @@ func (d *dec) record(r *Record, a *arena) {
 		d.fail("%v", err)
 		return
 	}
-	for _, p := range d.fresh {
-		d.pieces.Add(p.id, p.bytes)
+	if len(d.fresh) > 0 {
+		if e, ok := d.pieces.addAll(d.fresh); !ok {
+			d.fail("token %d given other bytes than before in the segment", e.id)
+			return
+		}
 	}
 	if len(r.Tokens) > 0 || len(r.TopTokens) > 0 {
 		r.Pieces = d.pieces
