@@ -7,6 +7,7 @@ package tokens
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 
@@ -266,4 +267,46 @@ func (d Decision) Alt(rec *format.Record, i, j int) (Token, bool) {
 	}
 	b, ok := rec.TopBytesAt(i, j)
 	return Token{ID: -1, Bytes: b}, ok
+}
+
+// Weighted is one token of a next-token distribution and its
+// log-probability.
+type Weighted struct {
+	Token   Token
+	Logprob float64
+}
+
+// Alternatives is position i's next-token distribution in rec as its
+// alternatives give it, keyed by Token under d, most likely first. Tokens
+// that are one under d (two ids with the same bytes, when tokens compare by
+// bytes) are merged, their probabilities added; padding and alternatives
+// that have no Token under d are left out. Comparing two sides'
+// distributions then needs no knowledge of either vocabulary.
+func (d Decision) Alternatives(rec *format.Record, i int) []Weighted {
+	var out []Weighted
+	at := map[Token]int{}
+	for j := range rec.TopK {
+		tok, ok := d.Alt(rec, i, j)
+		k := i*rec.TopK + j
+		if !ok || k >= len(rec.TopLogprobs) || math.IsInf(float64(rec.TopLogprobs[k]), -1) {
+			continue
+		}
+		lp := float64(rec.TopLogprobs[k])
+		if n, seen := at[tok]; seen {
+			out[n].Logprob = logAdd(out[n].Logprob, lp)
+			continue
+		}
+		at[tok] = len(out)
+		out = append(out, Weighted{tok, lp})
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Logprob > out[b].Logprob })
+	return out
+}
+
+// logAdd is log(exp(a) + exp(b)) without overflow.
+func logAdd(a, b float64) float64 {
+	if a < b {
+		a, b = b, a
+	}
+	return a + math.Log1p(math.Exp(b-a))
 }

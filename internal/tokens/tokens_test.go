@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -317,5 +318,31 @@ func TestMixedHeaders(t *testing.T) {
 	f.Add(&format.Record{Tokens: []int32{1}, Pieces: p})
 	if d := Decide(e, f); d.Basis != CheckedIDs || !d.IDs {
 		t.Errorf("%+v", d)
+	}
+}
+
+func TestAlternatives(t *testing.T) {
+	inf := float32(math.Inf(-1))
+	byBytes := Decision{Basis: ByBytes}
+	rec := format.Record{Logprobs: []float32{-1}, TokenBytes: []string{"a"}, TopK: 4,
+		TopLogprobs: []float32{-3, -1, -2, inf}, TopBytes: []string{"b", "a", "a", ""}}
+	got := byBytes.Alternatives(&rec, 0)
+	want := []Weighted{{Token{-1, "a"}, math.Log(math.Exp(-1) + math.Exp(-2))}, {Token{-1, "b"}, -3}}
+	if len(got) != 2 || got[0].Token != want[0].Token || math.Abs(got[0].Logprob-want[0].Logprob) > 1e-12 || got[1] != want[1] {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	// By ids, the same bytes under two ids stay two tokens.
+	p := format.NewPieces()
+	p.Add(7, "a")
+	p.Add(9, "a")
+	ids := format.Record{Tokens: []int32{7}, Logprobs: []float32{-1}, TopK: 3, TopTokens: []int32{7, 9, -1}, TopLogprobs: []float32{-1, -2, inf}, Pieces: p}
+	if got := (Decision{IDs: true, Basis: SameDigest}).Alternatives(&ids, 0); len(got) != 2 || got[0].Token.ID != 7 || got[1].Token.ID != 9 {
+		t.Errorf("by ids: %v", got)
+	}
+	if got := byBytes.Alternatives(&ids, 0); len(got) != 1 || got[0].Token.Bytes != "a" {
+		t.Errorf("by bytes: %v", got)
+	}
+	if got := byBytes.Alternatives(&ids, 5); len(got) != 0 {
+		t.Errorf("past the positions: %v", got)
 	}
 }

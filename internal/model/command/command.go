@@ -125,9 +125,10 @@ func (r *runner) redact(s string) string {
 	return s
 }
 
-// Info names the backend and the command.
+// Info names the backend and the command, without a credential typed into
+// it.
 func (r *runner) Info() format.Model {
-	return format.Model{Backend: "exec", Name: r.cmd}
+	return format.Model{Backend: "exec", Name: r.redact(r.cmd)}
 }
 
 // Close reports the retries not reported yet; there is nothing to release,

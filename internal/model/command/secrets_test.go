@@ -40,6 +40,10 @@ func TestNoCredentials(t *testing.T) {
 		}
 	}
 
+	if name := open(t, "echo "+otherKey, model.Options{APIKeyEnv: "POT_TEST_CREDENTIAL"}).Info().Name; strings.Contains(name, otherKey) {
+		t.Errorf("header names the command as %q", name)
+	}
+
 	// A command that finds the keys anyway (here in a file) hands back text,
 	// JSON fields and errors without them.
 	for _, cmd := range []string{
