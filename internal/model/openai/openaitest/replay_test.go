@@ -40,17 +40,7 @@ func TestReplay(t *testing.T) {
 	if info := m.Info(); info.Name != name {
 		t.Errorf("model %q", info.Name)
 	}
-	var recorded struct {
-		Choices []struct {
-			Text     string
-			Logprobs struct {
-				Content []struct {
-					ID      int32
-					Logprob float64
-				}
-			}
-		}
-	}
+	var recorded recordedCompletion
 	raw, _ := os.ReadFile(filepath.Join(dir, name+".p1.greedy.response.json"))
 	json.Unmarshal(raw, &recorded)
 
