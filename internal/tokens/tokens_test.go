@@ -16,6 +16,7 @@ import (
 	"github.com/pot-audit/pot/internal/model/local"
 	"github.com/pot-audit/pot/internal/model/openai"
 	"github.com/pot-audit/pot/internal/model/openai/openaitest"
+	"github.com/pot-audit/pot/internal/score"
 	"github.com/pot-audit/pot/internal/streamtest"
 	"github.com/pot-audit/pot/internal/testmodels"
 )
@@ -344,5 +345,47 @@ func TestAlternatives(t *testing.T) {
 	}
 	if got := byBytes.Alternatives(&ids, 5); len(got) != 0 {
 		t.Errorf("past the positions: %v", got)
+	}
+}
+
+// The recorded answers of llama-server on stories260K-ffn256, as F32 and as
+// Q4_0, against the engine on the F32 file: ids check out on both, so the
+// id scores apply, and tv tells the quantized file from the same file.
+func TestQuantizedServer(t *testing.T) {
+	models := testmodels.Dir(t)
+	fix := filepath.Join(models, "..", "fixtures", "llama-server-quant")
+	file := openModel(t, "gguf:"+filepath.Join(models, "quant", "stories260K-ffn256.gguf"), model.Options{Threads: 1})
+	ref := generate(t, file)
+	for _, tc := range []struct {
+		quant    string
+		min, max float64
+	}{{"F32", 0, 1e-5}, {"Q4_0", 0.05, 1}} {
+		t.Run(tc.quant, func(t *testing.T) {
+			name := "stories260K-ffn256-" + tc.quant
+			rp, err := openaitest.Replay(fix, name)
+			if err != nil {
+				t.Skipf("recorded answers: %v", err)
+			}
+			srv := httptest.NewServer(rp)
+			defer srv.Close()
+			cand := roundTrip(t, generate(t, openModel(t, "openai:"+srv.URL+"/v1", model.Options{Getenv: func(string) string { return "" }})))
+			d := Decide(ref.evidence(), cand.evidence())
+			if !d.IDs || d.Basis != CheckedIDs {
+				t.Fatalf("%s: %+v", name, d)
+			}
+			sum := 0.0
+			for i := range ref.recs {
+				tv, err := score.TV(&ref.recs[i], &cand.recs[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum += tv
+			}
+			mean := sum / float64(len(ref.recs))
+			if mean < tc.min || mean > tc.max {
+				t.Errorf("%s: mean tv %.6f, want in [%g, %g]", name, mean, tc.min, tc.max)
+			}
+			t.Logf("%s: %s, mean tv %.6f over %d prompts", name, d, mean, len(ref.recs))
+		})
 	}
 }
