@@ -2,6 +2,8 @@ package format
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
 	"hash"
@@ -40,6 +42,9 @@ type Writer struct {
 
 	frameRecords int
 	frameBytes   int
+
+	signer    crypto.Signer     // signs the trailer when set (SignWith)
+	signerPub ed25519.PublicKey // its public half
 }
 
 // WriterOption configures a Writer.
@@ -69,6 +74,10 @@ func NewWriter(w io.Writer, h Header, opts ...WriterOption) (*Writer, error) {
 	}
 	for _, o := range opts {
 		o(fw)
+	}
+	if fw.err != nil {
+		putContent(fw.content)
+		return nil, fw.err
 	}
 	hb, err := encodeHeader(&h)
 	if err == nil {
@@ -177,7 +186,15 @@ func (w *Writer) Close() error {
 	}
 	err := w.Flush()
 	if err == nil {
-		err = w.emit(encodeTrailer(w.count, w.digest.Sum(nil)), false)
+		trailer := encodeTrailer(w.count, w.digest.Sum(nil))
+		if w.signer != nil {
+			if trailer, err = w.sign(w.count, w.digest.Sum(nil)); err != nil {
+				w.err = err
+			}
+		}
+		if err == nil {
+			err = w.emit(trailer, false)
+		}
 	}
 	w.closed = true
 	putContent(w.content)
