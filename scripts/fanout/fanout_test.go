@@ -35,7 +35,7 @@ func TestFanout(t *testing.T) {
 	bin := t.TempDir()
 	build := exec.Command("go", "build", "-o", bin+string(os.PathSeparator),
 		"github.com/pot-audit/pot/cmd/potgen", "github.com/pot-audit/pot/cmd/potsplit",
-		"github.com/pot-audit/pot/cmd/potstat")
+		"github.com/pot-audit/pot/cmd/potstat", "github.com/pot-audit/pot/cmd/potcmp")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -33,9 +33,9 @@ shards() { seq 0 $((SHARDS - 1)); }
 size() { if [ -e "$1" ]; then wc -c < "$1"; else echo 0; fi; }
 
 # kill_mid_run waits until shard $KILL's potgen has flushed some records
-# into out-$KILL.pot.partial, then runs "$@" to kill it (the PID it wrote is
-# in task-$KILL.pid). It fails if the task ends before it can be killed:
-# a test that meant to kill a task must not pass without doing so.
+# into out-$KILL.pot.partial, then runs "$@" to kill it. It fails if the
+# task ends before it can be killed: a test that meant to kill a task must
+# not pass without doing so.
 kill_mid_run() {
 	local partial=out-$KILL.pot.partial tries=0
 	# A header frame is a few hundred bytes; a records frame of these
@@ -52,8 +52,22 @@ kill_mid_run() {
 	say "killed shard $KILL with $(size "$partial") bytes in $partial"
 }
 
-# finish joins the shards' outputs into out.pot and checks it.
+# writer_of prints the PID of the process that has the file $1 open: the
+# potgen writing it, which started in this folder, so that it is killed by
+# its own id and no other process is touched.
+writer_of() {
+	local want fd pid
+	want=$(cd "$(dirname "$1")" && pwd -P)/$(basename "$1")
+	fd=$(find /proc/[0-9]*/fd -maxdepth 1 -lname "$want" 2>/dev/null | head -n 1 || true)
+	[ -n "$fd" ] || return 1
+	pid=${fd#/proc/}
+	echo "${pid%%/*}"
+}
+
+# finish joins the shards' outputs into out.pot, checks it, and compares
+# it with the single-process run (the Go test compares every record).
 finish() {
 	cat $(shards | sed 's/.*/out-&.pot/') > out.pot
 	potstat --verify out.pot
+	potcmp seq.pot out.pot
 }

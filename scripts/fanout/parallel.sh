@@ -12,19 +12,27 @@
 cd "$1"
 prepare
 
+# The task command, as the README gives it. A first attempt writes
+# out-N.pot.partial as it goes; the rerun of a killed task continues it with
+# --resume. (potgen 0.1.0 given --resume where there is nothing to resume
+# builds its output in a hidden temporary file instead of FILE.partial, so
+# that a kill of that attempt would lose it: first attempts go without.)
+task=(potgen --model "$MODEL" --challenges 'ch-{}.pot' -o 'out-{}.pot')
+
 killer=
 if [ -n "$KILL" ]; then
-	kill_mid_run sh -c "kill -KILL \$(cat task-$KILL.pid)" &
+	kill_writer() { kill -KILL "$(writer_of "out-$KILL.pot.partial")"; }
+	kill_mid_run kill_writer &
 	killer=$!
 fi
 status=0
-parallel --will-cite --joblog jobs.log -j 2 "$FANOUT/task.sh" {} ::: $(shards) || status=$?
+parallel --will-cite --joblog jobs.log -j 2 "${task[@]}" ::: $(shards) || status=$?
 if [ -n "$killer" ]; then
 	wait "$killer"
 	# parallel's status is the number of tasks that failed.
 	[ "$status" -eq 1 ] || die "parallel: $status failed tasks, want the killed one"
 	[ -e "out-$KILL.pot.partial" ] && [ ! -e "out-$KILL.pot" ] || die "the killed task left no partial output"
-	parallel --will-cite --joblog jobs.log --resume-failed -j 2 "$FANOUT/task.sh" {} ::: $(shards)
+	parallel --will-cite --joblog jobs.log --resume-failed -j 2 "${task[@]}" --resume ::: $(shards)
 	say "reran shard $KILL"
 else
 	[ "$status" -eq 0 ] || die "parallel: $status failed tasks"

@@ -75,13 +75,17 @@ done
 say "Slurm: node $node idle, slurmctld on port $port"
 
 prepare
-# The job script, as a user would write it; task.sh is potgen on the
-# shard of this array task, recording its PID for the kill below.
+# The job script, as the README gives it. The rerun of a killed task
+# finds out-N.pot.partial and continues it with --resume (see parallel.sh
+# for why a first attempt goes without).
 cat > potgen.sbatch <<'JOB'
 #!/bin/sh
 #SBATCH --job-name=potgen
 #SBATCH --output=slurm-%A_%a.out
-exec "$FANOUT/task.sh" "$SLURM_ARRAY_TASK_ID"
+i=$SLURM_ARRAY_TASK_ID
+resume=
+if [ -e "out-$i.pot.partial" ]; then resume=--resume; fi
+exec potgen --model "$MODEL" --challenges "ch-$i.pot" -o "out-$i.pot" $resume
 JOB
 
 # wait_array waits until no task of job $1 is queued or running.
