@@ -185,21 +185,30 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	err := w.Flush()
+	var trailer []byte
 	if err == nil {
-		trailer := encodeTrailer(w.count, w.digest.Sum(nil))
-		if w.signer != nil {
-			if trailer, err = w.sign(w.count, w.digest.Sum(nil)); err != nil {
-				w.err = err
-			}
-		}
-		if err == nil {
-			err = w.emit(trailer, false)
-		}
+		trailer, err = w.trailer()
+	}
+	if err == nil {
+		err = w.emit(trailer, false)
 	}
 	w.closed = true
 	putContent(w.content)
 	w.content = nil
 	return err
+}
+
+// trailer returns the content of the segment's trailer, signed when the
+// Writer has a signer.
+func (w *Writer) trailer() ([]byte, error) {
+	if w.signer == nil {
+		return encodeTrailer(w.count, w.digest.Sum(nil)), nil
+	}
+	t, err := w.sign(w.count, w.digest.Sum(nil))
+	if err != nil {
+		w.err = err
+	}
+	return t, err
 }
 
 // encodeTrailer encodes the trailer frame's content: ["end", count, digest].
