@@ -61,6 +61,10 @@ type Trailer struct {
 // written, logged or put in an error, only its public half.
 func SignWith(key crypto.Signer) WriterOption {
 	return func(w *Writer) {
+		if key == nil {
+			w.err = errors.New("format: no signing key")
+			return
+		}
 		pub, ok := key.Public().(ed25519.PublicKey)
 		if !ok || len(pub) != ed25519.PublicKeySize {
 			w.err = fmt.Errorf("format: signing key is not an Ed25519 key")

@@ -407,6 +407,9 @@ func TestPrivateKeyNeverWritten(t *testing.T) {
 	if _, err := NewWriter(io.Discard, testHeader(), SignWith(ec)); err == nil || !strings.Contains(err.Error(), "not an Ed25519 key") {
 		t.Fatalf("an ECDSA key: got %v, want a refusal", err)
 	}
+	if _, err := NewWriter(io.Discard, testHeader(), SignWith(nil)); err == nil {
+		t.Fatal("no key: no refusal")
+	}
 }
 
 // TestOnTrailerRefusal: a caller's refusal stops the reader at the trailer,
