@@ -81,6 +81,7 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 		append(append(append([]byte{}, good...), skip...), good...),
 		writeStream(tb, testHeader(), []Record{{}, {Index: 3, ID: "abc", Seed: math.MaxUint64, Prompt: "Tell me a story"}}).Bytes(),
 		[]byte("hello, world\n"),
+		writeStream(tb, testHeader(), recs, WithFrameSize(2, 1<<20), SignWith(testKey("fuzz"))).Bytes(),
 	}
 }
 
