@@ -20,6 +20,8 @@ var (
 	ErrTooLarge     = errors.New("format: size over limit")
 	ErrInvalid      = errors.New("format: invalid record")
 	ErrClosed       = errors.New("format: writer closed")
+	ErrSignature    = errors.New("format: segment signature does not verify")
+	ErrUntrusted    = errors.New("format: segment not signed by a trusted key")
 )
 
 // Error locates a failure in a stream. Record is the number of records the

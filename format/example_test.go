@@ -2,6 +2,8 @@ package format_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -66,4 +68,36 @@ func Example() {
 	// ch0 " Hi" [10 2] [-0.5 -0.25]
 	// ch1 " Bye" [11 2] [-0.5 -0.25]
 	// 1 checked trailer
+}
+
+// A Writer given a key signs its segment; Verify checks every segment
+// against the keys the caller trusts and names the first that fails.
+func ExampleVerify() {
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var stream bytes.Buffer
+	h := format.Header{Kind: format.KindChallenges, Challenges: format.ChallengeSet{ID: "c0ffee", Count: 1}}
+	w, err := format.NewWriter(&stream, h, format.SignWith(priv))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Write(&format.Record{Index: 0, ID: "ch0", Prompt: "Once upon a time"}); err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		log.Fatal(err)
+	}
+	signed := stream.Bytes()
+
+	st, err := format.Verify(bytes.NewReader(signed), []ed25519.PublicKey{pub})
+	fmt.Println(st.Signed, "of", st.Segments, "segments signed by a trusted key:", err)
+
+	other, _, _ := ed25519.GenerateKey(nil)
+	_, err = format.Verify(bytes.NewReader(signed), []ed25519.PublicKey{other})
+	fmt.Println(errors.Is(err, format.ErrUntrusted))
+	// Output:
+	// 1 of 1 segments signed by a trusted key: <nil>
+	// true
 }

@@ -2,8 +2,10 @@ package format
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -33,12 +35,15 @@ var frozen = []struct {
 	{"v1-challenges", frozenChallenges, nil},
 	{"v1-extensions", frozenExtensions, rawExtensions},
 	{"v2-outputs", frozenOutputsV2, nil},
+	{"v3-signed", frozenSigned, nil},
 }
 
 // frozenSegment is one segment of a frozen stream.
 type frozenSegment struct {
 	Header  Header
 	Records []Record
+	Key     ed25519.PrivateKey // signs the segment when writing it; nil: unsigned
+	Signer  ed25519.PublicKey  // who signed it, when reading it
 }
 
 func frozenOutputs() []frozenSegment {
@@ -69,8 +74,8 @@ func frozenOutputs() []frozenSegment {
 	second.Logprobs = []float32{-0.5, -math.MaxFloat32}
 	second.TopK, second.TopTokens, second.TopLogprobs = 0, nil, nil
 	return []frozenSegment{
-		{h, []Record{full, failed, noIDs}},
-		{h2, []Record{second, {}}},
+		{Header: h, Records: []Record{full, failed, noIDs}},
+		{Header: h2, Records: []Record{second, {}}},
 	}
 }
 
@@ -87,6 +92,23 @@ func frozenOutputsV2() []frozenSegment {
 	return segs
 }
 
+// frozenSigned is frozenOutputsV2 written by version 3, the first
+// segment signed by one key and the second by another, then a third
+// segment of one record, unsigned, as a resumed run given no key adds.
+// The keys come from fixed seeds (testKey), and Ed25519 signatures are
+// deterministic, so the stream is what TestWriteFrozen wrote.
+func frozenSigned() []frozenSegment {
+	segs := frozenOutputsV2()
+	segs[0].Key = testKey("frozen a")
+	segs[1].Key = testKey("frozen b")
+	third := segs[1]
+	third.Header.Shard.Index = 0
+	third.Header.Labels = map[string]string{"resumed": "unsigned"}
+	third.Records = []Record{{Index: 11, ID: "4e07408562bedb8b", Seed: 3, Text: "x", Tokens: []int32{1}, Logprobs: []float32{-1}, Finish: "stop", Attempts: 1}}
+	third.Key = nil
+	return append(segs, third)
+}
+
 func frozenChallenges() []frozenSegment {
 	h := Header{
 		Kind:       KindChallenges,
@@ -98,13 +120,13 @@ func frozenChallenges() []frozenSegment {
 	for i, p := range []string{"Tell me a story about a cat.", "Écris un poème sur la mer.", "", "What is 2+2?"} {
 		recs = append(recs, Record{Index: uint64(i), ID: strconv.FormatUint(uint64(0xa0+i), 16), Seed: uint64(i) * 0x9e3779b97f4a7c15, Prompt: p})
 	}
-	return []frozenSegment{{h, recs}}
+	return []frozenSegment{{Header: h, Records: recs}}
 }
 
 // frozenExtensions is what rawExtensions decodes to.
 func frozenExtensions() []frozenSegment {
 	h := testHeader()
-	return []frozenSegment{{h, []Record{
+	return []frozenSegment{{Header: h, Records: []Record{
 		{Index: 1, ID: "plain", Tokens: []int32{5, -1}, Logprobs: []float32{-0.5, float32(math.Inf(-1))}, TopK: 1, TopLogprobs: []float32{-0.5, -1}},
 		{Index: 2, ID: "wide", Sample: 3, Latency: -0, Attempts: 1},
 	}}}
@@ -174,7 +196,11 @@ func TestWriteFrozen(t *testing.T) {
 			segs = nil
 		}
 		for i, seg := range segs {
-			w, err := NewWriter(&stream, seg.Header, WithFrameSize(2, 1<<20))
+			opts := []WriterOption{WithFrameSize(2, 1<<20)}
+			if seg.Key != nil {
+				opts = append(opts, SignWith(seg.Key))
+			}
+			w, err := NewWriter(&stream, seg.Header, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,7 +255,11 @@ func TestFrozen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := NewReader(bytes.NewReader(data))
+			var signers []ed25519.PublicKey
+			r, err := NewReader(bytes.NewReader(data), OnTrailer(func(tr Trailer) error {
+				signers = append(signers, tr.Signer)
+				return nil
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -250,6 +280,12 @@ func TestFrozen(t *testing.T) {
 			}
 			if st := r.Stats(); st.Trailers != st.Segments {
 				t.Errorf("%d segments but %d checked trailers", st.Segments, st.Trailers)
+			}
+			if len(signers) != len(segs) {
+				t.Fatalf("%d trailers reported for %d segments", len(signers), len(segs))
+			}
+			for i := range segs {
+				segs[i].Signer = signers[i]
 			}
 			got, err := goldenJSON(segs)
 			if err != nil {
@@ -299,6 +335,7 @@ func goldenJSON(segs []frozenSegment) ([]byte, error) {
 	}
 	type segment struct {
 		Header  Header   `json:"header"`
+		Signer  string   `json:"signer,omitempty"` // hex public key; absent when unsigned
 		Records []record `json:"records"`
 	}
 	floats := func(fs []float32) []string {
@@ -311,6 +348,12 @@ func goldenJSON(segs []frozenSegment) ([]byte, error) {
 	var out []segment
 	for _, s := range segs {
 		seg := segment{Header: s.Header, Records: []record{}}
+		switch {
+		case s.Key != nil:
+			seg.Signer = hex.EncodeToString(s.Key.Public().(ed25519.PublicKey))
+		case s.Signer != nil:
+			seg.Signer = hex.EncodeToString(s.Signer)
+		}
 		for _, r := range s.Records {
 			seg.Records = append(seg.Records, record{
 				Index: r.Index, ID: r.ID, Sample: r.Sample, Seed: r.Seed, Prompt: r.Prompt,
@@ -323,4 +366,35 @@ func goldenJSON(segs []frozenSegment) ([]byte, error) {
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	return append(b, '\n'), err
+}
+
+// TestFrozenVerify checks the signatures of the frozen streams against
+// trust sets: the signed segments verify under their keys, an unsigned
+// segment or one by a key not in the set is refused and named.
+func TestFrozenVerify(t *testing.T) {
+	a, b := pubOf(testKey("frozen a")), pubOf(testKey("frozen b"))
+	for _, c := range []struct {
+		file    string
+		trusted []ed25519.PublicKey
+		segment int // the first refused
+		detail  string
+	}{
+		{"v3-signed", []ed25519.PublicKey{a, b}, 2, "unsigned"},
+		{"v3-signed", []ed25519.PublicKey{a}, 1, "signed by " + KeyID(b)},
+		{"v3-signed", []ed25519.PublicKey{b}, 0, "signed by " + KeyID(a)},
+		{"v2-outputs", []ed25519.PublicKey{a}, 0, "unsigned"},
+		{"v1-outputs", []ed25519.PublicKey{a}, 0, "unsigned"},
+		{"v1-challenges", []ed25519.PublicKey{a}, 0, "unsigned"},
+		{"v1-extensions", []ed25519.PublicKey{a}, 0, "unsigned"},
+	} {
+		data, err := os.ReadFile(filepath.Join("testdata", c.file+".pot"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Verify(bytes.NewReader(data), c.trusted)
+		var pe *Error
+		if !errors.Is(err, ErrUntrusted) || !errors.As(err, &pe) || pe.Segment != c.segment || !strings.Contains(err.Error(), c.detail) {
+			t.Errorf("%s trusting %d keys: got %v, want ErrUntrusted in segment %d saying %q", c.file, len(c.trusted), err, c.segment, c.detail)
+		}
+	}
 }

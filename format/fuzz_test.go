@@ -83,6 +83,7 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 		writeStream(tb, testHeader(), []Record{pieceRecord(0, vocabTable(), 2, 3), pieceRecord(1, vocabTable(), 3, 4),
 			{Logprobs: []float32{-1}, TokenBytes: []string{"\xe2"}, TopK: 1, TopLogprobs: []float32{-1}, TopBytes: []string{"\xe2"}}}).Bytes(),
 		[]byte("hello, world\n"),
+		writeStream(tb, testHeader(), recs, WithFrameSize(2, 1<<20), SignWith(testKey("fuzz"))).Bytes(),
 	}
 }
 

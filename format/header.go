@@ -10,7 +10,7 @@ const Name = "pot"
 
 // Version is the format version this package writes. Readers accept every
 // version from 1 to Version; see FORMAT.md for how versions evolve.
-const Version = 2
+const Version = 3
 
 // Kind says what a stream's records are.
 type Kind uint8

@@ -2,6 +2,7 @@ package format
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,12 @@ type Reader struct {
 	mixed    bool
 	reuse    bool
 	err      error
+
+	// Signatures (sign.go): the keys a segment must be signed by when
+	// requireSigned, and what to tell of each checked trailer.
+	trusted       []ed25519.PublicKey
+	requireSigned bool
+	onTrailer     func(Trailer) error
 }
 
 // errReaderClosed is what Read returns after Close.
@@ -50,6 +57,7 @@ var errReaderClosed = errors.New("format: reader closed")
 type Stats struct {
 	Segments       int   // segments started
 	Trailers       int   // segments closed by a trailer whose count and digest matched
+	Signed         int   // of those, segments whose trailer carries a signature that verifies
 	Frames         int   // zstd frames read, skippable ones included
 	Records        int64 // records returned
 	CompressedSize int64 // bytes of input consumed
@@ -157,7 +165,17 @@ func (r *Reader) Close() error {
 }
 
 func (r *Reader) fail(off int64, sentinel error, detail string, args ...any) error {
-	return &Error{Record: r.returned, Offset: off, Segment: max(r.segment, 0), Detail: fmt.Sprintf(detail, args...), Err: sentinel}
+	return &Error{Record: r.returned, Offset: off, Segment: r.at(), Detail: fmt.Sprintf(detail, args...), Err: sentinel}
+}
+
+// at is the segment the frame being read belongs to: the open segment, or
+// after a trailer the one that frame begins, so that damage to a header is
+// blamed on its own segment and not on the one before it.
+func (r *Reader) at() int {
+	if r.inSeg || r.stats.Segments == 0 {
+		return r.segment
+	}
+	return r.stats.Segments
 }
 
 // wrap turns an error from the frame layer into a positioned one.
@@ -170,7 +188,7 @@ func (r *Reader) wrap(off int64, err error) error {
 	}
 	if sentinel == nil {
 		// An I/O error of the underlying reader: say where, keep the cause.
-		return &Error{Record: r.returned, Offset: off, Segment: r.segment, Err: err}
+		return &Error{Record: r.returned, Offset: off, Segment: r.at(), Err: err}
 	}
 	detail := ""
 	if msg, ok := bytes.CutPrefix([]byte(err.Error()), []byte(sentinel.Error()+": ")); ok {
@@ -179,7 +197,7 @@ func (r *Reader) wrap(off int64, err error) error {
 	if sentinel == ErrBadMagic && off > 0 {
 		sentinel = ErrCorrupt // garbage after valid data, not a foreign file
 	}
-	return &Error{Record: r.returned, Offset: off, Segment: r.segment, Detail: detail, Err: sentinel}
+	return &Error{Record: r.returned, Offset: off, Segment: r.at(), Detail: detail, Err: sentinel}
 }
 
 // frame reads and handles one frame.
@@ -227,7 +245,7 @@ func (r *Reader) frame() error {
 		}
 		r.fr.buf = r.digest.write(raw.data, r, r.st.spare)
 		return nil
-	case bytes.HasPrefix(c, []byte{0x93, 0xa3, 'e', 'n', 'd'}):
+	case (c[0] == 0x93 || c[0] == 0x96) && bytes.HasPrefix(c[1:], []byte{0xa3, 'e', 'n', 'd'}):
 		return r.trailerFrame(raw.offset, c)
 	case c[0]&0xf0 == 0x80 || c[0] == 0xde || c[0] == 0xdf:
 		if err := r.recordsFrame(raw.offset, c); err != nil {
@@ -292,9 +310,18 @@ func (r *Reader) trailerFrame(off int64, c []byte) error {
 	if !r.inSeg {
 		return r.fail(off, ErrCorrupt, "trailer without a segment")
 	}
+	signed := c[0] == 0x96
+	if signed && r.version < 3 {
+		return r.fail(off, ErrCorrupt, "trailer: signed trailer in a version %d segment", r.version)
+	}
 	d := dec{b: c, off: 5}
 	count := d.uint()
 	digest := d.bin()
+	var pub ed25519.PublicKey
+	var sig []byte
+	if signed {
+		pub, sig = trailerSigner(&d)
+	}
 	if d.err == "" && d.off != len(c) {
 		d.fail("%d bytes after the trailer", len(c)-d.off)
 	}
@@ -304,11 +331,33 @@ func (r *Reader) trailerFrame(off int64, c []byte) error {
 	if count != r.segCount {
 		return r.fail(off, ErrTrailer, "segment %d has %d records, its trailer says %d", r.segment, r.segCount, count)
 	}
-	if !bytes.Equal(digest, r.digest.sum()) {
+	sum := r.digest.sum()
+	if !bytes.Equal(digest, sum) {
 		return r.fail(off, ErrTrailer, "segment %d digest differs from its trailer", r.segment)
+	}
+	// The digest matched, so the signature is checked against what was
+	// read, not only against what the trailer claims.
+	if signed && !ed25519.Verify(pub, signedMessage(count, sum), sig) {
+		return r.fail(off, ErrSignature, "the signature by %s fails", KeyID(pub))
+	}
+	if r.requireSigned {
+		switch {
+		case !signed:
+			return r.fail(off, ErrUntrusted, "the segment is unsigned")
+		case !r.trusts(pub):
+			return r.fail(off, ErrUntrusted, "it is signed by %s", KeyID(pub))
+		}
 	}
 	r.inSeg = false
 	r.stats.Trailers++
+	if signed {
+		r.stats.Signed++
+	}
+	if r.onTrailer != nil {
+		if err := r.onTrailer(Trailer{Segment: r.segment, Header: r.header, Count: count, Signer: pub}); err != nil {
+			return &Error{Record: r.returned, Offset: off, Segment: r.segment, Err: err}
+		}
+	}
 	return nil
 }
 

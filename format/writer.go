@@ -2,6 +2,8 @@ package format
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
 	"hash"
@@ -40,6 +42,9 @@ type Writer struct {
 
 	frameRecords int
 	frameBytes   int
+
+	signer    crypto.Signer     // signs the trailer when set (SignWith)
+	signerPub ed25519.PublicKey // its public half
 
 	// The bytes of every id the segment has given, so that each is written
 	// once, with the first record that uses it. src is the one table they
@@ -84,6 +89,10 @@ func NewWriter(w io.Writer, h Header, opts ...WriterOption) (*Writer, error) {
 	}
 	for _, o := range opts {
 		o(fw)
+	}
+	if fw.err != nil {
+		putContent(fw.content)
+		return nil, fw.err
 	}
 	hb, err := encodeHeader(&h)
 	if err == nil {
@@ -262,13 +271,30 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	err := w.Flush()
+	var trailer []byte
 	if err == nil {
-		err = w.emit(encodeTrailer(w.count, w.digest.Sum(nil)), false)
+		trailer, err = w.trailer()
+	}
+	if err == nil {
+		err = w.emit(trailer, false)
 	}
 	w.closed = true
 	putContent(w.content)
 	w.content = nil
 	return err
+}
+
+// trailer returns the content of the segment's trailer, signed when the
+// Writer has a signer.
+func (w *Writer) trailer() ([]byte, error) {
+	if w.signer == nil {
+		return encodeTrailer(w.count, w.digest.Sum(nil)), nil
+	}
+	t, err := w.sign(w.count, w.digest.Sum(nil))
+	if err != nil {
+		w.err = err
+	}
+	return t, err
 }
 
 // encodeTrailer encodes the trailer frame's content: ["end", count, digest].
