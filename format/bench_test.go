@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,7 +94,20 @@ type benchCase struct {
 }
 
 func benchCases() []benchCase {
-	return []benchCase{{"top5", benchRecords(benchN, 5)}, {"notop", benchRecords(benchN, 0)}}
+	return []benchCase{{"top5", benchRecords(benchN, 5)}, {"notop", benchRecords(benchN, 0)}, {"top5-bytes", withPieces(benchRecords(benchN, 5))}}
+}
+
+// withPieces points recs at a table of bytes for a 32,000-token vocabulary,
+// as a local model's records are: what carrying token identity costs.
+func withPieces(recs []Record) []Record {
+	p := NewPieces()
+	for id := range int32(32000) {
+		p.Add(id, benchWords[id%int32(len(benchWords))]+strconv.Itoa(int(id)))
+	}
+	for i := range recs {
+		recs[i].Pieces = p
+	}
+	return recs
 }
 
 type countWriter int64

@@ -8,6 +8,7 @@ import (
 	"math"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,7 +196,8 @@ func recordsEqual(a, b Record) bool {
 	return a.Index == b.Index && a.ID == b.ID && a.Sample == b.Sample && a.Seed == b.Seed &&
 		a.Prompt == b.Prompt && ia(a.Tokens, b.Tokens) && fa(a.Logprobs, b.Logprobs) && a.TopK == b.TopK &&
 		ia(a.TopTokens, b.TopTokens) && fa(a.TopLogprobs, b.TopLogprobs) && a.Text == b.Text &&
-		a.Finish == b.Finish && a.Latency == b.Latency && a.Attempts == b.Attempts && a.Err == b.Err
+		a.Finish == b.Finish && a.Latency == b.Latency && a.Attempts == b.Attempts && a.Err == b.Err &&
+		slices.Equal(a.TokenBytes, b.TokenBytes) && slices.Equal(a.TopBytes, b.TopBytes)
 }
 
 func TestWriterRefusesInvalid(t *testing.T) {

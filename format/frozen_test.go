@@ -36,6 +36,7 @@ var frozen = []struct {
 	{"v1-extensions", frozenExtensions, rawExtensions},
 	{"v2-outputs", frozenOutputsV2, nil},
 	{"v3-signed", frozenSigned, nil},
+	{"v3-pieces", frozenPieces, nil},
 }
 
 // frozenSegment is one segment of a frozen stream.
@@ -107,6 +108,37 @@ func frozenSigned() []frozenSegment {
 	third.Records = []Record{{Index: 11, ID: "4e07408562bedb8b", Seed: 3, Text: "x", Tokens: []int32{1}, Logprobs: []float32{-1}, Finish: "stop", Attempts: 1}}
 	third.Key = nil
 	return append(segs, third)
+}
+
+// frozenPieces holds records with their tokens' bytes (FORMAT.md section
+// 4.3): ids with a table that has a byte string that is not UTF-8, an
+// empty one and an id it does not know, in two segments that each give the
+// bytes of the ids they use; and a record without ids whose tokens are
+// named by their bytes.
+func frozenPieces() []frozenSegment {
+	inf := float32(math.Inf(-1))
+	p := NewPieces()
+	for id, b := range map[int32]string{5: " the", 7: "", 300: "\xe2\x80", 31999: "日本"} {
+		p.Add(id, b)
+	}
+	h := testHeader()
+	h.Shard = Shard{Index: 0, Count: 2, By: "challenge"}
+	a := Record{Index: 1, ID: "6b86b273ff34fce1", Seed: 1, Text: " the", Finish: "length", Attempts: 1,
+		Tokens: []int32{5, 300, 2}, Logprobs: []float32{-0.25, -1, -3}, TopK: 2,
+		TopTokens: []int32{5, 7, 300, -1, 2, 31999}, TopLogprobs: []float32{-0.25, -2, -1, inf, -3, -3.5}, Pieces: p}
+	b := Record{Index: 2, ID: "d4735e3a265e16ee", Seed: 2, Text: " the", Finish: "stop", Attempts: 1,
+		Tokens: []int32{7, 5}, Logprobs: []float32{-0.5, -0.75}, Pieces: p}
+	named := Record{Index: 3, ID: "4e07408562bedb8b", Seed: 3, Text: " Hi", Finish: "length", Attempts: 1,
+		Logprobs: []float32{-0.5, -1}, TokenBytes: []string{" Hi", "\xff"}, TopK: 2,
+		TopLogprobs: []float32{-0.5, inf, -1, -2}, TopBytes: []string{" Hi", "", "\xff", "x"}}
+	h2 := h
+	h2.Shard.Index = 1
+	d := Record{Index: 4, ID: "4b227777d4dd1fc6", Seed: 4, Text: " the", Finish: "length", Attempts: 1,
+		Tokens: []int32{300, 5}, Logprobs: []float32{-1, -0.25}, Pieces: p}
+	return []frozenSegment{
+		{Header: h, Records: []Record{a, b, named}},
+		{Header: h2, Records: []Record{d}},
+	}
 }
 
 func frozenChallenges() []frozenSegment {
@@ -332,6 +364,10 @@ func goldenJSON(segs []frozenSegment) ([]byte, error) {
 		LatencyNS   int64    `json:"latency_ns"`
 		Attempts    int      `json:"attempts"`
 		Err         string   `json:"err"`
+		// The tokens' bytes in hex, null where unknown; absent for records
+		// that know none (every record of versions 1 and 2).
+		TokenBytes []*string `json:"token_bytes,omitempty"`
+		TopBytes   []*string `json:"top_bytes,omitempty"`
 	}
 	type segment struct {
 		Header  Header   `json:"header"`
@@ -355,12 +391,31 @@ func goldenJSON(segs []frozenSegment) ([]byte, error) {
 			seg.Signer = hex.EncodeToString(s.Signer)
 		}
 		for _, r := range s.Records {
-			seg.Records = append(seg.Records, record{
+			rec := record{
 				Index: r.Index, ID: r.ID, Sample: r.Sample, Seed: r.Seed, Prompt: r.Prompt,
 				Tokens: r.Tokens, Logprobs: floats(r.Logprobs), TopK: r.TopK, TopTokens: r.TopTokens,
 				TopLogprobs: floats(r.TopLogprobs), Text: r.Text, Finish: r.Finish,
 				LatencyNS: int64(r.Latency), Attempts: r.Attempts, Err: r.Err,
-			})
+			}
+			known := false
+			hexOf := func(b string, ok bool) *string {
+				if !ok {
+					return nil
+				}
+				known = true
+				h := hex.EncodeToString([]byte(b))
+				return &h
+			}
+			for i := range r.Positions() {
+				rec.TokenBytes = append(rec.TokenBytes, hexOf(r.Bytes(i)))
+				for j := range r.TopK {
+					rec.TopBytes = append(rec.TopBytes, hexOf(r.TopBytesAt(i, j)))
+				}
+			}
+			if !known {
+				rec.TokenBytes, rec.TopBytes = nil, nil
+			}
+			seg.Records = append(seg.Records, rec)
 		}
 		out = append(out, seg)
 	}

@@ -80,6 +80,8 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 		flipped,
 		append(append(append([]byte{}, good...), skip...), good...),
 		writeStream(tb, testHeader(), []Record{{}, {Index: 3, ID: "abc", Seed: math.MaxUint64, Prompt: "Tell me a story"}}).Bytes(),
+		writeStream(tb, testHeader(), []Record{pieceRecord(0, vocabTable(), 2, 3), pieceRecord(1, vocabTable(), 3, 4),
+			{Logprobs: []float32{-1}, TokenBytes: []string{"\xe2"}, TopK: 1, TopLogprobs: []float32{-1}, TopBytes: []string{"\xe2"}}}).Bytes(),
 		[]byte("hello, world\n"),
 		writeStream(tb, testHeader(), recs, WithFrameSize(2, 1<<20), SignWith(testKey("fuzz"))).Bytes(),
 	}
@@ -130,7 +132,7 @@ func FuzzReader(f *testing.F) {
 	}
 	var content []byte
 	for _, rec := range makeRecords(2, 3, 2, 5) {
-		content = appendRecord(content, &rec)
+		content = appendRecord(content, &rec, nil)
 	}
 	f.Add(content)
 	f.Add([]byte{0x81, keyTokens, 0xc4, 0x03, packVarint, 0x80, 0x01})

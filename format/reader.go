@@ -20,11 +20,12 @@ type Reader struct {
 	fr frameReader
 	st *readState // borrowed until Close
 
-	first   Header // the first segment's header
-	header  Header // the current segment's header
-	segment int    // index of the current segment
-	version uint64 // format version of the current segment
-	inSeg   bool   // between a header and its trailer
+	first   Header  // the first segment's header
+	header  Header  // the current segment's header
+	segment int     // index of the current segment
+	version uint64  // format version of the current segment
+	inSeg   bool    // between a header and its trailer
+	pieces  *Pieces // the current segment's token bytes, shared by its records
 
 	// The records frame being read: its content has passed its checksum,
 	// and records are decoded from it one at a time as Read asks, so a
@@ -300,6 +301,7 @@ func (r *Reader) headerFrame(off int64, c []byte) error {
 	r.header = h
 	r.inSeg = true
 	r.segCount = 0
+	r.pieces = NewPieces()
 	r.digest.reset()
 	return nil
 }
@@ -363,7 +365,7 @@ func (r *Reader) recordsFrame(off int64, c []byte) error {
 	if !r.inSeg {
 		return r.fail(off, ErrCorrupt, "records outside a segment")
 	}
-	r.recs = dec{b: c, version: r.version}
+	r.recs = dec{b: c, version: r.version, pieces: r.pieces, fresh: r.recs.fresh}
 	r.frameOff, r.frameRec = off, 0
 	return nil
 }

@@ -1,6 +1,9 @@
 package format
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Record is one element of a stream. A challenge record fills Index, ID,
 // Seed and Prompt; an output record fills what its backend could give.
@@ -12,6 +15,13 @@ import "time"
 // and TopLogprobs[i*TopK:(i+1)*TopK], most likely first; a position with fewer
 // alternatives pads with token -1 and log-probability -Inf. TopTokens is empty
 // when the backend gives no ids.
+//
+// What a token is, across backends, is its bytes. Where the backend numbers
+// tokens, Pieces maps the ids of Tokens and TopTokens to their bytes (as far
+// as the backend said); where it names tokens by their bytes but gives no
+// ids (OpenAI's legacy completions), TokenBytes and TopBytes hold the bytes
+// of each position's chosen token and alternatives instead, parallel to
+// Logprobs and TopLogprobs.
 type Record struct {
 	Index  uint64 // challenge index in the set
 	ID     string // challenge id
@@ -25,6 +35,17 @@ type Record struct {
 	TopTokens   []int32
 	TopLogprobs []float32
 
+	// Pieces maps token ids to bytes; nil when nothing is known. It is
+	// shared by many records (a Reader's segment, a backend's answers) and
+	// only grows, so a record's view of its own ids never changes.
+	Pieces *Pieces
+	// TokenBytes and TopBytes name tokens by their bytes when the backend
+	// gives no ids: then Tokens and TopTokens are empty, TokenBytes has one
+	// entry per position and TopBytes one per alternative (empty for
+	// padding). Both are empty when the record has ids.
+	TokenBytes []string
+	TopBytes   []string
+
 	Text     string
 	Finish   string        // stop, length, error, ...
 	Latency  time.Duration // wall time of the query that produced the record
@@ -32,10 +53,40 @@ type Record struct {
 	Err      string        // the backend's error after its retries; the record is then a failure
 }
 
+// Bytes returns the bytes of the token chosen at position i, when the
+// record knows them: from TokenBytes, or from Pieces for the id Tokens[i].
+func (r *Record) Bytes(i int) (string, bool) {
+	switch {
+	case i < 0:
+		return "", false
+	case i < len(r.TokenBytes):
+		return r.TokenBytes[i], true
+	case i < len(r.Tokens):
+		return r.Pieces.Get(r.Tokens[i])
+	}
+	return "", false
+}
+
+// TopBytesAt returns the bytes of position i's alternative j, when the
+// record knows them; padding has none.
+func (r *Record) TopBytesAt(i, j int) (string, bool) {
+	if i < 0 || j < 0 || j >= r.TopK {
+		return "", false
+	}
+	k := i*r.TopK + j
+	switch {
+	case k < len(r.TopBytes):
+		if r.TopLogprobs != nil && k < len(r.TopLogprobs) && math.IsInf(float64(r.TopLogprobs[k]), -1) && r.TopBytes[k] == "" {
+			return "", false
+		}
+		return r.TopBytes[k], true
+	case k < len(r.TopTokens):
+		return r.Pieces.Get(r.TopTokens[k])
+	}
+	return "", false
+}
+
 // Positions is the number of generated positions the record describes.
 func (r *Record) Positions() int {
-	if len(r.Tokens) > len(r.Logprobs) {
-		return len(r.Tokens)
-	}
-	return len(r.Logprobs)
+	return max(len(r.Tokens), len(r.Logprobs), len(r.TokenBytes))
 }

@@ -31,6 +31,9 @@ const (
 	keyLatency     = 12
 	keyAttempts    = 13
 	keyErr         = 14
+	keyPieces      = 15 // bytes of ids the segment has not given before
+	keyTokenBytes  = 16
+	keyTopBytes    = 17
 )
 
 // Packed array encodings: the first byte of a bin value holding an array.
@@ -208,6 +211,13 @@ func (r *Record) validate() error {
 			}
 		}
 	}
+	for _, pieces := range [2][]string{r.TokenBytes, r.TopBytes} {
+		for _, b := range pieces {
+			if len(b) > MaxPiece {
+				return fmt.Errorf("token of %d bytes, over the limit of %d", len(b), MaxPiece)
+			}
+		}
+	}
 	for _, s := range [...]string{r.ID, r.Prompt, r.Text, r.Finish, r.Err} {
 		if !utf8.ValidString(s) {
 			return fmt.Errorf("string %.40q is not valid UTF-8", s)
@@ -233,6 +243,14 @@ func (r *Record) validateShape() error {
 		return fmt.Errorf("%d top log-probabilities for %d positions of top-%d", len(r.TopLogprobs), p, r.TopK)
 	case r.TopK > 0 && len(r.TopTokens) != 0 && len(r.TopTokens) != p*r.TopK:
 		return fmt.Errorf("%d top tokens for %d positions of top-%d", len(r.TopTokens), p, r.TopK)
+	case len(r.TokenBytes) > 0 && len(r.Tokens) > 0:
+		return fmt.Errorf("token bytes beside token ids")
+	case len(r.TokenBytes) > 0 && (len(r.TokenBytes) != p || len(r.Logprobs) > 0 && len(r.Logprobs) != p):
+		return fmt.Errorf("%d token bytes for %d positions and %d log-probabilities", len(r.TokenBytes), p, len(r.Logprobs))
+	case len(r.TopBytes) > 0 && len(r.TopTokens) > 0:
+		return fmt.Errorf("top token bytes beside top token ids")
+	case len(r.TopBytes) > 0 && len(r.TopBytes) != p*r.TopK:
+		return fmt.Errorf("%d top token bytes for %d positions of top-%d", len(r.TopBytes), p, r.TopK)
 	case r.Latency < 0:
 		return fmt.Errorf("negative latency")
 	case r.Attempts < 0:
@@ -246,8 +264,52 @@ func (r *Record) validateShape() error {
 	return nil
 }
 
-// appendRecord encodes r as one msgpack map, omitting empty fields.
-func appendRecord(b []byte, r *Record) []byte {
+// piece is one entry of a record's Pieces field.
+type piece struct {
+	id    int32
+	bytes string
+	added bool // by Pieces.addAll, to take it back
+}
+
+// appendCount writes the header of a map or array of n elements: fix is
+// the fix form's type byte (0x80 maps, 0x90 arrays), b16 the 16-bit form's,
+// and the 32-bit form's follows it.
+func appendCount(b []byte, n int, fix, b16 byte) []byte {
+	switch {
+	case n < 16:
+		return append(b, fix|byte(n))
+	case n <= math.MaxUint16:
+		return append(b, b16, byte(n>>8), byte(n))
+	}
+	return append(b, b16+1, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// appendPieces encodes the entries as a map from id to bin, in the order
+// given.
+func appendPieces(b []byte, ps []piece) []byte {
+	b = appendCount(b, len(ps), 0x80, 0xde)
+	for _, p := range ps {
+		b = appendUint(b, uint64(p.id))
+		b = appendBinHeader(b, len(p.bytes))
+		b = append(b, p.bytes...)
+	}
+	return b
+}
+
+// appendBinArray encodes strings as an array of bin values: token bytes
+// need not be UTF-8.
+func appendBinArray(b []byte, ss []string) []byte {
+	b = appendCount(b, len(ss), 0x90, 0xdc)
+	for _, s := range ss {
+		b = appendBinHeader(b, len(s))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// appendRecord encodes r as one msgpack map, omitting empty fields. fresh
+// are the bytes of ids the segment gives for the first time.
+func appendRecord(b []byte, r *Record, fresh []piece) []byte {
 	n := 0
 	count := func(ok bool) {
 		if ok {
@@ -269,6 +331,9 @@ func appendRecord(b []byte, r *Record) []byte {
 	count(r.Latency != 0)
 	count(r.Attempts != 0)
 	count(r.Err != "")
+	count(len(fresh) > 0)
+	count(len(r.TokenBytes) > 0)
+	count(len(r.TopBytes) > 0)
 	b = appendMapHeader(b, n)
 	if r.Index != 0 {
 		b = appendUint(append(b, keyIndex), r.Index)
@@ -315,6 +380,15 @@ func appendRecord(b []byte, r *Record) []byte {
 	if r.Err != "" {
 		b = appendStr(append(b, keyErr), r.Err)
 	}
+	if len(fresh) > 0 {
+		b = appendPieces(append(b, keyPieces), fresh)
+	}
+	if len(r.TokenBytes) > 0 {
+		b = appendBinArray(append(b, keyTokenBytes), r.TokenBytes)
+	}
+	if len(r.TopBytes) > 0 {
+		b = appendBinArray(append(b, keyTopBytes), r.TopBytes)
+	}
 	return b
 }
 
@@ -324,7 +398,9 @@ type dec struct {
 	b       []byte
 	off     int
 	err     string
-	version uint64 // of the segment: what packings are valid
+	version uint64  // of the segment: what packings are valid
+	pieces  *Pieces // of the segment: the ids it has given bytes for
+	fresh   []piece // what the record being decoded adds to pieces
 }
 
 func (d *dec) fail(format string, args ...any) {
@@ -459,18 +535,86 @@ func (d *dec) bin() []byte {
 	return d.take(n)
 }
 
-func (d *dec) mapLen() int {
+func (d *dec) mapLen() int { return int(d.count("a map", 0x80, 0xde)) }
+
+func (d *dec) arrayLen() uint64 { return d.count("an array", 0x90, 0xdc) }
+
+// count reads the element count of a map or an array, whose fix form's
+// type byte is fix and 16-bit form's b16 (the 32-bit form's follows it).
+func (d *dec) count(what string, fix, b16 byte) uint64 {
 	c := d.byte()
 	switch {
-	case c&0xf0 == 0x80:
-		return int(c & 0x0f)
-	case c == 0xde:
-		return int(d.be(2))
-	case c == 0xdf:
-		return int(d.be(4))
+	case c&0xf0 == fix:
+		return uint64(c & 0x0f)
+	case c == b16:
+		return d.be(2)
+	case c == b16+1:
+		return d.be(4)
 	}
-	d.fail("want a map, got type byte 0x%02x", c)
+	d.fail("want %s, got type byte 0x%02x", what, c)
 	return 0
+}
+
+// piecesField reads a record's Pieces map into d.fresh; record adds them to
+// the segment's table, checking them against it, once the whole record has
+// proved valid.
+func (d *dec) piecesField() {
+	n := uint64(d.mapLen())
+	// Every entry takes at least two bytes.
+	if n > uint64(len(d.b)-d.off)/2 {
+		d.fail("%d token pieces past the end of the frame", n)
+		return
+	}
+	d.fresh = d.fresh[:0]
+	for ; n > 0 && d.err == ""; n-- {
+		id := d.uint()
+		b := d.bin()
+		switch {
+		case d.err != "":
+			return
+		case id > math.MaxInt32:
+			d.fail("token piece for id %d, out of range", id)
+			return
+		case len(b) > MaxPiece:
+			d.fail("token %d of %d bytes, over the limit of %d", id, len(b), MaxPiece)
+			return
+		}
+		d.fresh = append(d.fresh, piece{id: int32(id), bytes: string(b)})
+	}
+}
+
+// binArray reads an array of bin values as strings sharing one allocation.
+func (d *dec) binArray() []string {
+	n := d.arrayLen()
+	// Every element takes at least two bytes (a bin header of length 0).
+	if n > uint64(len(d.b)-d.off)/2 {
+		d.fail("%d token byte strings past the end of the frame", n)
+		return nil
+	}
+	parts := make([][]byte, n)
+	total := 0
+	for i := range parts {
+		parts[i] = d.bin()
+		if d.err != "" {
+			return nil
+		}
+		if len(parts[i]) > MaxPiece {
+			d.fail("token of %d bytes, over the limit of %d", len(parts[i]), MaxPiece)
+			return nil
+		}
+		total += len(parts[i])
+	}
+	var sb strings.Builder
+	sb.Grow(total)
+	for _, p := range parts {
+		sb.Write(p)
+	}
+	all := sb.String()
+	out := make([]string, n)
+	for i, p := range parts {
+		out[i], all = all[:len(p)], all[len(p):]
+	}
+	return out
 }
 
 // skip passes over one value of any type, to ignore fields a newer writer
@@ -741,6 +885,7 @@ func (d *dec) record(r *Record, a *arena) {
 	}
 	var strs [5][]byte // ID, Prompt, Text, Finish, Err as they are in the frame
 	var seen uint32
+	d.fresh = d.fresh[:0]
 	for i := 0; i < n && d.err == ""; i++ {
 		k := d.int()
 		if k >= 0 && k < 32 {
@@ -793,6 +938,12 @@ func (d *dec) record(r *Record, a *arena) {
 			r.Attempts = int(v)
 		case keyErr:
 			strs[4] = d.utf8()
+		case keyPieces:
+			d.piecesField()
+		case keyTokenBytes:
+			r.TokenBytes = d.binArray()
+		case keyTopBytes:
+			r.TopBytes = d.binArray()
 		default:
 			d.skip(0)
 		}
@@ -804,5 +955,15 @@ func (d *dec) record(r *Record, a *arena) {
 	r.ID, r.Prompt, r.Text, r.Finish, r.Err = s[0], s[1], s[2], s[3], s[4]
 	if err := r.validateShape(); err != nil {
 		d.fail("%v", err)
+		return
+	}
+	if len(d.fresh) > 0 {
+		if e, ok := d.pieces.addAll(d.fresh); !ok {
+			d.fail("token %d given other bytes than before in the segment", e.id)
+			return
+		}
+	}
+	if len(r.Tokens) > 0 || len(r.TopTokens) > 0 {
+		r.Pieces = d.pieces
 	}
 }

@@ -45,7 +45,22 @@ type Writer struct {
 
 	signer    crypto.Signer     // signs the trailer when set (SignWith)
 	signerPub ed25519.PublicKey // its public half
+
+	// The bytes of every id the segment has given, so that each is written
+	// once, with the first record that uses it. src is the one table they
+	// all came from until a record brings another (potsplit joining
+	// segments); from then on mixed says to check every id against sent.
+	sent  map[int32]string
+	given []uint64 // bit i: id i is in sent, for ids below bitsetIDs
+	src   *Pieces
+	mixed bool
+	fresh []piece
 }
+
+// bitsetIDs bounds the ids a Writer tracks in a bitset (256 KiB at most)
+// rather than by map lookups alone: a record of 64 positions with top-5
+// holds 384 ids, nearly all given already.
+const bitsetIDs = 1 << 21
 
 // WriterOption configures a Writer.
 type WriterOption func(*Writer)
@@ -137,20 +152,24 @@ func (w *Writer) Write(r *Record) error {
 	if err := r.validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if err := w.newPieces(r); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
 	c := w.content
 	start := len(*c)
-	*c = appendRecord(*c, r)
+	*c = appendRecord(*c, r, w.fresh)
 	if size := len(*c) - start; size > MaxFrameContent-start {
 		// The record does not fit in this frame: close the frame first, and
 		// refuse a record too large for any frame.
 		*c = (*c)[:start]
 		if size > MaxFrameContent {
+			w.unsend()
 			return fmt.Errorf("%w: record of %d bytes", ErrTooLarge, size)
 		}
 		if err := w.Flush(); err != nil {
 			return err
 		}
-		*c = appendRecord(*c, r)
+		*c = appendRecord(*c, r, w.fresh)
 	}
 	w.inFrame++
 	w.count++
@@ -158,6 +177,73 @@ func (w *Writer) Write(r *Record) error {
 		return w.Flush()
 	}
 	return nil
+}
+
+// newPieces collects in w.fresh the ids of r whose bytes r.Pieces knows and
+// the segment has not given yet. An id whose bytes differ from those the
+// segment gave is refused: readers take an id to mean one token throughout
+// a segment.
+func (w *Writer) newPieces(r *Record) error {
+	w.fresh = w.fresh[:0]
+	p := r.Pieces
+	if p == nil || len(r.Tokens) == 0 && len(r.TopTokens) == 0 {
+		return nil
+	}
+	if w.src == nil {
+		w.src = p
+	} else if p != w.src {
+		w.mixed = true
+	}
+	if w.sent == nil {
+		w.sent = make(map[int32]string)
+	}
+	for _, ids := range [2][]int32{r.Tokens, r.TopTokens} {
+		for _, id := range ids {
+			if id < 0 {
+				continue
+			}
+			if !w.mixed && id < bitsetIDs && int(id>>6) < len(w.given) && w.given[id>>6]&(1<<(id&63)) != 0 {
+				continue // one table, which never changes an id's bytes
+			}
+			old, done := w.sent[id]
+			if done && !w.mixed {
+				continue
+			}
+			b, ok := p.Get(id)
+			switch {
+			case !ok:
+			case done && b != old:
+				w.unsend()
+				return fmt.Errorf("token %d: bytes %q, but %q earlier in the segment", id, b, old)
+			case !done:
+				w.send(id, b) // and so given once, however often r uses it
+				w.fresh = append(w.fresh, piece{id: id, bytes: b})
+			}
+		}
+	}
+	return nil
+}
+
+// send notes that the segment gives id's bytes.
+func (w *Writer) send(id int32, b string) {
+	w.sent[id] = b
+	if id < bitsetIDs {
+		for int(id>>6) >= len(w.given) {
+			w.given = append(w.given, 0)
+		}
+		w.given[id>>6] |= 1 << (id & 63)
+	}
+}
+
+// unsend forgets the ids of a record that is not written after all.
+func (w *Writer) unsend() {
+	for _, p := range w.fresh {
+		delete(w.sent, p.id)
+		if p.id < bitsetIDs {
+			w.given[p.id>>6] &^= 1 << (p.id & 63)
+		}
+	}
+	w.fresh = w.fresh[:0]
 }
 
 // Flush closes the current frame, so that everything written so far can be

@@ -9,7 +9,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=300
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# Bold commands on a terminal only: piped or captured output stays plain text.
+if [ -t 1 ] && [ "${TERM:-dumb}" != dumb ] && [ -z "${NO_COLOR:-}" ]; then
+  bold=$'\033[1m' plain=$'\033[0m'
+else
+  bold= plain=
+fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 
 step potgen keygen -o audit.key
 "$bin/potgen" keygen -o "$work/audit.key"

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"runtime"
 )
 
 // KeySize is the number of secret bytes in a key.
@@ -109,13 +111,26 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// ReadKeyFile reads and parses the key file at path.
+// ReadKeyFile reads and parses the key file at path. Like ssh with its
+// private keys, it refuses a regular file that its group or others may read
+// or write (mode bits 077): such a key may have been read already, or be
+// swapped for one that someone else knows, and the audit would rest on a
+// secret that is not one. Pipes and devices (a key handed over as
+// <(pass show audit) or /dev/stdin) are not checked: nobody can read them
+// again later.
 func ReadKeyFile(path string) (Key, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Key{}, fmt.Errorf("challenge: read key: %w", err)
 	}
 	defer f.Close()
+	// The mode of the file opened, not of the path, so that the file checked
+	// is the file read.
+	if fi, err := f.Stat(); err == nil {
+		if reason := keyModeProblem(fi.Mode()); reason != "" {
+			return Key{}, &KeyError{File: path, Reason: reason}
+		}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	// Wipe the copy of the secret once it is parsed.
 	defer func() { clear(data) }()
@@ -130,6 +145,16 @@ func ReadKeyFile(path string) (Key, error) {
 		return Key{}, &KeyError{File: path, Reason: reason}
 	}
 	return k, nil
+}
+
+// keyModeProblem says why a key file of mode m must not be used, or "".
+// Windows has no such mode bits: Go reports every file there as 0666 or
+// 0444, so the check would refuse every key.
+func keyModeProblem(m fs.FileMode) string {
+	if runtime.GOOS == "windows" || !m.IsRegular() || m.Perm()&0o077 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("permissions %04o are too open: others than its owner may read or change it (chmod 600 it)", m.Perm())
 }
 
 // KeyFile returns the key in the key file format, 64 lower-case hex

@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,7 +45,13 @@ type runner struct {
 	timeout time.Duration
 	policy  retry.Policy
 	environ []string
+	secrets []string       // credentials the children do not get, kept out of records too
+	pieces  *format.Pieces // the bytes the command gave its token ids, for all records
 }
+
+// DefaultAPIKeyEnv is the variable a remote backend takes its API key from
+// when it is not told another; the exec backend keeps it from its children.
+const DefaultAPIKeyEnv = "OPENAI_API_KEY"
 
 // Open returns a model that runs spec.Arg through /bin/sh -c for every
 // query. The command reads the prompt on standard input and finds
@@ -53,6 +60,13 @@ type runner struct {
 // o.Retries DefaultRetries and a negative one no retries; a command that
 // exits non-zero or times out is retried, except for exit status 126 and
 // 127 (the shell could not run it).
+//
+// The command gets potgen's environment without the credentials potgen
+// knows of: OPENAI_API_KEY and the variable o.APIKeyEnv names. A model run
+// for an audit has no business with the auditor's keys, and a command that
+// printed its environment would write them into the stream. Their values,
+// and the content of o.APIKeyFile, are also removed from everything the
+// command hands back, should it find them elsewhere.
 func Open(spec model.Spec, o model.Options) (model.Model, error) {
 	if strings.TrimSpace(spec.Arg) == "" {
 		return nil, fmt.Errorf("%w: empty command", ErrSpec)
@@ -60,7 +74,8 @@ func Open(spec model.Spec, o model.Options) (model.Model, error) {
 	if len(spec.Params) > 0 {
 		return nil, fmt.Errorf("%w: exec takes no options", ErrSpec)
 	}
-	r := &runner{cmd: spec.Arg, timeout: o.Timeout, environ: os.Environ()}
+	r := &runner{cmd: spec.Arg, timeout: o.Timeout, pieces: format.NewPieces()}
+	r.environ, r.secrets = scrub(os.Environ(), o)
 	if r.timeout <= 0 {
 		r.timeout = DefaultTimeout
 	}
@@ -70,17 +85,58 @@ func Open(spec model.Spec, o model.Options) (model.Model, error) {
 	} else if retries < 0 {
 		retries = 0
 	}
-	r.policy = retry.Policy{Retries: retries, Limit: retry.NewLimiter(o.RateLimit), Logf: o.Logf}
+	r.policy = retry.Policy{Retries: retries, Limit: retry.NewLimiter(o.RateLimit), Report: retry.NewReporter(o.Logf, 0)}
 	return r, nil
 }
 
-// Info names the backend and the command.
-func (r *runner) Info() format.Model {
-	return format.Model{Backend: "exec", Name: r.cmd}
+// scrub returns environ without the credential variables of o, and the
+// secrets to keep out of records: their values, and the key file's content.
+func scrub(environ []string, o model.Options) (kept, secrets []string) {
+	names := []string{DefaultAPIKeyEnv}
+	if o.APIKeyEnv != "" {
+		names = append(names, o.APIKeyEnv)
+	}
+	for _, kv := range environ {
+		name, value, _ := strings.Cut(kv, "=")
+		if slices.Contains(names, name) {
+			if v := strings.TrimSpace(value); v != "" {
+				secrets = append(secrets, v)
+			}
+			continue
+		}
+		kept = append(kept, kv)
+	}
+	if o.APIKeyFile != "" {
+		if b, err := os.ReadFile(o.APIKeyFile); err == nil {
+			if v := strings.TrimSpace(string(b)); v != "" {
+				secrets = append(secrets, v)
+			}
+			clear(b)
+		}
+	}
+	return kept, secrets
 }
 
-// Close has nothing to release: each query's process ends with it.
-func (r *runner) Close() error { return nil }
+// redact removes the secrets from s.
+func (r *runner) redact(s string) string {
+	for _, k := range r.secrets {
+		s = strings.ReplaceAll(s, k, "[redacted]")
+	}
+	return s
+}
+
+// Info names the backend and the command, without a credential typed into
+// it.
+func (r *runner) Info() format.Model {
+	return format.Model{Backend: "exec", Name: r.redact(r.cmd)}
+}
+
+// Close reports the retries not reported yet; there is nothing to release,
+// since each query's process ends with it.
+func (r *runner) Close() error {
+	r.policy.Report.Flush()
+	return nil
+}
 
 // Generate runs the command (and its retries) for q and fills rec.
 func (r *runner) Generate(ctx context.Context, q model.Query, rec *format.Record) error {
@@ -94,17 +150,41 @@ func (r *runner) Generate(ctx context.Context, q model.Query, rec *format.Record
 		if err := parse(stdout, q.Sampling.Logprobs, &out); err != nil {
 			return retry.Temporary(err, 0)
 		}
+		if err := model.MergePieces(r.pieces, out.Pieces, nil, r.redact); err != nil {
+			return retry.Temporary(fmt.Errorf("%w: %w", ErrOutput, err), 0)
+		}
 		return nil
 	})
 	rec.Attempts = n
 	if err != nil {
+		if msg := err.Error(); r.redact(msg) != msg {
+			return &redacted{msg: r.redact(msg), err: err}
+		}
 		return err
 	}
 	rec.Tokens, rec.Logprobs = out.Tokens, out.Logprobs
 	rec.TopK, rec.TopTokens, rec.TopLogprobs = out.TopK, out.TopTokens, out.TopLogprobs
-	rec.Text, rec.Finish = out.Text, out.Finish
+	rec.Text, rec.Finish = r.redact(out.Text), r.redact(out.Finish)
+	rec.TokenBytes, rec.TopBytes = out.TokenBytes, out.TopBytes
+	for _, bs := range [2][]string{rec.TokenBytes, rec.TopBytes} {
+		for i, b := range bs {
+			bs[i] = r.redact(b)
+		}
+	}
+	if out.Pieces != nil {
+		rec.Pieces = r.pieces
+	}
 	return nil
 }
+
+// redacted is an error whose message held a secret.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }
 
 // run executes the command once with the timeout and returns its standard
 // output.
@@ -206,6 +286,11 @@ type output struct {
 	TopTokens   [][]int64   `json:"top_tokens"`
 	TopLogprobs [][]float64 `json:"top_logprobs"`
 	Finish      string      `json:"finish"`
+	// Pieces and TopPieces are the tokens' bytes, parallel to tokens and
+	// top_tokens, or alone for a command that names tokens without ids;
+	// "bytes:\xe2\x80" stands for bytes that are not UTF-8 on their own.
+	Pieces    []string   `json:"pieces"`
+	TopPieces [][]string `json:"top_pieces"`
 }
 
 // parse reads stdout: one JSON object when its first non-space byte is '{',
@@ -228,6 +313,9 @@ func parse(stdout []byte, k int, rec *format.Record) error {
 	if len(o.Tokens) > 0 && len(o.Logprobs) > 0 && len(o.Tokens) != len(o.Logprobs) {
 		return fmt.Errorf("%w: %d tokens but %d logprobs", ErrOutput, len(o.Tokens), len(o.Logprobs))
 	}
+	if n == 0 {
+		n = len(o.Pieces) // a command may name its tokens by their bytes alone
+	}
 	if len(o.TopLogprobs) > n || len(o.TopTokens) > n {
 		return fmt.Errorf("%w: top alternatives for %d positions, %d generated", ErrOutput, max(len(o.TopLogprobs), len(o.TopTokens)), n)
 	}
@@ -239,10 +327,36 @@ func parse(stdout []byte, k int, rec *format.Record) error {
 			return fmt.Errorf("%w: position %d: top_tokens and top_logprobs differ in length", ErrOutput, i)
 		}
 	}
+	if len(o.Pieces) > 0 && len(o.Pieces) != n {
+		return fmt.Errorf("%w: %d pieces for %d positions", ErrOutput, len(o.Pieces), n)
+	}
+	if len(o.TopPieces) > 0 && len(o.TopPieces) != len(o.TopLogprobs) {
+		return fmt.Errorf("%w: top_pieces and top_logprobs differ in length", ErrOutput)
+	}
+	for i := range o.TopPieces {
+		if len(o.TopPieces[i]) != len(o.TopLogprobs[i]) {
+			return fmt.Errorf("%w: position %d: top_pieces and top_logprobs differ in length", ErrOutput, i)
+		}
+	}
 	rec.Text, rec.Finish = o.Text, o.Finish
 	var err error
 	if rec.Tokens, err = ids(o.Tokens); err != nil {
 		return err
+	}
+	switch {
+	case len(o.Pieces) == 0:
+	case rec.Tokens != nil:
+		rec.Pieces = format.NewPieces()
+		for i, p := range o.Pieces {
+			if err := model.AddPiece(rec.Pieces, rec.Tokens[i], model.TokenString(p)); err != nil {
+				return fmt.Errorf("%w: position %d: %w", ErrOutput, i, err)
+			}
+		}
+	default:
+		rec.TokenBytes = make([]string, n)
+		for i, p := range o.Pieces {
+			rec.TokenBytes[i] = model.TokenString(p)
+		}
 	}
 	if len(o.Logprobs) > 0 {
 		rec.Logprobs = make([]float32, len(o.Logprobs))
@@ -258,6 +372,13 @@ func parse(stdout []byte, k int, rec *format.Record) error {
 	if len(o.TopTokens) > 0 {
 		rec.TopTokens = make([]int32, n*k)
 	}
+	if len(o.TopPieces) > 0 {
+		if rec.TopTokens != nil && rec.Pieces == nil {
+			rec.Pieces = format.NewPieces()
+		} else if rec.TopTokens == nil {
+			rec.TopBytes = make([]string, n*k)
+		}
+	}
 	for i := range n {
 		for j := range k {
 			lp, id := float32(math.Inf(-1)), int32(-1)
@@ -269,6 +390,15 @@ func parse(stdout []byte, k int, rec *format.Record) error {
 						return fmt.Errorf("%w: position %d: token id %d out of range", ErrOutput, i, v)
 					}
 					id = int32(v)
+				}
+				if i < len(o.TopPieces) {
+					if rec.TopTokens != nil {
+						if err := model.AddPiece(rec.Pieces, id, model.TokenString(o.TopPieces[i][j])); err != nil {
+							return fmt.Errorf("%w: position %d alternative %d: %w", ErrOutput, i, j, err)
+						}
+					} else {
+						rec.TopBytes[i*k+j] = model.TokenString(o.TopPieces[i][j])
+					}
 				}
 			}
 			rec.TopLogprobs[i*k+j] = lp

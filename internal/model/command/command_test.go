@@ -167,7 +167,9 @@ func TestTimeout(t *testing.T) {
 	if !errors.As(err, &te) || rec.Attempts != 2 || !strings.Contains(err.Error(), "timeout: no complete answer within 200ms after 2 attempts") {
 		t.Fatalf("attempts %d err %v", rec.Attempts, err)
 	}
-	if el > 2*200*time.Millisecond+250*time.Millisecond+time.Second {
+	// Far below the child's 30 s: killed, not waited for. (How far is the
+	// scheduler's business on a loaded machine.)
+	if el > 10*time.Second {
 		t.Errorf("took %v", el)
 	}
 	// SIGKILL takes effect asynchronously: under load (the race detector)
@@ -195,7 +197,8 @@ func TestCancel(t *testing.T) {
 	start := time.Now()
 	var rec format.Record
 	err := r.Generate(ctx, query, &rec)
-	if el := time.Since(start); el > 2*time.Second || !errors.Is(err, context.DeadlineExceeded) || rec.Attempts != 1 {
+	// Far below the command's 30 s: the cancellation ended it.
+	if el := time.Since(start); el > 10*time.Second || !errors.Is(err, context.DeadlineExceeded) || rec.Attempts != 1 {
 		t.Fatalf("after %v: attempts %d err %v", el, rec.Attempts, err)
 	}
 }

@@ -25,6 +25,7 @@ type Model struct {
 	m       *llama.Model
 	info    format.Model
 	threads int
+	pieces  *format.Pieces // the bytes of every token: records point at it
 }
 
 // Open loads the model of spec:
@@ -91,7 +92,7 @@ func Open(spec model.Spec, o model.Options) (model.Model, error) {
 	if threads <= 0 {
 		threads = max(1, runtime.NumCPU()/max(1, o.Jobs))
 	}
-	return &Model{m: m, threads: threads, info: format.Model{
+	return &Model{m: m, threads: threads, pieces: vocabPieces(m.Vocab()), info: format.Model{
 		Backend: spec.Backend,
 		Name:    name,
 		Digest:  m.Digest(),
@@ -112,7 +113,8 @@ func (l *Model) Info() format.Model {
 }
 
 // Generate samples a continuation of q.Prompt (BOS prepended) with q.Seed
-// and q.Sampling. Log-probabilities are those of the raw softmax, before
+// and q.Sampling; rec.Pieces is the vocabulary's bytes, shared by all
+// records. Log-probabilities are those of the raw softmax, before
 // temperature and truncation; TopK is q.Sampling.Logprobs. EOS ends the
 // text with Finish "stop" and is not among the tokens; MaxTokens 0 means up
 // to the context length.
@@ -139,6 +141,7 @@ func (l *Model) Generate(ctx context.Context, q model.Query, rec *format.Record)
 	rec.Text = v.Decode(prompt[len(prompt)-1], out.Tokens)
 	rec.Finish = out.Finish
 	rec.Attempts = 1
+	rec.Pieces = l.pieces
 	return nil
 }
 

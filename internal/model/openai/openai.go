@@ -70,6 +70,11 @@ type client struct {
 
 	mu          sync.Mutex
 	fingerprint string
+
+	// pieces holds the bytes of every token id the server's answers have
+	// named, for all records: an id that changes its bytes from one answer
+	// to the next fails the answer.
+	pieces *format.Pieces
 }
 
 // Open connects to the server at spec.Arg, an API base such as
@@ -106,6 +111,7 @@ func open(spec model.Spec, o model.Options) (*client, error) {
 		model:   spec.Params["model"],
 		llama:   true,
 		timeout: o.Timeout,
+		pieces:  format.NewPieces(),
 	}
 	if a, ok := spec.Params["api"]; ok {
 		switch a {
@@ -139,7 +145,7 @@ func open(spec model.Spec, o model.Options) (*client, error) {
 			o.Logf("%s", c.redact(fmt.Sprintf(f, args...)))
 		}
 	}
-	c.policy = retry.Policy{Retries: retries, Limit: retry.NewLimiter(o.RateLimit), Logf: c.logf}
+	c.policy = retry.Policy{Retries: retries, Limit: retry.NewLimiter(o.RateLimit), Report: retry.NewReporter(c.logf, 0)}
 
 	path := map[string]string{APICompletions: "/v1/completions", APIChat: "/v1/chat/completions", APINative: "/completion"}[c.api]
 	ep := *u
@@ -165,7 +171,22 @@ func open(spec model.Spec, o model.Options) (*client, error) {
 		tr.CloseIdleConnections()
 		return nil, err
 	}
+	c.redactInfo()
 	return c, nil
+}
+
+// redactInfo removes the API key from what the server said of itself, which
+// goes into the stream header: a server that echoes the key in its model
+// name or build must not get it written. The name sent in requests stays
+// as the server gave it, or the server would not know it.
+func (c *client) redactInfo() {
+	c.info.Name = c.redact(c.info.Name)
+	c.info.Build = c.redact(c.info.Build)
+	meta := make(map[string]string, len(c.info.Meta))
+	for k, v := range c.info.Meta {
+		meta[c.redact(k)] = c.redact(v)
+	}
+	c.info.Meta = meta
 }
 
 // baseURL checks raw and returns it without a trailing slash or /v1.
@@ -250,8 +271,9 @@ func (c *client) Info() format.Model {
 	return m
 }
 
-// Close drops idle connections.
+// Close reports the retries not reported yet and drops idle connections.
 func (c *client) Close() error {
+	c.policy.Report.Flush()
 	c.tr.CloseIdleConnections()
 	return nil
 }
@@ -273,6 +295,10 @@ func (c *client) Generate(ctx context.Context, q model.Query, rec *format.Record
 		if fp, err = parse(c.api, data, q.Sampling.Logprobs, &out); err != nil {
 			return retry.Temporary(fmt.Errorf("malformed response: %w", err), 0)
 		}
+		hide := func(b string) bool { return c.key != "" && strings.Contains(b, c.key) }
+		if err := model.MergePieces(c.pieces, out.Pieces, hide, c.redact); err != nil {
+			return retry.Temporary(fmt.Errorf("inconsistent response: %w", err), 0)
+		}
 		return nil
 	})
 	rec.Attempts = n
@@ -282,11 +308,39 @@ func (c *client) Generate(ctx context.Context, q model.Query, rec *format.Record
 		}
 		return err
 	}
-	c.noteFingerprint(fp)
+	c.noteFingerprint(c.redact(fp))
 	rec.Tokens, rec.Logprobs = out.Tokens, out.Logprobs
 	rec.TopK, rec.TopTokens, rec.TopLogprobs = out.TopK, out.TopTokens, out.TopLogprobs
-	rec.Text, rec.Finish = out.Text, out.Finish
+	rec.Text, rec.Finish = c.redact(out.Text), c.redact(out.Finish)
+	rec.TokenBytes, rec.TopBytes = out.TokenBytes, out.TopBytes
+	if out.Pieces != nil {
+		rec.Pieces = c.pieces
+	}
+	c.redactTokens(rec)
 	return nil
+}
+
+// redactTokens removes the key from the tokens' bytes: from each one, and
+// from all when the chosen tokens spell it between them (text redacted,
+// tokens that would give it back). Ids whose bytes held the key were never
+// kept (MergePieces).
+func (c *client) redactTokens(rec *format.Record) {
+	if c.key == "" {
+		return
+	}
+	for _, bs := range [2][]string{rec.TokenBytes, rec.TopBytes} {
+		for i, b := range bs {
+			bs[i] = c.redact(b)
+		}
+	}
+	var spelt strings.Builder
+	for i := range rec.Positions() {
+		b, _ := rec.Bytes(i)
+		spelt.WriteString(b)
+	}
+	if strings.Contains(spelt.String(), c.key) {
+		rec.Pieces, rec.TokenBytes, rec.TopBytes = nil, nil, nil
+	}
 }
 
 func (c *client) noteFingerprint(fp string) {

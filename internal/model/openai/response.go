@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/model"
 )
 
 // response covers /v1/completions and /v1/chat/completions as llama-server,
@@ -36,12 +37,23 @@ type logprobs struct {
 }
 
 // tokenProb is one position of the content[] shape, and one alternative in
-// its top_logprobs. OpenAI's chat gives no id.
+// its top_logprobs. OpenAI's chat gives no id; llama-server and OpenAI give
+// the token's bytes, which the token string may not render faithfully (a
+// token holding part of a UTF-8 character).
 type tokenProb struct {
 	ID          *int64      `json:"id"`
 	Token       string      `json:"token"`
+	Bytes       []byte      `json:"bytes"` // a JSON array of numbers
 	Logprob     *float64    `json:"logprob"`
 	TopLogprobs []tokenProb `json:"top_logprobs"`
+}
+
+// bytesOf is the token's bytes: its bytes field, or else its string.
+func (t *tokenProb) bytesOf() string {
+	if t.Bytes != nil {
+		return string(t.Bytes)
+	}
+	return model.TokenString(t.Token)
 }
 
 // nativeResponse is llama-server's POST /completion answer.
@@ -55,7 +67,9 @@ type nativeResponse struct {
 
 // parse reads a 2xx body of the given api into rec's output fields, keeping
 // k alternatives per position, and returns the response's
-// system_fingerprint.
+// system_fingerprint. The bytes of the tokens go to a table of this answer
+// alone (rec.Pieces) when they have ids, to TokenBytes and TopBytes when
+// they have none.
 func parse(api string, data []byte, k int, rec *format.Record) (string, error) {
 	k = max(k, 0)
 	if api == APINative {
@@ -144,6 +158,9 @@ func fillContent(items []tokenProb, k int, rec *format.Record) error {
 	rec.Logprobs = make([]float32, n)
 	if ids {
 		rec.Tokens = make([]int32, n)
+		rec.Pieces = format.NewPieces()
+	} else {
+		rec.TokenBytes = make([]string, n)
 	}
 	anyTop, topIDs := false, true
 	for i, it := range items {
@@ -154,6 +171,11 @@ func fillContent(items []tokenProb, k int, rec *format.Record) error {
 				return fmt.Errorf("position %d: %w", i, err)
 			}
 			rec.Tokens[i] = id
+			if err := model.AddPiece(rec.Pieces, id, it.bytesOf()); err != nil {
+				return fmt.Errorf("position %d: %w", i, err)
+			}
+		} else {
+			rec.TokenBytes[i] = it.bytesOf()
 		}
 		for _, t := range it.TopLogprobs {
 			anyTop = true
@@ -167,6 +189,11 @@ func fillContent(items []tokenProb, k int, rec *format.Record) error {
 	rec.TopLogprobs = make([]float32, n*k)
 	if topIDs {
 		rec.TopTokens = make([]int32, n*k)
+		if rec.Pieces == nil {
+			rec.Pieces = format.NewPieces()
+		}
+	} else {
+		rec.TopBytes = make([]string, n*k)
 	}
 	for i, it := range items {
 		alts := it.TopLogprobs
@@ -179,9 +206,14 @@ func fillContent(items []tokenProb, k int, rec *format.Record) error {
 				lp = logprob(alts[j].Logprob)
 				if topIDs {
 					var err error
-					if id, err = int32Of(*alts[j].ID); err != nil {
+					if id, err = int32Of(*alts[j].ID); err == nil {
+						err = model.AddPiece(rec.Pieces, id, alts[j].bytesOf())
+					}
+					if err != nil {
 						return fmt.Errorf("position %d alternative %d: %w", i, j, err)
 					}
+				} else {
+					rec.TopBytes[i*k+j] = alts[j].bytesOf()
 				}
 			}
 			rec.TopLogprobs[i*k+j] = lp
@@ -194,7 +226,7 @@ func fillContent(items []tokenProb, k int, rec *format.Record) error {
 }
 
 // fillLegacy reads OpenAI's legacy completions shape, which has token
-// strings but no ids.
+// strings but no ids: the strings are the tokens' bytes.
 func fillLegacy(lp *logprobs, k int, rec *format.Record) error {
 	n := len(lp.TokenLogprobs)
 	if len(lp.Tokens) != n {
@@ -204,14 +236,19 @@ func fillLegacy(lp *logprobs, k int, rec *format.Record) error {
 		return fmt.Errorf("%d tokens but %d top_logprobs", n, len(lp.TopLogprobs))
 	}
 	rec.Logprobs = make([]float32, n)
+	if n > 0 {
+		rec.TokenBytes = make([]string, n)
+	}
 	for i, p := range lp.TokenLogprobs {
 		rec.Logprobs[i] = logprob(p)
+		rec.TokenBytes[i] = model.TokenString(lp.Tokens[i])
 	}
 	if k == 0 || len(lp.TopLogprobs) == 0 {
 		return nil
 	}
 	rec.TopK = k
 	rec.TopLogprobs = make([]float32, n*k)
+	rec.TopBytes = make([]string, n*k)
 	type alt struct {
 		tok string
 		lp  float64
@@ -234,6 +271,7 @@ func fillLegacy(lp *logprobs, k int, rec *format.Record) error {
 			v := float32(math.Inf(-1))
 			if j < len(alts) {
 				v = float32(alts[j].lp)
+				rec.TopBytes[i*k+j] = model.TokenString(alts[j].tok)
 			}
 			rec.TopLogprobs[i*k+j] = v
 		}

@@ -30,7 +30,10 @@ type Policy struct {
 	Base    time.Duration // ceiling of the first backoff, doubled per retry (DefaultBase when 0)
 	Max     time.Duration // cap on any one wait, backoff or server-requested (DefaultMax when 0)
 	Limit   *Limiter      // shared request rate; nil for none
-	// Logf, when not nil, hears of every retry.
+	// Report, when not nil, hears of the retries, condensed; it is shared
+	// by every copy of the Policy.
+	Report *Reporter
+	// Logf, when not nil and Report is nil, hears of every retry.
 	Logf func(format string, args ...any)
 }
 
@@ -125,7 +128,10 @@ func (p Policy) Do(ctx context.Context, op string, try func(ctx context.Context)
 			return attempt, &Error{Op: op, Attempts: attempt, Err: unmark(err)}
 		}
 		d := p.wait(attempt, after)
-		if p.Logf != nil {
+		switch {
+		case p.Report != nil:
+			p.Report.Retry(op, err, attempt, p.Retries, d)
+		case p.Logf != nil:
 			p.Logf("%s: %v; retry %d of %d in %v", op, err, attempt, p.Retries, d.Round(time.Millisecond))
 		}
 		if err := sleep(ctx, d); err != nil {

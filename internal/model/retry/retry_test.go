@@ -119,7 +119,8 @@ func TestDoCancelDuringBackoff(t *testing.T) {
 	p := Policy{Retries: 3}
 	start := time.Now()
 	n, err := p.Do(ctx, "op", func(context.Context) error { return Temporary(errBoom, time.Hour) })
-	if el := time.Since(start); el > time.Second {
+	// Far below the hour the server asked for: cancelled, not waited out.
+	if el := time.Since(start); el > 10*time.Second {
 		t.Fatalf("cancel took %v", el)
 	}
 	if n != 1 || !errors.Is(err, context.Canceled) {

@@ -132,17 +132,7 @@ func TestStoriesLikeLlamaServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want struct {
-		Choices []struct {
-			Text     string
-			Logprobs struct {
-				Content []struct {
-					ID      int32
-					Logprob float64
-				}
-			}
-		}
-	}
+	var want recordedCompletion
 	if err := json.Unmarshal(b, &want); err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +143,20 @@ func TestStoriesLikeLlamaServer(t *testing.T) {
 	for i, it := range items {
 		if rec.Tokens[i] != it.ID || math.Abs(float64(rec.Logprobs[i])-it.Logprob) > 1e-4 {
 			t.Errorf("position %d: token %d logprob %v, llama-server %d %v", i, rec.Tokens[i], rec.Logprobs[i], it.ID, it.Logprob)
+		}
+	}
+}
+
+// recordedCompletion is the part of a recorded /v1/completions answer the
+// tests compare with.
+type recordedCompletion struct {
+	Choices []struct {
+		Text     string
+		Logprobs struct {
+			Content []struct {
+				ID      int32
+				Logprob float64
+			}
 		}
 	}
 }

@@ -13,7 +13,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/model"
@@ -185,8 +187,9 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, api string) (*
 	return rec, n, true
 }
 
-// contentItem is one position of llama-server's logprobs.content[]. The
-// engine gives no token pieces, so token and bytes are empty.
+// contentItem is one position of llama-server's logprobs.content[]. Token
+// and bytes are the token's bytes as the model's record knows them (empty
+// when it does not), as llama-server gives them.
 type contentItem struct {
 	ID          int32         `json:"id"`
 	Token       string        `json:"token"`
@@ -208,16 +211,46 @@ func content(rec *format.Record, n int) ([]contentItem, error) {
 		if math.IsInf(lp, 0) || math.IsNaN(lp) {
 			return nil, fmt.Errorf("openaitest: position %d: log-probability %v has no JSON form", i, lp)
 		}
-		items[i] = contentItem{ID: t, Bytes: []int{}, Logprob: lp, TopLogprobs: []contentItem{}}
+		items[i] = item(rec, t, lp)
+		items[i].TopLogprobs = []contentItem{}
 		for j := 0; j < min(n, rec.TopK); j++ {
 			at := i*rec.TopK + j
 			if at >= len(rec.TopTokens) || rec.TopTokens[at] < 0 || math.IsInf(float64(rec.TopLogprobs[at]), -1) {
 				continue
 			}
-			items[i].TopLogprobs = append(items[i].TopLogprobs, contentItem{ID: rec.TopTokens[at], Bytes: []int{}, Logprob: float64(rec.TopLogprobs[at])})
+			items[i].TopLogprobs = append(items[i].TopLogprobs, item(rec, rec.TopTokens[at], float64(rec.TopLogprobs[at])))
 		}
 	}
 	return items, nil
+}
+
+// item is token id of rec with its bytes, if rec knows them.
+func item(rec *format.Record, id int32, lp float64) contentItem {
+	b, _ := rec.Pieces.Get(id)
+	it := contentItem{ID: id, Token: strings.ToValidUTF8(b, "\uFFFD"), Bytes: make([]int, len(b)), Logprob: lp}
+	for i := range len(b) {
+		it.Bytes[i] = int(b[i])
+	}
+	return it
+}
+
+// legacyToken is the token string the legacy shape gives for id: its bytes,
+// written as OpenAI writes a token that is not UTF-8 on its own
+// ("bytes:\xe2\x80"), or "<id>" when rec does not know them.
+func legacyToken(rec *format.Record, id int32) string {
+	b, ok := rec.Pieces.Get(id)
+	switch {
+	case !ok:
+		return fmt.Sprintf("<%d>", id)
+	case utf8.ValidString(b):
+		return b
+	}
+	var sb strings.Builder
+	sb.WriteString("bytes:")
+	for i := range len(b) {
+		fmt.Fprintf(&sb, "\\x%02x", b[i])
+	}
+	return sb.String()
 }
 
 func finishReason(rec *format.Record) string {
@@ -260,22 +293,25 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, s.envelope("text_completion", choice, rec))
 }
 
-// legacy renders rec in OpenAI's legacy completions shape. Token strings
-// are made from ids ("<id>") so that the {token: logprob} maps keep every
-// alternative apart.
+// legacy renders rec in OpenAI's legacy completions shape, token strings
+// made from the tokens' bytes (legacyToken). Like a real server's, the
+// {token: logprob} maps keep one of two alternatives with the same bytes.
 func legacy(rec *format.Record, n int) map[string]any {
 	tokens := make([]string, len(rec.Tokens))
 	lps := make([]float64, len(rec.Tokens))
 	tops := make([]map[string]float64, len(rec.Tokens))
 	offsets := make([]int, len(rec.Tokens))
 	for i, t := range rec.Tokens {
-		tokens[i] = fmt.Sprintf("<%d>", t)
+		tokens[i] = legacyToken(rec, t)
 		lps[i] = float64(rec.Logprobs[i])
 		tops[i] = map[string]float64{}
 		for j := 0; j < min(n, rec.TopK); j++ {
 			at := i*rec.TopK + j
 			if rec.TopTokens[at] >= 0 && !math.IsInf(float64(rec.TopLogprobs[at]), -1) {
-				tops[i][fmt.Sprintf("<%d>", rec.TopTokens[at])] = float64(rec.TopLogprobs[at])
+				tok := legacyToken(rec, rec.TopTokens[at])
+				if _, dup := tops[i][tok]; !dup {
+					tops[i][tok] = float64(rec.TopLogprobs[at])
+				}
 			}
 		}
 	}
