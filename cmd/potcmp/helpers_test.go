@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,59 +28,9 @@ func potcmp(t testing.TB, stdin io.Reader, args ...string) (code int, stdout, st
 	return code, out.String(), errb.String()
 }
 
-// header is an outputs header of the challenge set setID, under a model of
-// vocabulary vocab.
-func header(setID, modelName, vocab string) format.Header {
-	return format.Header{
-		Kind:       format.KindOutputs,
-		Challenges: format.ChallengeSet{ID: setID, Commitment: "c0ffee" + setID, RunID: "default", Family: "templates/v1"},
-		Model:      format.Model{Backend: "synth", Name: modelName, Vocab: vocab},
-		Sampling:   format.Sampling{MaxTokens: 8, Logprobs: 3, Samples: 1},
-		Tool:       "potcmp-test",
-	}
-}
-
-// record is challenge i's output: tokens start at first, the chosen token
-// has probability 0.6 and two alternatives share the rest.
-func record(i int, sample uint32, first int32, n int) format.Record {
-	r := format.Record{Index: uint64(i), ID: fmt.Sprintf("ch%05d", i), Sample: sample, TopK: 3, Finish: "length"}
-	var text strings.Builder
-	for p := range n {
-		tok := first + int32(p)
-		r.Tokens = append(r.Tokens, tok)
-		r.Logprobs = append(r.Logprobs, float32(math.Log(0.6)))
-		r.TopTokens = append(r.TopTokens, tok, tok+100, tok+200)
-		r.TopLogprobs = append(r.TopLogprobs, float32(math.Log(0.6)), float32(math.Log(0.3)), float32(math.Log(0.1)))
-		fmt.Fprintf(&text, "w%d ", tok)
-	}
-	r.Text = text.String()
-	return r
-}
-
-// records makes n records; first(i) chooses challenge i's first token.
-func records(n int, first func(i int) int32) []format.Record {
-	recs := make([]format.Record, n)
-	for i := range recs {
-		recs[i] = record(i, 0, first(i), 8)
-	}
-	return recs
-}
-
-func same(int) int32 { return 10 }
-
 // encode writes a stream.
 func encode(t testing.TB, h format.Header, recs []format.Record) []byte {
 	return streamtest.Encode(t, h, recs)
-}
-
-// writeStream writes a stream to a file in dir and returns its path.
-func writeStream(t testing.TB, dir, name string, h format.Header, recs []format.Record) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, encode(t, h, recs), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // modelRun is what a model stream is made with.

@@ -13,6 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/streamtest"
 )
 
 func TestMain(m *testing.M) {
@@ -61,14 +62,14 @@ func mkpot(args []string) int {
 		out = f
 	}
 	bw := bufio.NewWriter(out)
-	w, err := format.NewWriter(bw, header(*set, *modelName, *vocab))
+	w, err := format.NewWriter(bw, streamtest.Header(*set, *modelName, *vocab))
 	if err == nil {
 		err = bw.Flush()
 	}
 	written := 0
 	for i := 0; i < *n && err == nil; i++ {
 		time.Sleep(*delay)
-		rec := record(i, 0, int32(*first), 8)
+		rec := streamtest.Record(i, 0, int32(*first), 8)
 		if err = w.Write(&rec); err == nil && *delay > 0 {
 			if err = w.Flush(); err == nil {
 				err = bw.Flush()

@@ -60,10 +60,10 @@ func streamSource(env *cli.Env, name string) (*source, error) {
 		return nil, fmt.Errorf("%s: %w", in.Name, err)
 	}
 	h := r.First()
-	if h.Kind != format.KindChallenges {
+	if err := cli.WantKind(in.Name, h.Kind, format.KindChallenges); err != nil {
 		r.Close()
 		in.Close()
-		return nil, cli.Usagef("%s: a stream of %s, not of challenges", in.Name, h.Kind)
+		return nil, err
 	}
 	return &source{
 		set:   h.Challenges,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -15,12 +14,10 @@ import (
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/score"
 	"github.com/pot-audit/pot/internal/stats"
 )
-
-// errMismatch ends --between on streams that cannot be compared.
-var errMismatch = errors.New("cannot be compared")
 
 // betweenReport is what --between says of two streams. The JSON names are
 // part of the interface (see the help text); add fields, never rename them.
@@ -60,21 +57,6 @@ type scoreSummary struct {
 	Q99  float64 `json:"q99"`
 	Max  float64 `json:"max"`
 	Zero float64 `json:"zero"`
-}
-
-// pairKey joins records: a challenge id and a sample index.
-type pairKey struct {
-	id     string
-	sample uint32
-}
-
-func keyOf(r *format.Record) pairKey {
-	id := r.ID
-	if id == "" {
-		// As the summary does: a stream without ids still joins on index.
-		id = fmt.Sprintf("#%d", r.Index)
-	}
-	return pairKey{id, r.Sample}
 }
 
 // sideStats gathers one stream's generated positions over the compared
@@ -145,10 +127,11 @@ func (t *tool) openOutputs(name string) (*cli.Input, *format.Reader, error) {
 		in.Close()
 		return nil, nil, streamError(in, err)
 	}
-	if k := r.First().Kind; k != format.KindOutputs {
+	h := r.First()
+	if err := compare.WantOutputs(in.Name, &h); err != nil {
 		r.Close()
 		in.Close()
-		return nil, nil, cli.Usagef("%s: a %s stream: --between compares outputs streams", in.Name, k)
+		return nil, nil, err
 	}
 	return in, r, nil
 }
@@ -172,83 +155,19 @@ func (t *tool) between(nameA, nameB, plot string, asJSON bool) error {
 	defer inB.Close()
 	defer rb.Close()
 	hA, hB := ra.First(), rb.First()
-	if err := sameSet(inA.Name, inB.Name, &hA, &hB); err != nil {
+	if err := compare.SameSet(inA.Name, inB.Name, &hA, &hB); err != nil {
 		return err
 	}
 
 	rep := &betweenReport{A: inA.Name, B: inB.Name, SameVocab: score.SameVocab(&hA, &hB)}
-	var scores []*pairScore
-	for _, name := range score.Names() {
-		fn, err := score.ByName(name)
-		if err != nil {
-			continue // not a per-pair score (mmd)
-		}
-		ps := &pairScore{name: name, fn: fn}
-		ps.err = score.Check(name, &hA, &hB)
-		scores = append(scores, ps)
+	scores := pairScores(&hA, &hB)
+	held, err := holdA(inA, ra, rep)
+	if err != nil {
+		return err
 	}
-
-	held := map[pairKey]*format.Record{}
-	for {
-		rec, err := ra.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return streamError(inA, err)
-		}
-		k := keyOf(&rec)
-		if _, dup := held[k]; dup {
-			rep.Duplicates++
-			continue
-		}
-		rec.Prompt = "" // not compared: no need to hold it
-		held[k] = &rec
-	}
-
 	sa, sb := newSideStats(), newSideStats()
-	seenB := map[pairKey]bool{}
-	for {
-		rec, err := rb.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return streamError(inB, err)
-		}
-		k := keyOf(&rec)
-		if seenB[k] {
-			rep.Duplicates++
-			continue
-		}
-		seenB[k] = true
-		a, ok := held[k]
-		if !ok {
-			rep.OnlyB++
-			continue
-		}
-		delete(held, k) // joined: what is left at the end is only in A
-		rep.Pairs++
-		if a.Err != "" || rec.Err != "" {
-			rep.Failed++
-			continue
-		}
-		rep.Compared++
-		for _, ps := range scores {
-			if ps.err != nil {
-				continue
-			}
-			v, err := ps.fn(a, &rec)
-			if err != nil {
-				// The streams do not carry what this score needs: give
-				// it up rather than report it on a biased subset.
-				ps.err, ps.values = err, nil
-				continue
-			}
-			ps.values = append(ps.values, v)
-		}
-		sa.add(a, rep.SameVocab)
-		sb.add(&rec, rep.SameVocab)
+	if err := joinB(inB, rb, held, rep, scores, sa, sb); err != nil {
+		return err
 	}
 	rep.OnlyA = int64(len(held))
 
@@ -274,15 +193,91 @@ func (t *tool) between(nameA, nameB, plot string, asJSON bool) error {
 	return nil
 }
 
-// sameSet refuses streams of different challenge sets: their challenge
-// ids would not meet, and a distance between them would describe the
-// prompts, not the models.
-func sameSet(nameA, nameB string, a, b *format.Header) error {
-	if diffs := a.Challenges.Diff(b.Challenges); len(diffs) > 0 {
-		return cli.Usage(fmt.Errorf("%s and %s come from different challenge sets (%s): %w",
-			nameA, nameB, strings.Join(diffs, ", "), errMismatch))
+// pairScores are the per-pair scores --between reports, each given up at
+// once when the streams cannot support it.
+func pairScores(hA, hB *format.Header) []*pairScore {
+	var scores []*pairScore
+	for _, name := range score.Names() {
+		fn, err := score.ByName(name)
+		if err != nil {
+			continue // not a per-pair score (mmd)
+		}
+		scores = append(scores, &pairScore{name: name, fn: fn, err: score.Check(name, hA, hB)})
 	}
-	return nil
+	return scores
+}
+
+// holdA reads stream A whole, one record per key, the first of each.
+func holdA(in *cli.Input, r *format.Reader, rep *betweenReport) (map[compare.Key]*format.Record, error) {
+	held := map[compare.Key]*format.Record{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return held, nil
+		}
+		if err != nil {
+			return nil, streamError(in, err)
+		}
+		k := compare.KeyOf(&rec)
+		if _, dup := held[k]; dup {
+			rep.Duplicates++
+			continue
+		}
+		rec.Prompt = "" // not compared: no need to hold it
+		held[k] = &rec
+	}
+}
+
+// joinB streams B against the records of A held, scoring every pair that
+// meets; what is left in held at the end is only in A.
+func joinB(in *cli.Input, r *format.Reader, held map[compare.Key]*format.Record, rep *betweenReport, scores []*pairScore, sa, sb *sideStats) error {
+	seen := map[compare.Key]bool{}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return streamError(in, err)
+		}
+		k := compare.KeyOf(&rec)
+		if seen[k] {
+			rep.Duplicates++
+			continue
+		}
+		seen[k] = true
+		a, ok := held[k]
+		if !ok {
+			rep.OnlyB++
+			continue
+		}
+		delete(held, k)
+		rep.Pairs++
+		if a.Err != "" || rec.Err != "" {
+			rep.Failed++
+			continue
+		}
+		rep.Compared++
+		for _, ps := range scores {
+			ps.add(a, &rec)
+		}
+		sa.add(a, rep.SameVocab)
+		sb.add(&rec, rep.SameVocab)
+	}
+}
+
+// add scores one pair. A pair that lacks what the score needs gives the
+// score up, rather than report it on a biased subset.
+func (ps *pairScore) add(a, b *format.Record) {
+	if ps.err != nil {
+		return
+	}
+	v, err := ps.fn(a, b)
+	if err != nil {
+		ps.err, ps.values = err, nil
+		return
+	}
+	ps.values = append(ps.values, v)
 }
 
 // fill computes the statistics of the report and returns the strongest

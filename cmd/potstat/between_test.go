@@ -108,7 +108,7 @@ func TestBetweenCommandLine(t *testing.T) {
 			stderr: "potstat: " + a + " and " + otherSet + ` come from different challenge sets (id "c0ffee" vs "other"): cannot be compared`},
 		{name: "damaged B", args: []string{"--between", a, trunc}, code: 2, stderr: "potstat: " + trunc + ": record 288 (byte"},
 		{name: "damaged A", args: []string{"--between", trunc, a}, code: 2, stderr: "format: truncated stream"},
-		{name: "challenges", args: []string{"--between", chal, a}, code: 2, stderr: ch.Kind + " stream: --between compares outputs streams"},
+		{name: "challenges", args: []string{"--between", chal, a}, code: 2, stderr: ch.Kind + " stream, not an outputs stream"},
 		{name: "missing", args: []string{"--between", a, filepath.Join(dir, "nope.pot")}, code: 2, stderr: "nope.pot: no such file or directory"},
 		{name: "one file", args: []string{"--between", a}, code: 2, stderr: "--between compares two streams: give A and B"},
 		{name: "three files", args: []string{"--between", a, a, a}, code: 2, stderr: "give A and B"},

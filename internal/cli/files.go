@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pot-audit/pot/format"
 )
 
 // StdinName is how standard input is named in messages.
@@ -184,4 +186,25 @@ func ExpandPattern(pattern string, i int) (string, error) {
 // away, which for a pipeline is a normal end.
 func IsBrokenPipe(err error) bool {
 	return errors.Is(err, errEPIPE) || (err != nil && strings.Contains(err.Error(), "broken pipe"))
+}
+
+// WantKind refuses a stream of another kind than the tool reads, in the
+// one wording all the tools use; name is the stream as messages name it.
+func WantKind(name string, got, want format.Kind) error {
+	if got == want {
+		return nil
+	}
+	hint := ""
+	if want == format.KindOutputs && got == format.KindChallenges {
+		hint = " (potgen --challenges FILE answers them)"
+	}
+	return Usagef("%s: %s stream, not %s stream%s", name, kindNoun(got), kindNoun(want), hint)
+}
+
+// kindNoun is "a challenges" or "an outputs": the kind with its article.
+func kindNoun(k format.Kind) string {
+	if s := k.String(); strings.IndexByte("aeiou", s[0]) >= 0 {
+		return "an " + s
+	}
+	return "a " + k.String()
 }
