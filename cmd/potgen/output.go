@@ -10,6 +10,7 @@ import (
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/compare"
 )
 
 // output is potgen's -o FILE: the stream is built in FILE.partial, which
@@ -72,7 +73,7 @@ func createOutput(env *cli.Env, name, input string, resume bool) (*output, error
 // into the output, segment by segment with their own headers, leaving out
 // records that carry an error so that they are asked again. It marks what
 // it kept in done.
-func (o *output) resume(env *cli.Env, h format.Header, done map[sampleKey]bool) (int, error) {
+func (o *output) resume(env *cli.Env, h format.Header, done map[compare.Key]bool) (int, error) {
 	from := o.partial
 	if _, err := os.Stat(from); err != nil {
 		from = o.name
@@ -121,7 +122,7 @@ func (o *output) resume(env *cli.Env, h format.Header, done map[sampleKey]bool) 
 			}
 			break
 		}
-		if rec.Err != "" || done[sampleKey{rec.ID, rec.Sample}] {
+		if rec.Err != "" || done[compare.KeyOf(&rec)] {
 			continue
 		}
 		if r.Segment() != seg {
@@ -138,7 +139,7 @@ func (o *output) resume(env *cli.Env, h format.Header, done map[sampleKey]bool) 
 		if err := w.Write(&rec); err != nil {
 			return 0, err
 		}
-		done[sampleKey{rec.ID, rec.Sample}] = true
+		done[compare.KeyOf(&rec)] = true
 		kept++
 	}
 	if w != nil {

@@ -7,7 +7,6 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/pot-audit/pot/format"
-	"github.com/pot-audit/pot/internal/challenge"
 	"github.com/pot-audit/pot/internal/cli"
 )
 
@@ -17,9 +16,12 @@ type source struct {
 	set   format.ChallengeSet
 	shard format.Shard
 	total int // challenges expected, 0 when unknown
-	next  func() (format.Record, error)
+	read  func() (format.Record, error)
 	close func()
 }
+
+// Next returns the next challenge, io.EOF after the last.
+func (s *source) Next() (format.Record, error) { return s.read() }
 
 func openSource(c *ucli.Context, env *cli.Env) (*source, error) {
 	if name := c.String("challenges"); name != "" {
@@ -38,7 +40,7 @@ func openSource(c *ucli.Context, env *cli.Env) (*source, error) {
 	return &source{
 		set:   set.Header(),
 		total: set.Len(),
-		next: func() (format.Record, error) {
+		read: func() (format.Record, error) {
 			if i >= set.Len() {
 				return format.Record{}, io.EOF
 			}
@@ -69,7 +71,7 @@ func streamSource(env *cli.Env, name string) (*source, error) {
 		set:   h.Challenges,
 		shard: h.Shard,
 		total: 0,
-		next: func() (format.Record, error) {
+		read: func() (format.Record, error) {
 			rec, err := r.Read()
 			if err != nil && err != io.EOF {
 				err = fmt.Errorf("%s: %w", in.Name, err)
@@ -78,9 +80,4 @@ func streamSource(env *cli.Env, name string) (*source, error) {
 		},
 		close: func() { r.Close(); in.Close() },
 	}, nil
-}
-
-// sampleSeed is the seed of sample s of a challenge.
-func sampleSeed(ch *format.Record, s int, base uint64) uint64 {
-	return challenge.SampleSeed(ch.Seed, s, base)
 }
