@@ -184,9 +184,7 @@ func ExpandPattern(pattern string, i int) (string, error) {
 
 // IsBrokenPipe reports whether err means the reader of our output went
 // away, which for a pipeline is a normal end.
-func IsBrokenPipe(err error) bool {
-	return errors.Is(err, errEPIPE) || (err != nil && strings.Contains(err.Error(), "broken pipe"))
-}
+func IsBrokenPipe(err error) bool { return errors.Is(err, errEPIPE) }
 
 // WantKind refuses a stream of another kind than the tool reads, in the
 // one wording all the tools use; name is the stream as messages name it.
