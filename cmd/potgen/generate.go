@@ -56,7 +56,7 @@ func generateAction(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	defer out.abort()
+	defer out.Abort()
 	done := map[compare.Key]bool{}
 	if resume {
 		kept, err := out.resume(env, h, done)
@@ -68,7 +68,7 @@ func generateAction(c *ucli.Context) error {
 		}
 	}
 	cfg := generate.Config{Model: m, Sampling: sampling, Jobs: c.Int("jobs"), Total: src.total, Done: done,
-		Earlier: out.earlier, Partial: out.partial, Resumed: out.resumed, Progress: env.Stderr}
+		Earlier: out.earlier, Partial: cli.PartialName(outName), Resumed: out.resumed, Progress: env.Stderr}
 	stats, genErr := generate.Run(c.Context, cfg, src, out, h)
 	return finish(env, out, stats, genErr)
 }
@@ -124,11 +124,11 @@ func openModelFlags(c *ucli.Context, env *cli.Env) (model.Model, error) {
 func finish(env *cli.Env, out *output, st generate.Stats, genErr error) error {
 	elapsed := time.Since(st.Start).Round(time.Millisecond)
 	if st.BrokenPipe {
-		out.abort()
+		out.Abort()
 		return nil // the reader has what it needed
 	}
 	if genErr != nil {
-		kept := out.keep()
+		kept := out.Keep()
 		where := ""
 		if kept != "" {
 			where = fmt.Sprintf("; %d records kept in %s: run again with --resume to continue", st.Written, kept)
@@ -138,7 +138,7 @@ func finish(env *cli.Env, out *output, st generate.Stats, genErr error) error {
 		}
 		return fmt.Errorf("%w%s", genErr, where)
 	}
-	if err := out.commit(); err != nil {
+	if err := out.Commit(); err != nil {
 		return err
 	}
 	if st.Failed > 0 || st.Retries > 0 || cli.IsTerminal(env.Stderr) {
