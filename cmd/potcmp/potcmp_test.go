@@ -123,14 +123,14 @@ func TestJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"verdict", "n", "mean", "lower", "upper", "alpha", "tolerance", "score", "test",
-		"ref", "cand", "errors", "unmatched", "truncated"} {
+		"ref", "cand", "failed", "unmatched", "truncated"} {
 		if _, ok := m[f]; !ok {
 			t.Errorf("JSON lacks %q: %s", f, out)
 		}
 	}
 	r := decodeJSON(t, out)
 	want := compare.Result{Verdict: "SAME", Alpha: 0.01, Tolerance: 0.05, Score: "tv", Test: "betting", Ref: ref, Cand: cand,
-		Errors: 2, RefErrors: 1, Unmatched: 1, Duplicate: 1, Stopped: "decided"}
+		Failed: 2, RefFailed: 1, Unmatched: 1, Duplicate: 1, Stopped: "decided"}
 	got := r
 	got.N, got.Mean, got.Lower, got.Upper, got.Read, got.RefModel, got.CandModel = 0, 0, 0, 0, 0, "", ""
 	if got != want {

@@ -64,7 +64,7 @@ func report(env *cli.Env, o *options, c *compare.Comparison, tr *transcript) err
 		}
 	}
 	if o.json {
-		return newJSON(env.Stdout).Encode(r)
+		return cli.NewJSON(env.Stdout).Encode(r)
 	}
 	_, err := fmt.Fprintln(env.Stdout, r.Line())
 	return err
@@ -135,7 +135,7 @@ func printMatch(w io.Writer, asJSON bool, cand string, matches, trouble []string
 		if matches == nil {
 			matches = []string{}
 		}
-		return newJSON(w).Encode(struct {
+		return cli.NewJSON(w).Encode(struct {
 			Cand    string           `json:"cand"`
 			Matches []string         `json:"matches"`
 			Trouble []string         `json:"trouble,omitempty"`
@@ -171,10 +171,10 @@ func calibrate(ctx context.Context, env *cli.Env, o *options, a, b string) (int,
 		return exitTrouble, err
 	}
 	if o.json {
-		err = newJSON(env.Stdout).Encode(cal)
+		err = cli.NewJSON(env.Stdout).Encode(cal)
 	} else {
-		_, err = fmt.Fprintf(env.Stdout, "calibration n=%d mean=%.4f q95=%.4f upper=%.4f tolerance=%.4f score=%s alpha=%g a=%s b=%s\n",
-			cal.N, cal.Mean, cal.Quantile, cal.Upper, cal.Tolerance, cal.Score, cal.Alpha, compare.QuoteName(cal.A), compare.QuoteName(cal.B))
+		_, err = fmt.Fprintf(env.Stdout, "calibration n=%d mean=%.4f q95=%.4f upper=%.4f tolerance=%.4f score=%s alpha=%g ref=%s cand=%s\n",
+			cal.N, cal.Mean, cal.Quantile, cal.Upper, cal.Tolerance, cal.Score, cal.Alpha, compare.QuoteName(cal.Ref), compare.QuoteName(cal.Cand))
 	}
 	if err != nil {
 		return exitTrouble, err
@@ -198,7 +198,7 @@ func newTranscript(env *cli.Env, name string, inputs []string, several bool) (*t
 	if err != nil {
 		return nil, err
 	}
-	return &transcript{out: out, enc: newJSON(out), names: several}, nil
+	return &transcript{out: out, enc: cli.NewJSON(out), names: several}, nil
 }
 
 // observe is the comparisons' Observe: a line per score.
@@ -229,11 +229,4 @@ func (t *transcript) abort() {
 	if t != nil {
 		t.out.Abort()
 	}
-}
-
-// newJSON is an encoder that writes file names such as <stdin> as they are.
-func newJSON(w io.Writer) *json.Encoder {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -22,28 +21,28 @@ import (
 // betweenReport is what --between says of two streams. The JSON names are
 // part of the interface (see the help text); add fields, never rename them.
 type betweenReport struct {
-	A          string            `json:"a"`
-	B          string            `json:"b"`
-	Pairs      int64             `json:"pairs"`
-	OnlyA      int64             `json:"only_a"`
-	OnlyB      int64             `json:"only_b"`
-	Failed     int64             `json:"failed"`
-	Compared   int64             `json:"compared"`
-	Duplicates int64             `json:"duplicates"`
-	Scores     []scoreSummary    `json:"scores"`
-	Skipped    map[string]string `json:"skipped_scores,omitempty"`
-	SameVocab  bool              `json:"same_vocab"`
-	TokenTV    *float64          `json:"token_tv,omitempty"`
-	CharTV     *float64          `json:"char_tv,omitempty"`
-	LogprobKS  *float64          `json:"logprob_ks,omitempty"`
-	LengthKS   *float64          `json:"length_ks,omitempty"`
-	LengthUnit string            `json:"length_unit"`
-	TokensA    int64             `json:"tokens_a"`
-	TokensB    int64             `json:"tokens_b"`
-	CharsA     int64             `json:"chars_a"`
-	CharsB     int64             `json:"chars_b"`
-	LogprobsA  int               `json:"logprobs_a"`
-	LogprobsB  int               `json:"logprobs_b"`
+	Ref          string            `json:"ref"`
+	Cand         string            `json:"cand"`
+	Pairs        int64             `json:"pairs"`
+	RefUnmatched int64             `json:"ref_unmatched"`
+	Unmatched    int64             `json:"unmatched"`
+	Failed       int64             `json:"failed"`
+	Compared     int64             `json:"compared"`
+	Duplicates   int64             `json:"duplicates"`
+	Scores       []scoreSummary    `json:"scores"`
+	Skipped      map[string]string `json:"skipped_scores,omitempty"`
+	SameVocab    bool              `json:"same_vocab"`
+	TokenTV      *float64          `json:"token_tv,omitempty"`
+	CharTV       *float64          `json:"char_tv,omitempty"`
+	LogprobKS    *float64          `json:"logprob_ks,omitempty"`
+	LengthKS     *float64          `json:"length_ks,omitempty"`
+	LengthUnit   string            `json:"length_unit"`
+	TokensRef    int64             `json:"tokens_ref"`
+	TokensCand   int64             `json:"tokens_cand"`
+	CharsRef     int64             `json:"chars_ref"`
+	CharsCand    int64             `json:"chars_cand"`
+	LogprobsRef  int               `json:"logprobs_ref"`
+	LogprobsCand int               `json:"logprobs_cand"`
 }
 
 // scoreSummary is the distribution of one per-pair score.
@@ -159,7 +158,7 @@ func (t *tool) between(nameA, nameB, plot string, asJSON bool) error {
 		return err
 	}
 
-	rep := &betweenReport{A: inA.Name, B: inB.Name, SameVocab: score.SameVocab(&hA, &hB)}
+	rep := &betweenReport{Ref: inA.Name, Cand: inB.Name, SameVocab: score.SameVocab(&hA, &hB)}
 	scores := pairScores(&hA, &hB)
 	held, err := holdA(inA, ra, rep)
 	if err != nil {
@@ -169,7 +168,7 @@ func (t *tool) between(nameA, nameB, plot string, asJSON bool) error {
 	if err := joinB(inB, rb, held, rep, scores, sa, sb); err != nil {
 		return err
 	}
-	rep.OnlyA = int64(len(held))
+	rep.RefUnmatched = int64(len(held))
 
 	strongest := rep.fill(scores, sa, sb)
 	if plot != "" {
@@ -178,11 +177,7 @@ func (t *tool) between(nameA, nameB, plot string, asJSON bool) error {
 		}
 	}
 	if asJSON {
-		b, err := json.Marshal(rep)
-		if err != nil {
-			return writeFailed(err)
-		}
-		if _, err := t.out.Write(append(b, '\n')); err != nil {
+		if err := cli.NewJSON(t.out).Encode(rep); err != nil {
 			return writeFailed(err)
 		}
 		return nil
@@ -248,7 +243,7 @@ func joinB(in *cli.Input, r *format.Reader, held map[compare.Key]*format.Record,
 		seen[k] = true
 		a, ok := held[k]
 		if !ok {
-			rep.OnlyB++
+			rep.Unmatched++
 			continue
 		}
 		delete(held, k)
@@ -305,9 +300,9 @@ func (rep *betweenReport) fill(scores []*pairScore, sa, sb *sideStats) *pairScor
 	if rep.Scores == nil {
 		rep.Scores = []scoreSummary{} // [] rather than null for scripts
 	}
-	rep.TokensA, rep.TokensB = sa.ntokens, sb.ntokens
-	rep.CharsA, rep.CharsB = sa.nchars, sb.nchars
-	rep.LogprobsA, rep.LogprobsB = len(sa.logprobs), len(sb.logprobs)
+	rep.TokensRef, rep.TokensCand = sa.ntokens, sb.ntokens
+	rep.CharsRef, rep.CharsCand = sa.nchars, sb.nchars
+	rep.LogprobsRef, rep.LogprobsCand = len(sa.logprobs), len(sb.logprobs)
 	rep.LengthUnit = "chars"
 	if rep.SameVocab {
 		rep.LengthUnit = "tokens"
@@ -337,12 +332,12 @@ func (rep *betweenReport) fill(scores []*pairScore, sa, sb *sideStats) *pairScor
 func (t *tool) writePlot(name string, rep *betweenReport, strongest *pairScore, sa, sb *sideStats) error {
 	scoreHist := stats.Histogram{Title: "per-pair score: none compared", XLabel: "score (0: identical)", Min: 0, Max: 1}
 	if strongest != nil {
-		scoreHist.Title = fmt.Sprintf("per-pair score %s, %s vs %s", strongest.name, rep.A, rep.B)
+		scoreHist.Title = fmt.Sprintf("per-pair score %s, %s vs %s", strongest.name, rep.Ref, rep.Cand)
 		scoreHist.Series = []stats.Series{{Name: strongest.name, Values: strongest.values}}
 	}
 	lpHist := stats.Histogram{Title: "chosen-token log-probabilities", XLabel: "log-probability",
-		Series: []stats.Series{{Name: rep.A, Values: sa.logprobs}, {Name: rep.B, Values: sb.logprobs}}}
-	out, err := t.env.Create(name, cli.OutputOptions{Inputs: []string{rep.A, rep.B}})
+		Series: []stats.Series{{Name: rep.Ref, Values: sa.logprobs}, {Name: rep.Cand, Values: sb.logprobs}}}
+	out, err := t.env.Create(name, cli.OutputOptions{Inputs: []string{rep.Ref, rep.Cand}})
 	if err != nil {
 		return err
 	}
@@ -368,9 +363,9 @@ func (rep *betweenReport) writeText(w io.Writer) error {
 		}
 		return fmt.Sprintf("%.4f", *v)
 	}
-	fmt.Fprintf(tw, "%s vs %s\n", rep.A, rep.B)
+	fmt.Fprintf(tw, "%s vs %s\n", rep.Ref, rep.Cand)
 	line("pairs", "%d joined on challenge id and sample, %d compared", rep.Pairs, rep.Compared)
-	line("unpaired", "%d only in %s, %d only in %s", rep.OnlyA, rep.A, rep.OnlyB, rep.B)
+	line("unpaired", "%d only in %s, %d only in %s", rep.RefUnmatched, rep.Ref, rep.Unmatched, rep.Cand)
 	line("skipped", "%d pairs with a failed record, %d duplicate records", rep.Failed, rep.Duplicates)
 	if len(rep.Scores) > 0 {
 		fmt.Fprintf(tw, "  scores\tname\tmean\tsd\tq50\tq90\tq99\tmax\tzero\n")
@@ -387,17 +382,17 @@ func (rep *betweenReport) writeText(w io.Writer) error {
 	if !rep.SameVocab {
 		tokenTV = "- (vocabularies differ or are unknown)"
 	} else if rep.TokenTV != nil {
-		tokenTV += fmt.Sprintf(" (unigrams of %d and %d generated tokens)", rep.TokensA, rep.TokensB)
+		tokenTV += fmt.Sprintf(" (unigrams of %d and %d generated tokens)", rep.TokensRef, rep.TokensCand)
 	}
 	line("token tv", "%s", tokenTV)
 	charTV := f(rep.CharTV)
 	if rep.CharTV != nil {
-		charTV += fmt.Sprintf(" (unigrams of %d and %d characters)", rep.CharsA, rep.CharsB)
+		charTV += fmt.Sprintf(" (unigrams of %d and %d characters)", rep.CharsRef, rep.CharsCand)
 	}
 	line("char tv", "%s", charTV)
 	lpKS := f(rep.LogprobKS)
 	if rep.LogprobKS != nil {
-		lpKS += fmt.Sprintf(" (%d and %d chosen-token log-probabilities)", rep.LogprobsA, rep.LogprobsB)
+		lpKS += fmt.Sprintf(" (%d and %d chosen-token log-probabilities)", rep.LogprobsRef, rep.LogprobsCand)
 	}
 	line("logprob ks", "%s", lpKS)
 	lenKS := f(rep.LengthKS)

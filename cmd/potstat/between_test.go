@@ -92,7 +92,7 @@ func TestBetweenCommandLine(t *testing.T) {
 		stdout []string // substrings of stdout, in order
 		stderr string   // substring of stderr ("" means stderr must be empty)
 	}{
-		{name: "help", args: []string{"--help"}, stdout: []string{"potstat --between", "--between compares", "only_a", "logprob_ks", "length_unit", "potstat --between --plot"}},
+		{name: "help", args: []string{"--help"}, stdout: []string{"potstat --between", "--between compares", "ref_unmatched", "logprob_ks", "length_unit", "potstat --between --plot"}},
 		{name: "same stream", args: []string{"--between", a, a}, stdout: []string{a + " vs " + a,
 			"pairs", "40 joined on challenge id and sample, 35 compared",
 			"unpaired", "0 only in " + a + ", 0 only in " + a,
@@ -177,13 +177,13 @@ func TestBetweenJSON(t *testing.T) {
 	bf := writeFile(t, dir, "bf.pot", encodeRecords(t, h, []format.Record{rb[0], failed, rb[2], rb[2]}))
 
 	rep, fields := between(t, a, b)
-	for _, name := range []string{"a", "b", "pairs", "only_a", "only_b", "failed", "compared", "duplicates", "scores", "same_vocab",
-		"token_tv", "char_tv", "logprob_ks", "length_ks", "length_unit", "tokens_a", "tokens_b", "chars_a", "chars_b", "logprobs_a", "logprobs_b"} {
+	for _, name := range []string{"ref", "cand", "pairs", "ref_unmatched", "unmatched", "failed", "compared", "duplicates", "scores", "same_vocab",
+		"token_tv", "char_tv", "logprob_ks", "length_ks", "length_unit", "tokens_ref", "tokens_cand", "chars_ref", "chars_cand", "logprobs_ref", "logprobs_cand"} {
 		if _, ok := fields[name]; !ok {
 			t.Errorf("no field %q", name)
 		}
 	}
-	if rep.A != a || rep.B != b || rep.Pairs != 3 || rep.OnlyA != 0 || rep.OnlyB != 1 || rep.Compared != 3 || rep.Failed != 0 || !rep.SameVocab {
+	if rep.Ref != a || rep.Cand != b || rep.Pairs != 3 || rep.RefUnmatched != 0 || rep.Unmatched != 1 || rep.Compared != 3 || rep.Failed != 0 || !rep.SameVocab {
 		t.Errorf("counts %+v", rep)
 	}
 	// Per-pair: two identical pairs (0) and one that differs from the
@@ -214,13 +214,13 @@ func TestBetweenJSON(t *testing.T) {
 		rep.LogprobKS == nil || !near(*rep.LogprobKS, 3.0/7) || rep.LengthKS == nil || !near(*rep.LengthKS, 1.0/3) || rep.LengthUnit != "tokens" {
 		t.Errorf("distances %v %v %v %v %s", deref(rep.TokenTV), deref(rep.CharTV), deref(rep.LogprobKS), deref(rep.LengthKS), rep.LengthUnit)
 	}
-	if rep.TokensA != 6 || rep.TokensB != 7 || rep.CharsA != 6 || rep.CharsB != 7 || rep.LogprobsA != 6 || rep.LogprobsB != 7 {
+	if rep.TokensRef != 6 || rep.TokensCand != 7 || rep.CharsRef != 6 || rep.CharsCand != 7 || rep.LogprobsRef != 6 || rep.LogprobsCand != 7 {
 		t.Errorf("sizes %+v", rep)
 	}
 
 	// A failure and a duplicate on B's side.
 	rep, _ = between(t, a, bf)
-	if rep.Pairs != 3 || rep.Failed != 1 || rep.Compared != 2 || rep.Duplicates != 1 || rep.OnlyA != 0 || rep.OnlyB != 0 || rep.Scores[0].N != 2 {
+	if rep.Pairs != 3 || rep.Failed != 1 || rep.Compared != 2 || rep.Duplicates != 1 || rep.RefUnmatched != 0 || rep.Unmatched != 0 || rep.Scores[0].N != 2 {
 		t.Errorf("with a failure: %+v", rep)
 	}
 
@@ -258,7 +258,7 @@ func TestBetweenJSON(t *testing.T) {
 	hs := h
 	b2 := writeFile(t, dir, "b2.pot", encodeRecords(t, hs, []format.Record{rec(7, []int32{1}, -1, "x")}))
 	rep, fields = between(t, a, b2)
-	if rep.Pairs != 0 || rep.OnlyA != 3 || rep.OnlyB != 1 || rep.Scores == nil || len(rep.Scores) != 0 || rep.CharTV != nil || fields["char_tv"] != nil {
+	if rep.Pairs != 0 || rep.RefUnmatched != 3 || rep.Unmatched != 1 || rep.Scores == nil || len(rep.Scores) != 0 || rep.CharTV != nil || fields["char_tv"] != nil {
 		t.Errorf("disjoint: %+v", rep)
 	}
 	code, stdout, _ := potstat(t, nil, "--between", a, b2)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/cli"
 )
 
 // summary is what potstat says of one stream. The JSON names are part of
@@ -256,11 +256,9 @@ func (t *tool) summary(name string, asJSON bool) error {
 	}
 	s := c.finish(st, readErr)
 	if asJSON {
-		b, err := json.Marshal(s)
-		if err != nil {
+		if err := cli.NewJSON(t.out).Encode(s); err != nil {
 			return writeFailed(err)
 		}
-		t.out.Write(append(b, '\n'))
 	} else {
 		if t.printed > 0 {
 			t.out.WriteByte('\n')

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -86,4 +87,13 @@ func kindNoun(k format.Kind) string {
 		return "an " + s
 	}
 	return "a " + k.String()
+}
+
+// NewJSON is the JSON encoder of every tool's output: one value a line,
+// and file names such as <stdin> written as they are, not escaped for
+// HTML.
+func NewJSON(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
 }

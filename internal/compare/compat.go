@@ -80,7 +80,11 @@ func CheckSeeds(refName, candName string, ref, cand *format.Header, name string)
 // ModelName names a stream's model in results.
 func ModelName(h *format.Header) string {
 	m := h.Model
-	s := m.Backend + ":" + m.Name
+	s := m.Name
+	if !strings.HasPrefix(s, m.Backend+":") {
+		// A name that already says its backend (synth:1) is not said twice.
+		s = m.Backend + ":" + s
+	}
 	if m.Perturb != "" {
 		s += ",perturb=" + m.Perturb
 	}

@@ -165,9 +165,9 @@ type Calibration struct {
 	Tolerance float64 `json:"tolerance"`
 	Score     string  `json:"score"`
 	Alpha     float64 `json:"alpha"`
-	A         string  `json:"a"`
-	B         string  `json:"b"`
-	Errors    int64   `json:"errors"`
+	Ref       string  `json:"ref"`
+	Cand      string  `json:"cand"`
+	Failed    int64   `json:"failed"`
 	Unmatched int64   `json:"unmatched"`
 	Truncated bool    `json:"truncated"`
 
@@ -217,8 +217,8 @@ func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Cal
 	if err := refErr(err); err != nil {
 		return out, err
 	}
-	out.Score, out.Alpha, out.A, out.B = c.scoreName, cfg.Alpha, ref.name, in.Name
-	out.Errors, out.Unmatched, out.Truncated, out.Comparison = c.refFailed+c.candFailed, c.unmatched, c.candErr != nil, c
+	out.Score, out.Alpha, out.Ref, out.Cand = c.scoreName, cfg.Alpha, ref.name, in.Name
+	out.Failed, out.Unmatched, out.Truncated, out.Comparison = c.refFailed+c.candFailed, c.unmatched, c.candErr != nil, c
 	if len(c.scores) == 0 {
 		return out, fmt.Errorf("%s vs %s: no pair could be scored", ref.name, in.Name)
 	}

@@ -9,7 +9,8 @@ import (
 
 // Result is what a comparison says: the verdict line's fields and, in
 // JSON, the whole of it. The JSON names are an interface scripts rely on:
-// add fields, never rename them.
+// add fields, never rename them; they are those potstat --between uses for
+// the same things (ref, cand, failed, unmatched).
 type Result struct {
 	Verdict   string  `json:"verdict"`
 	N         int     `json:"n"`
@@ -29,10 +30,10 @@ type Result struct {
 	// the candidate.
 	Stopped string `json:"stopped"`
 	Read    int64  `json:"read"` // candidate records read
-	// Errors counts pairs skipped because a side is a failure, of which
-	// RefErrors on the reference's side.
-	Errors    int64 `json:"errors"`
-	RefErrors int64 `json:"ref_errors"`
+	// Failed counts pairs skipped because a side is a failure, of which
+	// RefFailed on the reference's side.
+	Failed    int64 `json:"failed"`
+	RefFailed int64 `json:"ref_failed"`
 	Unmatched int64 `json:"unmatched"`  // candidate records with no reference record
 	Duplicate int64 `json:"duplicates"` // candidate records repeating a (challenge, sample)
 	Truncated bool  `json:"truncated"`  // the candidate ended in a damaged or unfinished stream
@@ -56,8 +57,8 @@ func (c *Comparison) Result() Result {
 		CandModel: ModelName(&c.candH),
 		Stopped:   c.stop,
 		Read:      c.read,
-		Errors:    c.refFailed + c.candFailed,
-		RefErrors: c.refFailed,
+		Failed:    c.refFailed + c.candFailed,
+		RefFailed: c.refFailed,
 		Unmatched: c.unmatched,
 		Duplicate: c.dups,
 	}
