@@ -16,6 +16,7 @@ import (
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/streamtest"
+	"github.com/pot-audit/pot/internal/summary"
 )
 
 func TestMain(m *testing.M) {
@@ -141,11 +142,11 @@ func TestCommandLine(t *testing.T) {
 }
 
 // summarize runs potstat --json on data and decodes the summary.
-func summarize(t *testing.T, data []byte, args ...string) (summary, int) {
+func summarize(t *testing.T, data []byte, args ...string) (summary.Summary, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := run(append(append([]string{"potstat", "--json"}, args...), "-"), bytes.NewReader(data), &stdout, &stderr)
-	var s summary
+	var s summary.Summary
 	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
 		t.Fatalf("%v: %q (stderr %s)", err, stdout.String(), stderr.String())
 	}
@@ -216,37 +217,6 @@ func TestUnknownCount(t *testing.T) {
 	run([]string{"potstat", "-"}, bytes.NewReader(buf.Bytes()), &stdout, &bytes.Buffer{})
 	if !strings.Contains(stdout.String(), "unknown: the header gives no challenge count") {
 		t.Errorf("summary:\n%s", stdout.String())
-	}
-}
-
-func TestChallengeMark(t *testing.T) {
-	var c chal
-	for _, s := range []uint32{0, 1, 2, 63, 64, 100, 4095, 4096, 1 << 31} {
-		if c.mark(s) {
-			t.Errorf("sample %d: duplicate on first sight", s)
-		}
-		c.records++
-	}
-	for _, s := range []uint32{0, 63, 64, 100, 4095} {
-		if !c.mark(s) {
-			t.Errorf("sample %d: not a duplicate the second time", s)
-		}
-	}
-	var full chal
-	for s := range uint32(200) {
-		full.mark(s)
-		full.records++
-	}
-	for _, tt := range []struct {
-		n    int64
-		want bool
-	}{{1, true}, {64, true}, {65, true}, {128, true}, {200, true}, {201, false}, {5000, false}} {
-		if got := full.has(tt.n); got != tt.want {
-			t.Errorf("has(%d) = %v", tt.n, got)
-		}
-	}
-	if c.has(4) {
-		t.Errorf("has(4) with samples 0, 1, 2 only")
 	}
 }
 
