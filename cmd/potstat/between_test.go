@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/streamtest"
 )
 
@@ -40,7 +41,7 @@ func potstat(t *testing.T, stdin []byte, args ...string) (code int, stdout, stde
 
 // between runs --between --json on two files and decodes the report,
 // failing unless the exit status is 0.
-func between(t *testing.T, a, b string, more ...string) (betweenReport, map[string]any) {
+func between(t *testing.T, a, b string, more ...string) (compare.Distances, map[string]any) {
 	t.Helper()
 	code, stdout, stderr := potstat(t, nil, append(append([]string{"--between", "--json"}, more...), a, b)...)
 	if code != 0 || stderr != "" {
@@ -49,7 +50,7 @@ func between(t *testing.T, a, b string, more ...string) (betweenReport, map[stri
 	if strings.Count(stdout, "\n") != 1 {
 		t.Fatalf("not one line: %q", stdout)
 	}
-	var rep betweenReport
+	var rep compare.Distances
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rep); err != nil {
