@@ -56,7 +56,9 @@ func Resume(w io.Writer, partial, name string, h format.Header, done map[compare
 	if why := format.Compatible(&first, &check); why != "" {
 		return e, cli.Usagef("--resume: %s was made with another %s; use the same flags, or another -o", e.From, why)
 	}
-	e.Kept, err = copyKept(w, r, done, func(err error) { warn(fmt.Errorf("--resume: %s: %w; the records after it will be made again", e.From, err)) })
+	e.Kept, err = copyKept(w, r, done, func(err error) {
+		warn(fmt.Errorf("--resume: %s: %w; the records after it will be made again", e.From, err))
+	})
 	return e, err
 }
 
