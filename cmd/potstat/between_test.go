@@ -16,21 +16,6 @@ import (
 	"github.com/pot-audit/pot/internal/streamtest"
 )
 
-// writeFile writes data to dir/name and returns the path.
-func writeFile(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// encodeRecords writes recs under h as a stream.
-func encodeRecords(t *testing.T, h format.Header, recs []format.Record) []byte {
-	return streamtest.Encode(t, h, recs)
-}
-
 // potstat runs the tool in process.
 func potstat(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -67,23 +52,23 @@ func TestBetweenCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	sp := streamtest.DefaultSpec()
 	sp.Records, sp.ErrEvery = 40, 7
-	a := writeFile(t, dir, "a.pot", streamtest.Make(sp))
+	a := streamtest.File(t, dir, "a.pot", streamtest.Make(sp))
 	aData := streamtest.Make(sp)
 	other := sp
 	other.Seed = 2
-	b := writeFile(t, dir, "b.pot", streamtest.Make(other))
+	b := streamtest.File(t, dir, "b.pot", streamtest.Make(other))
 	part := sp
 	part.Records = 30
-	partial := writeFile(t, dir, "part.pot", streamtest.Make(part))
+	partial := streamtest.File(t, dir, "part.pot", streamtest.Make(part))
 	set := sp
 	set.Set = "other"
-	otherSet := writeFile(t, dir, "set.pot", streamtest.Make(set))
+	otherSet := streamtest.File(t, dir, "set.pot", streamtest.Make(set))
 	long := sp
 	long.Records, long.Frame, long.Truncate = 300, 16, 100
-	trunc := writeFile(t, dir, "trunc.pot", streamtest.Make(long))
+	trunc := streamtest.File(t, dir, "trunc.pot", streamtest.Make(long))
 	ch := sp
 	ch.Kind = "challenges"
-	chal := writeFile(t, dir, "ch.pot", streamtest.Make(ch))
+	chal := streamtest.File(t, dir, "ch.pot", streamtest.Make(ch))
 
 	tests := []struct {
 		name   string
@@ -173,9 +158,9 @@ func TestBetweenJSON(t *testing.T) {
 	rb := []format.Record{rec(0, []int32{1, 2}, -0.1, "ab"), rec(1, []int32{1, 2}, -0.1, "ab"), rec(2, []int32{3, 4, 5}, -2, "cde"), rec(3, []int32{9}, -1, "z")}
 	failed := rec(1, nil, 0, "")
 	failed.Err = "backend: timeout"
-	a := writeFile(t, dir, "a.pot", encodeRecords(t, h, ra))
-	b := writeFile(t, dir, "b.pot", encodeRecords(t, h, rb))
-	bf := writeFile(t, dir, "bf.pot", encodeRecords(t, h, []format.Record{rb[0], failed, rb[2], rb[2]}))
+	a := streamtest.File(t, dir, "a.pot", streamtest.Encode(t, h, ra))
+	b := streamtest.File(t, dir, "b.pot", streamtest.Encode(t, h, rb))
+	bf := streamtest.File(t, dir, "bf.pot", streamtest.Encode(t, h, []format.Record{rb[0], failed, rb[2], rb[2]}))
 
 	rep, fields := between(t, a, b)
 	for _, name := range []string{"ref", "cand", "pairs", "ref_unmatched", "unmatched", "failed", "compared", "duplicates", "scores", "same_vocab",
@@ -228,7 +213,7 @@ func TestBetweenJSON(t *testing.T) {
 	// Another vocabulary: no token scores, no token TV, lengths in characters.
 	hv := h
 	hv.Model.Vocab = "sha256:other"
-	bv := writeFile(t, dir, "bv.pot", encodeRecords(t, hv, rb))
+	bv := streamtest.File(t, dir, "bv.pot", streamtest.Encode(t, hv, rb))
 	rep, fields = between(t, a, bv)
 	if rep.SameVocab || rep.TokenTV != nil || fields["token_tv"] != nil || rep.LengthUnit != "chars" || len(rep.Scores) != 1 || rep.Scores[0].Name != "text" ||
 		len(rep.Skipped) != 3 || !strings.Contains(rep.Skipped["tv"], "score: token ids of different or unknown vocabularies") {
@@ -248,8 +233,8 @@ func TestBetweenJSON(t *testing.T) {
 		}
 		return out
 	}
-	an := writeFile(t, dir, "an.pot", encodeRecords(t, h, nt(ra)))
-	bn := writeFile(t, dir, "bn.pot", encodeRecords(t, h, nt(rb)))
+	an := streamtest.File(t, dir, "an.pot", streamtest.Encode(t, h, nt(ra)))
+	bn := streamtest.File(t, dir, "bn.pot", streamtest.Encode(t, h, nt(rb)))
 	rep, _ = between(t, an, bn)
 	if len(rep.Scores) != 3 || rep.Scores[0].Name != "prob" || !strings.Contains(rep.Skipped["tv"], "tv needs token ids and top-k") {
 		t.Errorf("without top-k: scores %+v, skipped %v", rep.Scores, rep.Skipped)
@@ -257,7 +242,7 @@ func TestBetweenJSON(t *testing.T) {
 
 	// Nothing in common: no distances, an empty score list.
 	hs := h
-	b2 := writeFile(t, dir, "b2.pot", encodeRecords(t, hs, []format.Record{rec(7, []int32{1}, -1, "x")}))
+	b2 := streamtest.File(t, dir, "b2.pot", streamtest.Encode(t, hs, []format.Record{rec(7, []int32{1}, -1, "x")}))
 	rep, fields = between(t, a, b2)
 	if rep.Pairs != 0 || rep.RefUnmatched != 3 || rep.Unmatched != 1 || rep.Scores == nil || len(rep.Scores) != 0 || rep.CharTV != nil || fields["char_tv"] != nil {
 		t.Errorf("disjoint: %+v", rep)
@@ -288,9 +273,9 @@ func TestBetweenPlot(t *testing.T) {
 	dir := t.TempDir()
 	sp := streamtest.DefaultSpec()
 	sp.Records = 50
-	a := writeFile(t, dir, "a.pot", streamtest.Make(sp))
+	a := streamtest.File(t, dir, "a.pot", streamtest.Make(sp))
 	sp.Seed = 3
-	b := writeFile(t, dir, "b.pot", streamtest.Make(sp))
+	b := streamtest.File(t, dir, "b.pot", streamtest.Make(sp))
 	plot := filepath.Join(dir, "dist.svg")
 	code, stdout, stderr := potstat(t, nil, "--between", "--plot", plot, a, b)
 	if code != 0 || stderr != "" || !strings.Contains(stdout, "50 compared") {
@@ -318,7 +303,7 @@ func TestBetweenPlot(t *testing.T) {
 	// A failure leaves the existing plot alone and no temporary file.
 	long := streamtest.DefaultSpec()
 	long.Records, long.Frame, long.Truncate = 300, 16, 100
-	trunc := writeFile(t, dir, "trunc.pot", streamtest.Make(long))
+	trunc := streamtest.File(t, dir, "trunc.pot", streamtest.Make(long))
 	if code, _, _ := potstat(t, nil, "--between", "--plot", plot, a, trunc); code != 2 {
 		t.Fatalf("damaged input: exit %d", code)
 	}
@@ -350,9 +335,9 @@ func modelOutputs(t *testing.T, spec string, n int) []byte {
 func TestBetweenModels(t *testing.T) {
 	dir := t.TempDir()
 	const n = 12
-	one := writeFile(t, dir, "synth1.pot", modelOutputs(t, "synth:1", n))
-	again := writeFile(t, dir, "synth1b.pot", modelOutputs(t, "synth:1", n))
-	two := writeFile(t, dir, "synth2.pot", modelOutputs(t, "synth:2", n))
+	one := streamtest.File(t, dir, "synth1.pot", modelOutputs(t, "synth:1", n))
+	again := streamtest.File(t, dir, "synth1b.pot", modelOutputs(t, "synth:1", n))
+	two := streamtest.File(t, dir, "synth2.pot", modelOutputs(t, "synth:2", n))
 
 	rep, _ := between(t, one, again)
 	if rep.Compared != n || len(rep.Scores) != 4 || rep.Scores[0].Name != "tv" {

@@ -20,9 +20,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"potstat":  main,
-		"mkstream": func() { os.Exit(streamtest.Mkstream()) },
+	streamtest.Main(m, map[string]func() int{
+		"potstat": func() int { return run(os.Args, os.Stdin, os.Stdout, os.Stderr) },
 	})
 }
 

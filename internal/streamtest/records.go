@@ -58,8 +58,14 @@ func Same(int) int32 { return 10 }
 // Write writes recs under h as a stream to dir/name and returns its path.
 func Write(t testing.TB, dir, name string, h format.Header, recs []format.Record) string {
 	t.Helper()
+	return File(t, dir, name, Encode(t, h, recs))
+}
+
+// File writes data to dir/name and returns its path.
+func File(t testing.TB, dir, name string, data []byte) string {
+	t.Helper()
 	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, Encode(t, h, recs), 0o644); err != nil {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
