@@ -34,24 +34,10 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	if r.TopK > 0 {
 		b = strconv.AppendInt(append(b, `,"top_k":`...), int64(r.TopK), 10)
 		if len(r.TopTokens) > 0 {
-			b = append(b, `,"top_tokens":[`...)
-			for i := 0; i+r.TopK <= len(r.TopTokens); i += r.TopK {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = appendJSONInts(b, r.TopTokens[i:i+r.TopK])
-			}
-			b = append(b, ']')
+			b = appendJSONRows(append(b, `,"top_tokens":`...), r.TopTokens, r.TopK, appendJSONInts)
 		}
 		if len(r.TopLogprobs) > 0 {
-			b = append(b, `,"top_logprobs":[`...)
-			for i := 0; i+r.TopK <= len(r.TopLogprobs); i += r.TopK {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = appendJSONFloats(b, r.TopLogprobs[i:i+r.TopK])
-			}
-			b = append(b, ']')
+			b = appendJSONRows(append(b, `,"top_logprobs":`...), r.TopLogprobs, r.TopK, appendJSONFloats)
 		}
 	}
 	if r.Text != "" {
@@ -70,6 +56,18 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		b = appendJSONString(append(b, `,"error":`...), r.Err)
 	}
 	return append(b, "}\n"...)
+}
+
+// appendJSONRows writes v as an array of rows of k, one per position.
+func appendJSONRows[T any](b []byte, v []T, k int, row func([]byte, []T) []byte) []byte {
+	b = append(b, '[')
+	for i := 0; i+k <= len(v); i += k {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = row(b, v[i:i+k])
+	}
+	return append(b, ']')
 }
 
 func appendJSONInts(b []byte, v []int32) []byte {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -48,11 +47,7 @@ func goldenStreams(t *testing.T) {
 // fixed streams, so that a change of behaviour shows in the diff of
 // testdata/golden. Run with -update to rewrite the files.
 func TestGolden(t *testing.T) {
-	golden, err := filepath.Abs(filepath.Join("testdata", "golden"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Chdir(t.TempDir())
+	golden := streamtest.GoldenDir(t)
 	goldenStreams(t)
 	sameData, err := os.ReadFile("same.pot")
 	if err != nil {

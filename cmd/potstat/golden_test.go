@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,11 +15,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of TestGolden"
 // so that a change of behaviour shows in the diff of testdata/golden. Run
 // with -update to rewrite the files.
 func TestGolden(t *testing.T) {
-	golden, err := filepath.Abs(filepath.Join("testdata", "golden"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Chdir(t.TempDir())
+	golden := streamtest.GoldenDir(t)
 	spec := func(edit func(*streamtest.Spec)) []byte {
 		sp := streamtest.DefaultSpec()
 		sp.Records = 60

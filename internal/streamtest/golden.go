@@ -48,3 +48,16 @@ func Golden(t testing.TB, dir, name string, got Run, update bool) {
 		t.Errorf("%s differs from the golden file (run with -update if the change is meant):\n--- got\n%s--- want\n%s", path, g, want)
 	}
 }
+
+// GoldenDir returns the absolute path of the package's testdata/golden and
+// moves the test into a folder of its own, where the streams it writes and
+// the names the tools print are short and the same on every machine.
+func GoldenDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("testdata", "golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	return dir
+}
