@@ -31,7 +31,7 @@ func generateAction(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	defer src.close()
+	defer src.Close()
 	m, err := openModelFlags(c, env)
 	if err != nil {
 		return err
@@ -49,8 +49,8 @@ func generateAction(c *ucli.Context) error {
 		LogprobsOf:  logprobsOf(info.Backend),
 		Endpoint:    info.Meta["api"],
 	}
-	h := format.Header{Kind: format.KindOutputs, Challenges: src.set, Model: info, Sampling: sampling,
-		Shard: src.shard, Created: now(), Tool: toolName(), Labels: lbls}
+	h := format.Header{Kind: format.KindOutputs, Challenges: src.Set, Model: info, Sampling: sampling,
+		Shard: src.Shard, Created: now(), Tool: toolName(), Labels: lbls}
 
 	out, err := createOutput(env, outName, c.String("challenges"), resume)
 	if err != nil {
@@ -67,7 +67,7 @@ func generateAction(c *ucli.Context) error {
 			fmt.Fprintf(env.Stderr, "potgen: resuming %s: %d records kept\n", outName, kept)
 		}
 	}
-	cfg := generate.Config{Model: m, Sampling: sampling, Jobs: c.Int("jobs"), Total: src.total, Done: done,
+	cfg := generate.Config{Model: m, Sampling: sampling, Jobs: c.Int("jobs"), Total: src.Total, Done: done,
 		Earlier: out.earlier, Partial: cli.PartialName(outName), Resumed: out.resumed, Progress: env.Stderr}
 	stats, genErr := generate.Run(c.Context, cfg, src, out, h)
 	return finish(env, out, stats, genErr)

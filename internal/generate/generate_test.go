@@ -16,20 +16,6 @@ import (
 	"github.com/pot-audit/pot/internal/streamtest"
 )
 
-// setSource hands out the challenges of a set.
-type setSource struct {
-	set *challenge.Set
-	i   int
-}
-
-func (s *setSource) Next() (format.Record, error) {
-	if s.i >= s.set.Len() {
-		return format.Record{}, io.EOF
-	}
-	s.i++
-	return s.set.Record(s.i - 1), nil
-}
-
 // buffer is an Output in memory.
 type buffer struct{ bytes.Buffer }
 
@@ -64,7 +50,7 @@ func generateSet(t *testing.T, n, jobs int, done map[compare.Key]bool) []format.
 	h := format.Header{Kind: format.KindOutputs, Challenges: set.Header(), Sampling: sampling, Tool: "generate test"}
 	var out buffer
 	cfg := Config{Model: m, Sampling: sampling, Jobs: jobs, Total: n, Done: done, Progress: io.Discard}
-	st, err := Run(context.Background(), cfg, &setSource{set: set}, &out, h)
+	st, err := Run(context.Background(), cfg, FromSet(set), &out, h)
 	if err != nil {
 		t.Fatal(err)
 	}
