@@ -54,6 +54,7 @@ type Error struct {
 	Err     error  // one of the sentinels above, or the input's own read error
 }
 
+// Error says where and what: "record 17 (byte 4096, segment 0): ...".
 func (e *Error) Error() string {
 	msg := e.Err.Error()
 	if e.Detail != "" {

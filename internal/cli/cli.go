@@ -48,7 +48,10 @@ type StatusError struct {
 	Err  error
 }
 
+// Error is the message of the error carried.
 func (e *StatusError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the error carried.
 func (e *StatusError) Unwrap() error { return e.Err }
 
 // Usage marks err as the user's to fix, a command line or an input the

@@ -19,12 +19,12 @@ import (
 //
 // It is read on a goroutine of its own, so that decoding it overlaps with
 // decoding the candidate, and the candidate's records are joined as soon
-// as their reference records are in (see view and comparison.join). The
+// as their reference records are in (see view and joiner). The
 // records are stored without a pointer, in large blocks, so that a
 // reference of millions of records costs the garbage collector nothing
 // and memory little more than its arrays. A reference that a single
 // comparison reads from a regular file is streamed instead (see
-// openReference).
+// LoadStreamed).
 type Reference struct {
 	name   string
 	header format.Header
@@ -42,7 +42,7 @@ type Reference struct {
 	failed int                        // records carrying Err
 	dups   int                        // records whose (challenge, sample) came before; the first is kept
 
-	// A streamed reference (see loadReference) hands its records over
+	// A streamed reference (see LoadStreamed) hands its records over
 	// on recs, in order, instead of keeping them: its view holds their
 	// keys alone, to number them and find its repeats. Once quit is
 	// closed, the loader reads on to the end without handing anything
@@ -69,25 +69,26 @@ const (
 	streamBatches = 4
 )
 
-// loadReference opens name, checks its header and starts reading its
-// records on a goroutine of its own; wait returns when they are all in. A
+// Load opens name, checks its header and starts reading its records on a
+// goroutine of its own; Wait returns when they are all in. A
 // reference that cannot be read to its end is trouble: a verdict against
 // part of a reference would look like one against all of it.
 //
-// scoreName is the --score flag: a score named there lets the reference
-// drop what it does not read (the text, or the top-k alternatives).
+// scoreName is the score to be used, or "auto": a score named lets the
+// reference drop what it does not read (the text, or the top-k
+// alternatives).
 func Load(env *cli.Env, name, scoreName string) (*Reference, error) {
 	return openReference(env, name, scoreName, false)
 }
 
-// streamReference is loadReference for a reference that one comparison
-// alone reads: a regular file streams (see openReference). Its view
+// LoadStreamed is Load for a reference that one comparison alone reads: a
+// regular file streams (see openReference). Its view
 // holds keys only, so it must not be handed to more than one comparison.
 func LoadStreamed(env *cli.Env, name, scoreName string) (*Reference, error) {
 	return openReference(env, name, scoreName, true)
 }
 
-// openReference is loadReference, with streamed for a reference that a
+// openReference is Load, with streamed for a reference that a
 // single comparison reads.
 //
 // With streamed, for a reference read by a single comparison, a regular
@@ -161,7 +162,7 @@ func (ref *Reference) stopStream() {
 	}
 }
 
-// wait waits for the whole reference and returns why it could not be
+// Wait waits for the whole reference and returns why it could not be
 // read, if it could not. A streamed reference's records are no longer
 // handed over: its comparison is done with them.
 func (ref *Reference) Wait() error {
@@ -295,7 +296,7 @@ func (l *loader) send(it refItem, flush bool) {
 	l.batch = nil
 }
 
-// trim drops what the score named by --score does not read.
+// trim drops what the score named at Load does not read.
 func (l *loader) trim(rec *format.Record) {
 	if l.drop.text {
 		rec.Text = ""
@@ -306,7 +307,7 @@ func (l *loader) trim(rec *format.Record) {
 }
 
 // add stores rec as the view's next record. The prompt is never scored,
-// and what the score named by --score does not read is dropped.
+// and what the score named at Load does not read is dropped.
 func (l *loader) add(rec *format.Record) error {
 	l.trim(rec)
 	for _, n := range []int{len(rec.Tokens), len(rec.TopTokens), len(rec.Logprobs), len(rec.TopLogprobs),
