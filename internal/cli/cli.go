@@ -54,12 +54,20 @@ func (e *StatusError) Error() string { return e.Err.Error() }
 // Unwrap returns the error carried.
 func (e *StatusError) Unwrap() error { return e.Err }
 
-// Usage marks err as the user's to fix, a command line or an input the
-// tool cannot use: exit status 2.
+// Usage marks err as a command line the user must change: exit status 2.
 func Usage(err error) error { return &StatusError{Code: ExitUsage, Err: err} }
 
 // Usagef is Usage(fmt.Errorf(...)).
 func Usagef(format string, args ...any) error { return Usage(fmt.Errorf(format, args...)) }
+
+// BadInput marks err as an input the tool cannot use (missing, of the
+// wrong kind, damaged, not comparable with the other): exit status 2 as
+// for usage, since the user must change something, though no flag is
+// wrong.
+func BadInput(err error) error { return &StatusError{Code: ExitUsage, Err: err} }
+
+// BadInputf is BadInput(fmt.Errorf(...)).
+func BadInputf(format string, args ...any) error { return BadInput(fmt.Errorf(format, args...)) }
 
 // Runtime marks err as a failure while running (a model, a write): exit
 // status 1, whatever err wraps.

@@ -24,6 +24,7 @@ func TestStatus(t *testing.T) {
 		{"nil", nil, ExitOK},
 		{"plain", errors.New("model failed"), ExitFailure},
 		{"usage", Usagef("bad flag"), ExitUsage},
+		{"bad input", BadInputf("x.pot: a challenges stream"), ExitUsage},
 		{"damaged stream", fmt.Errorf("x.pot: %w", &format.Error{Err: format.ErrTruncated}), ExitUsage},
 		{"wrapped sentinel", fmt.Errorf("x: %w", format.ErrChecksum), ExitUsage},
 		{"explicit", WithStatus(3, errors.New("undecided")), 3},

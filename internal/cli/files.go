@@ -30,19 +30,19 @@ func (in *Input) Close() error {
 }
 
 // Open opens name for reading; "-" and "" are standard input. A directory
-// or a missing file is a usage error naming the file.
+// or a missing file is bad input, named.
 func (e *Env) Open(name string) (*Input, error) {
 	if name == "-" || name == "" {
 		return &Input{Name: StdinName, Reader: e.Stdin}, nil
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, Usagef("%s: %v", name, unwrapPath(err))
+		return nil, BadInputf("%s: %v", name, unwrapPath(err))
 	}
 	st, err := f.Stat()
 	if err == nil && st.IsDir() {
 		f.Close()
-		return nil, Usagef("%s: is a directory", name)
+		return nil, BadInputf("%s: is a directory", name)
 	}
 	return &Input{Name: name, Reader: f, close: f.Close}, nil
 }
@@ -78,7 +78,7 @@ func WantKind(name string, got, want format.Kind) error {
 	if want == format.KindOutputs && got == format.KindChallenges {
 		hint = " (potgen --challenges FILE answers them)"
 	}
-	return Usagef("%s: %s stream, not %s stream%s", name, kindNoun(got), kindNoun(want), hint)
+	return BadInputf("%s: %s stream, not %s stream%s", name, kindNoun(got), kindNoun(want), hint)
 }
 
 // kindNoun is "a challenges" or "an outputs": the kind with its article.

@@ -105,7 +105,7 @@ func (c *Comparison) ref() *Reference { return c.join.ref }
 func (c *Comparison) setScore(name string) error {
 	ref := c.ref()
 	if err := score.Check(name, &ref.header, &c.candH); err != nil {
-		return cli.Usage(fmt.Errorf("%s vs %s: %w", ref.name, c.cand, err))
+		return cli.BadInput(fmt.Errorf("%s vs %s: %w", ref.name, c.cand, err))
 	}
 	if err := CheckSeeds(ref.name, c.cand, &ref.header, &c.candH, name); err != nil {
 		return err
@@ -204,7 +204,7 @@ func shows(r *format.Record) bool { return r.Positions() > 0 || r.Text != "" }
 func (c *Comparison) score(ref, cand *format.Record) {
 	x, err := c.fn(ref, cand)
 	if err != nil {
-		c.fail(cli.Usage(fmt.Errorf("challenge %s sample %d: %w (try a weaker --score, such as text)", cand.ID, cand.Sample, err)))
+		c.fail(cli.BadInput(fmt.Errorf("challenge %s sample %d: %w (try a weaker --score, such as text)", cand.ID, cand.Sample, err)))
 		return
 	}
 	c.observe(x, cand.ID, int64(cand.Sample))
@@ -243,7 +243,7 @@ func (c *Comparison) addSample(rec *format.Record) {
 		c.candFailed++
 		return
 	case err != nil:
-		c.fail(cli.Usage(fmt.Errorf("challenge %s: %w", rec.ID, err)))
+		c.fail(cli.BadInput(fmt.Errorf("challenge %s: %w", rec.ID, err)))
 		return
 	}
 	c.observe(x, rec.ID, -1)
@@ -325,7 +325,7 @@ func (c *Comparison) Err() error {
 	}
 	if c.read > 0 && c.joined() == 0 {
 		r := c.ref()
-		return cli.Usagef("%s and %s have no (challenge, sample) in common: %d candidate records, none in the reference of %d",
+		return cli.BadInputf("%s and %s have no (challenge, sample) in common: %d candidate records, none in the reference of %d",
 			r.name, c.cand, c.read, r.n)
 	}
 	return nil

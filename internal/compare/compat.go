@@ -23,7 +23,7 @@ var ErrMismatch = errors.New("cannot be compared")
 // not the models.
 func SameSet(refName, candName string, ref, cand *format.Header) error {
 	if diffs := ref.Challenges.Diff(cand.Challenges); len(diffs) > 0 {
-		return cli.Usage(fmt.Errorf("%s and %s come from different challenge sets (%s): %w",
+		return cli.BadInput(fmt.Errorf("%s and %s come from different challenge sets (%s): %w",
 			refName, candName, strings.Join(diffs, ", "), ErrMismatch))
 	}
 	return nil
@@ -59,7 +59,7 @@ func Compatible(refName, candName string, ref, cand *format.Header) error {
 		}
 	}
 	if len(diffs) > 0 {
-		return cli.Usage(fmt.Errorf("%s and %s were sampled differently (%s): their outputs %w",
+		return cli.BadInput(fmt.Errorf("%s and %s were sampled differently (%s): their outputs %w",
 			refName, candName, strings.Join(diffs, ", "), ErrMismatch))
 	}
 	return nil
@@ -71,7 +71,7 @@ func Compatible(refName, candName string, ref, cand *format.Header) error {
 func CheckSeeds(refName, candName string, ref, cand *format.Header, name string) error {
 	sp, _ := score.Lookup(name)
 	if ref.Sampling.Temperature > 0 && ref.Sampling.Seed != cand.Sampling.Seed && sp.SeedSensitive {
-		return cli.Usage(fmt.Errorf("%s and %s were sampled (temperature %v) with different seeds (%d vs %d): score %s compares samples one by one, use --score tv or mmd: %w",
+		return cli.BadInput(fmt.Errorf("%s and %s were sampled (temperature %v) with different seeds (%d vs %d): score %s compares samples one by one, use --score tv or mmd: %w",
 			refName, candName, ref.Sampling.Temperature, ref.Sampling.Seed, cand.Sampling.Seed, name, ErrMismatch))
 	}
 	return nil

@@ -221,7 +221,7 @@ func (l *loader) run(rd *format.Reader) error {
 			break
 		}
 		if err != nil {
-			return cli.Usage(fmt.Errorf("reference %s: %w (a reference must be whole)", ref.name, err))
+			return cli.BadInput(fmt.Errorf("reference %s: %w (a reference must be whole)", ref.name, err))
 		}
 		rec.ID = joinID(&rec) // the join reads the key from the stored id
 		i := l.v.n
@@ -230,7 +230,7 @@ func (l *loader) run(rd *format.Reader) error {
 			continue
 		}
 		if i >= math.MaxInt32 {
-			return cli.Usagef("reference %s: more than %d records", ref.name, math.MaxInt32)
+			return cli.BadInputf("reference %s: more than %d records", ref.name, math.MaxInt32)
 		}
 		if rec.Err != "" {
 			ref.failed++
