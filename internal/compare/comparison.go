@@ -54,12 +54,9 @@ type Comparison struct {
 
 	scoreName string // "" while auto has not chosen
 	fn        score.Func
-	test      seqtest.Test
-	pending   []pending // auto: pairs waiting for the choice of a score
-	groups    *groups   // mmd
-
-	calib  bool      // score everything, decide nothing (Calibrate)
-	scores []float64 // the scores, when calibrating
+	test      seqtest.Test // a recorder when calibrating
+	pending   []pending    // auto: pairs waiting for the choice of a score
+	groups    *groups      // mmd
 
 	read, unmatched, dups int64
 	refFailed, candFailed int64
@@ -251,13 +248,6 @@ func (c *Comparison) addSample(rec *format.Record) {
 
 // observe feeds one score to the test and stops at a verdict or the budget.
 func (c *Comparison) observe(x float64, id string, sample int64) {
-	if c.calib {
-		c.scores = append(c.scores, x)
-		if c.cfg.MaxN > 0 && len(c.scores) >= c.cfg.MaxN {
-			c.done, c.stop = true, "max-n"
-		}
-		return
-	}
 	if err := c.test.Add(x); err != nil {
 		c.fail(fmt.Errorf("challenge %s: %w", id, err))
 		return
@@ -309,7 +299,7 @@ func (c *Comparison) Finish(candErr error) {
 
 // Verdict is the test's verdict, Undecided on trouble.
 func (c *Comparison) Verdict() seqtest.Verdict {
-	if c.err != nil || c.calib {
+	if c.err != nil {
 		return seqtest.Undecided
 	}
 	return c.test.Decision()
@@ -371,3 +361,32 @@ func containsSample(g []format.Record, s uint32) bool {
 	}
 	return false
 }
+
+// recorder is the test of a calibration: it keeps every score and decides
+// nothing, so that the comparison scores every pair up to the budget.
+type recorder struct {
+	scores []float64
+	sum    float64
+}
+
+func (r *recorder) Add(x float64) error {
+	if !(x >= 0 && x <= 1) {
+		return fmt.Errorf("%w: %v", seqtest.ErrValue, x)
+	}
+	r.scores = append(r.scores, x)
+	r.sum += x
+	return nil
+}
+
+func (r *recorder) N() int { return len(r.scores) }
+
+func (r *recorder) Mean() float64 {
+	if len(r.scores) == 0 {
+		return 0
+	}
+	return r.sum / float64(len(r.scores))
+}
+
+func (r *recorder) Bounds() (lower, upper float64) { return 0, 1 }
+
+func (r *recorder) Decision() seqtest.Verdict { return seqtest.Undecided }

@@ -205,7 +205,8 @@ func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Cal
 		in.Close()
 		return nil, refErr(err)
 	}
-	c.calib = true
+	scores := &recorder{}
+	c.test = scores
 	out := &Calibration{}
 	if ra, rb := ModelName(&ref.header), ModelName(&c.candH); ra != rb || ref.header.Model.Digest != c.candH.Model.Digest {
 		out.Models = ra + " vs " + rb
@@ -219,10 +220,10 @@ func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Cal
 	}
 	out.Score, out.Alpha, out.Ref, out.Cand = c.scoreName, cfg.Alpha, ref.name, in.Name
 	out.Failed, out.Unmatched, out.Truncated, out.Comparison = c.refFailed+c.candFailed, c.unmatched, c.candErr != nil, c
-	if len(c.scores) == 0 {
+	if scores.N() == 0 {
 		return out, fmt.Errorf("%s vs %s: no pair could be scored", ref.name, in.Name)
 	}
-	cal, err := seqtest.Calibrate(c.scores, cfg.Alpha)
+	cal, err := seqtest.Calibrate(scores.scores, cfg.Alpha)
 	if err != nil {
 		return out, err
 	}
