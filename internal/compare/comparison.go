@@ -108,7 +108,8 @@ func (c *Comparison) setScore(name string) error {
 		return err
 	}
 	c.scoreName = name
-	if name == "mmd" {
+	if sp, _ := score.Lookup(name); sp.Sets {
+		// A score of sample sets (mmd) scores a challenge's K samples at once.
 		c.groups = newGroups(max(c.candH.Sampling.Samples, 1))
 		return nil
 	}
