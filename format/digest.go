@@ -18,7 +18,8 @@ type digester struct {
 	h hash.Hash // hashes in the caller's goroutine until the hasher starts
 
 	bg     *hasher // the hasher, once started
-	want   bool    // start the hasher once hasherAfter bytes are hashed
+	want   bool    // start the hasher once after bytes are hashed
+	after  int64
 	hashed int64
 }
 
@@ -43,11 +44,11 @@ const hasherBuffers = 3
 // hasherAfter is how much a Reader hashes itself before it starts a hasher.
 // Starting one costs about 9 µs: half the cost of opening a one-record
 // stream, which tools and tests do thousands of times, but 1% of reading
-// 256 KiB. A variable for the tests.
-var hasherAfter int64 = 256 << 10
+// 256 KiB. Tests lower it per Reader (digester.after), never for all.
+const hasherAfter = 256 << 10
 
 func newDigester() digester {
-	return digester{h: sha256.New(), want: runtime.GOMAXPROCS(0) > 1}
+	return digester{h: sha256.New(), want: runtime.GOMAXPROCS(0) > 1, after: hasherAfter}
 }
 
 // start begins hashing in the background, with spare buffers for frames;
@@ -96,7 +97,7 @@ func (d *digester) reset() {
 // frame into: buf itself when hashing here, another one when the hasher
 // took buf. spare are buffers the hasher may use.
 func (d *digester) write(buf []byte, owner *Reader, spare [][]byte) []byte {
-	if d.bg == nil && d.want && d.hashed >= hasherAfter {
+	if d.bg == nil && d.want && d.hashed >= d.after {
 		d.start(owner, spare)
 	}
 	if d.bg == nil {

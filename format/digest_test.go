@@ -21,17 +21,15 @@ func TestDigestEitherWay(t *testing.T) {
 	for _, procs := range []int{1, 2} {
 		t.Run(map[int]string{1: "here", 2: "hasher"}[procs], func(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			defer func(n int64) { hasherAfter = n }(hasherAfter)
-			hasherAfter = 0
 			three := bytes.Repeat(good, 3)
-			got, r, err := readAll(three)
+			got, r, err := readAll(three, hashAtOnce())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(got) != 3*len(recs) || r.Stats().Trailers != 3 {
 				t.Fatalf("read %d records and %d trailers, want %d and 3", len(got), r.Stats().Trailers, 3*len(recs))
 			}
-			got, _, err = readAll(append(append([]byte(nil), good...), bad...))
+			got, _, err = readAll(append(append([]byte(nil), good...), bad...), hashAtOnce())
 			var pe *Error
 			if !errors.Is(err, ErrTrailer) || !errors.As(err, &pe) || pe.Segment != 1 {
 				t.Fatalf("got %v, want ErrTrailer in segment 1", err)
@@ -42,6 +40,10 @@ func TestDigestEitherWay(t *testing.T) {
 		})
 	}
 }
+
+// hashAtOnce makes a Reader start its hasher at the first frame, where a
+// short test stream would otherwise be hashed in the reader's goroutine.
+func hashAtOnce() ReaderOption { return func(r *Reader) { r.digest.after = 0 } }
 
 // hashers counts the goroutines running a hasher.
 func hashers() int {
@@ -60,13 +62,11 @@ func hashers() int {
 // collected, not pile up.
 func TestHasherStopsWithoutClose(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	defer func(n int64) { hasherAfter = n }(hasherAfter)
-	hasherAfter = 0
 	data := writeStream(t, testHeader(), makeRecords(40, 6, 0, 20), WithFrameSize(4, 1<<20)).Bytes()
 	base := hashers() // of readers of other tests, not yet collected
 	open := make([]*Reader, 50)
 	for i := range open {
-		r, err := NewReader(bytes.NewReader(data))
+		r, err := NewReader(bytes.NewReader(data), hashAtOnce())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -58,15 +58,7 @@ func (f *frameReader) next() (rawFrame, error) {
 	}
 	m := binary.LittleEndian.Uint32(magic)
 	if m&0xFFFFFFF0 == skippableMagic {
-		sz, err := f.read(4)
-		if err != nil {
-			return rawFrame{offset: start}, err
-		}
-		n := binary.LittleEndian.Uint32(sz)
-		if n > maxSkippable {
-			return rawFrame{offset: start}, fmt.Errorf("%w: skippable frame of %d bytes", ErrTooLarge, n)
-		}
-		if _, err := f.read(int(n)); err != nil {
+		if err := f.skippable(); err != nil {
 			return rawFrame{offset: start}, err
 		}
 		return rawFrame{data: f.buf, offset: start, skippable: true}, nil
@@ -74,34 +66,64 @@ func (f *frameReader) next() (rawFrame, error) {
 	if m != zstdMagic {
 		return rawFrame{offset: start}, fmt.Errorf("%w: no zstd frame at this offset (magic %08x)", ErrBadMagic, m)
 	}
-	desc, err := f.read(1)
+	declared, err := f.frameHeader()
 	if err != nil {
 		return rawFrame{offset: start}, err
+	}
+	if err := f.blocks(declared); err != nil {
+		return rawFrame{offset: start}, err
+	}
+	if _, err := f.read(4); err != nil { // content checksum
+		return rawFrame{offset: start}, err
+	}
+	return rawFrame{data: f.buf, offset: start, size: declared}, nil
+}
+
+// skippable reads the rest of a skippable frame, its magic read.
+func (f *frameReader) skippable() error {
+	sz, err := f.read(4)
+	if err != nil {
+		return err
+	}
+	n := binary.LittleEndian.Uint32(sz)
+	if n > maxSkippable {
+		return fmt.Errorf("%w: skippable frame of %d bytes", ErrTooLarge, n)
+	}
+	_, err = f.read(int(n))
+	return err
+}
+
+// frameHeader reads a zstd frame header, its magic read, and returns the
+// content size it declares.
+func (f *frameReader) frameHeader() (int64, error) {
+	desc, err := f.read(1)
+	if err != nil {
+		return 0, err
 	}
 	d := desc[0]
 	// Reserved and unused bits are never set by a Writer; a set one is a
 	// flipped bit the zstd decoder would not notice.
 	if d&0x18 != 0 {
-		return rawFrame{offset: start}, fmt.Errorf("%w: reserved bit set in zstd frame header", ErrCorrupt)
+		return 0, fmt.Errorf("%w: reserved bit set in zstd frame header", ErrCorrupt)
 	}
 	if d&0x04 == 0 {
-		return rawFrame{offset: start}, fmt.Errorf("%w: zstd frame without a content checksum", ErrCorrupt)
+		return 0, fmt.Errorf("%w: zstd frame without a content checksum", ErrCorrupt)
 	}
 	single := d&0x20 != 0
 	if !single {
 		// A window descriptor is a limit, not content: a flipped bit in it
 		// would go unnoticed, so frames must be single-segment.
-		return rawFrame{offset: start}, fmt.Errorf("%w: zstd frame is not single-segment", ErrCorrupt)
+		return 0, fmt.Errorf("%w: zstd frame is not single-segment", ErrCorrupt)
 	}
 	if d&0x03 != 0 {
-		return rawFrame{offset: start}, fmt.Errorf("%w: zstd frame needs a dictionary", ErrCorrupt)
+		return 0, fmt.Errorf("%w: zstd frame needs a dictionary", ErrCorrupt)
 	}
 	// Single-segment: no window descriptor, and the content size is always
 	// there, in 1, 2, 4 or 8 bytes.
 	fcsSize := [4]int{1, 2, 4, 8}[d>>6]
 	fcs, err := f.read(fcsSize)
 	if err != nil {
-		return rawFrame{offset: start}, err
+		return 0, err
 	}
 	var size uint64
 	for i := len(fcs) - 1; i >= 0; i-- {
@@ -111,24 +133,29 @@ func (f *frameReader) next() (rawFrame, error) {
 		size += 256
 	}
 	if size > MaxFrameContent {
-		return rawFrame{offset: start}, fmt.Errorf("%w: frame declares %d bytes of content", ErrTooLarge, size)
+		return 0, fmt.Errorf("%w: frame declares %d bytes of content", ErrTooLarge, size)
 	}
-	declared := int64(size)
-	// bound is the most content the blocks read so far can decompress to.
-	// Checking the declared size against it before decompressing keeps a
-	// few bytes of input from making the decoder allocate the declared size.
+	return int64(size), nil
+}
+
+// blocks reads the blocks of a frame that declares declared bytes of
+// content. bound is the most content the blocks read so far can
+// decompress to: checking the declared size against it before
+// decompressing keeps a few bytes of input from making the decoder
+// allocate the declared size.
+func (f *frameReader) blocks(declared int64) error {
 	bound, compressed := int64(0), int64(0)
 	for {
 		bh, err := f.read(3)
 		if err != nil {
-			return rawFrame{offset: start}, err
+			return err
 		}
 		v := uint32(bh[0]) | uint32(bh[1])<<8 | uint32(bh[2])<<16
 		last := v&1 != 0
 		typ := (v >> 1) & 3
 		size := int(v >> 3)
 		if size > maxBlock {
-			return rawFrame{offset: start}, fmt.Errorf("%w: zstd block of %d bytes", ErrCorrupt, size)
+			return fmt.Errorf("%w: zstd block of %d bytes", ErrCorrupt, size)
 		}
 		switch typ {
 		case 0: // raw
@@ -139,26 +166,23 @@ func (f *frameReader) next() (rawFrame, error) {
 		case 2: // compressed: at most a full block
 			bound += maxBlock
 		case 3:
-			return rawFrame{offset: start}, fmt.Errorf("%w: reserved zstd block type", ErrCorrupt)
+			return fmt.Errorf("%w: reserved zstd block type", ErrCorrupt)
 		}
 		compressed += 3 + int64(size)
 		if compressed > declared+maxFrameSlack {
-			return rawFrame{offset: start}, fmt.Errorf("%w: %d compressed bytes for %d bytes of content", ErrCorrupt, compressed, declared)
+			return fmt.Errorf("%w: %d compressed bytes for %d bytes of content", ErrCorrupt, compressed, declared)
 		}
 		if _, err := f.read(size); err != nil {
-			return rawFrame{offset: start}, err
+			return err
 		}
 		if last {
 			break
 		}
 	}
 	if declared > bound {
-		return rawFrame{offset: start}, fmt.Errorf("%w: frame declares %d bytes of content, its blocks hold at most %d", ErrCorrupt, declared, bound)
+		return fmt.Errorf("%w: frame declares %d bytes of content, its blocks hold at most %d", ErrCorrupt, declared, bound)
 	}
-	if _, err := f.read(4); err != nil { // content checksum
-		return rawFrame{offset: start}, err
-	}
-	return rawFrame{data: f.buf, offset: start, size: declared}, nil
+	return nil
 }
 
 // read appends n bytes of input to f.buf and returns them. Short input is

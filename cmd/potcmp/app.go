@@ -1,15 +1,14 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"slices"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/score"
 	"github.com/pot-audit/pot/internal/seqtest"
 )
@@ -101,7 +100,7 @@ func action(c *ucli.Context) (int, error) {
 	if err := checkStdin(args); err != nil {
 		return exitTrouble, err
 	}
-	if _, set := os.LookupEnv("GOGC"); !set {
+	if env.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
 	}
 	switch {
@@ -125,6 +124,16 @@ func action(c *ucli.Context) (int, error) {
 		args = append(args, "-")
 	}
 	return compareAll(c.Context, env, o, args[0], args[1:])
+}
+
+// config is the comparison the flags ask for, its scores written to tr
+// when there is a transcript.
+func (o *options) config(tr *transcript) compare.Config {
+	cfg := compare.Config{Alpha: o.alpha, Tolerance: o.tolerance, Score: o.score, Test: o.test, MaxN: o.maxN}
+	if tr != nil {
+		cfg.Observe = tr.observe
+	}
+	return cfg
 }
 
 // check refuses flag values no mode can use, as usage errors.
@@ -194,11 +203,4 @@ func quiet(code int) error {
 		return nil
 	}
 	return cli.Quiet(code)
-}
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/compare"
+	"github.com/pot-audit/pot/internal/streamtest"
 )
 
 var (
@@ -62,7 +64,7 @@ func benchStreams(b *testing.B, dir string, n int) (ref, cand string) {
 			b.Fatal(err)
 		}
 		bw := bufio.NewWriter(f)
-		w, err := format.NewWriter(bw, header("bench", model, "v"))
+		w, err := format.NewWriter(bw, streamtest.Header("bench", model, "v"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -127,29 +129,29 @@ func BenchmarkThroughput(b *testing.B) {
 	})
 	b.Run("candidate", func(b *testing.B) {
 		env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard}
-		o := &options{alpha: 0.01, tolerance: 0.5, score: "auto", test: "betting"}
-		r, err := loadReference(env, ref, o.score)
+		cfg := compare.Config{Alpha: 0.01, Tolerance: 0.5, Score: "auto", Test: "betting"}
+		r, err := compare.Load(env, ref, cfg.Score)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := r.wait(); err != nil {
+		if err := r.Wait(); err != nil {
 			b.Fatal(err)
 		}
 		b.ResetTimer()
 		start, cpu0 := time.Now(), cpuTime()
 		for range b.N {
-			in, rd, err := openCandidate(env, cand)
+			in, rd, err := compare.OpenCandidate(env, cand)
 			if err != nil {
 				b.Fatal(err)
 			}
-			c, err := newComparison(o, r, cand, rd.First(), nil)
+			c, err := compare.New(cfg, r, cand, rd.First())
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := stream(context.Background(), env, in, rd, []*comparison{c}); err != nil {
+			if err := compare.Run(context.Background(), env, in, rd, []*compare.Comparison{c}); err != nil {
 				b.Fatal(err)
 			}
-			if res := c.result(); res.N != n {
+			if res := c.Result(); res.N != n {
 				b.Fatalf("%+v", res)
 			}
 		}
@@ -159,11 +161,11 @@ func BenchmarkThroughput(b *testing.B) {
 		env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard}
 		start, cpu0 := time.Now(), cpuTime()
 		for range b.N {
-			r, err := loadReference(env, ref, "auto")
+			r, err := compare.Load(env, ref, "auto")
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := r.wait(); err != nil {
+			if err := r.Wait(); err != nil {
 				b.Fatal(err)
 			}
 		}

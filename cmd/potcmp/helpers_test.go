@@ -2,19 +2,13 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pot-audit/pot/format"
-	"github.com/pot-audit/pot/internal/challenge"
-	"github.com/pot-audit/pot/internal/model"
-	"github.com/pot-audit/pot/internal/model/local"
 	"github.com/pot-audit/pot/internal/streamtest"
 	"github.com/pot-audit/pot/internal/testmodels"
 )
@@ -30,140 +24,20 @@ func potcmp(t testing.TB, stdin io.Reader, args ...string) (code int, stdout, st
 	return code, out.String(), errb.String()
 }
 
-// header is an outputs header of the challenge set setID, under a model of
-// vocabulary vocab.
-func header(setID, modelName, vocab string) format.Header {
-	return format.Header{
-		Kind:       format.KindOutputs,
-		Challenges: format.ChallengeSet{ID: setID, Commitment: "c0ffee" + setID, RunID: "default", Family: "templates/v1"},
-		Model:      format.Model{Backend: "synth", Name: modelName, Vocab: vocab},
-		Sampling:   format.Sampling{MaxTokens: 8, Logprobs: 3, Samples: 1},
-		Tool:       "potcmp-test",
-	}
-}
-
-// record is challenge i's output: tokens start at first, the chosen token
-// has probability 0.6 and two alternatives share the rest.
-func record(i int, sample uint32, first int32, n int) format.Record {
-	r := format.Record{Index: uint64(i), ID: fmt.Sprintf("ch%05d", i), Sample: sample, TopK: 3, Finish: "length"}
-	var text strings.Builder
-	for p := range n {
-		tok := first + int32(p)
-		r.Tokens = append(r.Tokens, tok)
-		r.Logprobs = append(r.Logprobs, float32(math.Log(0.6)))
-		r.TopTokens = append(r.TopTokens, tok, tok+100, tok+200)
-		r.TopLogprobs = append(r.TopLogprobs, float32(math.Log(0.6)), float32(math.Log(0.3)), float32(math.Log(0.1)))
-		fmt.Fprintf(&text, "w%d ", tok)
-	}
-	r.Text = text.String()
-	return r
-}
-
-// records makes n records; first(i) chooses challenge i's first token.
-func records(n int, first func(i int) int32) []format.Record {
-	recs := make([]format.Record, n)
-	for i := range recs {
-		recs[i] = record(i, 0, first(i), 8)
-	}
-	return recs
-}
-
-func same(int) int32 { return 10 }
-
 // encode writes a stream.
 func encode(t testing.TB, h format.Header, recs []format.Record) []byte {
 	return streamtest.Encode(t, h, recs)
 }
 
-// writeStream writes a stream to a file in dir and returns its path.
-func writeStream(t testing.TB, dir, name string, h format.Header, recs []format.Record) string {
+// modelStream writes the outputs of a local model run, as potgen makes
+// them, to dir/name.
+func modelStream(t testing.TB, dir, name string, mr streamtest.ModelRun) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, encode(t, h, recs), 0o644); err != nil {
+	if err := os.WriteFile(path, mr.Stream(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// modelRun is what a model stream is made with.
-type modelRun struct {
-	spec      string
-	n         int // challenges
-	sampling  format.Sampling
-	runID     string
-	firstSkip int // challenges to leave out at the start
-}
-
-// testKey is a fixed audit key: the tests need reproducible challenges,
-// not secret ones.
-func testKey(t testing.TB) challenge.Key {
-	k, err := challenge.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{0x5a}, challenge.KeySize)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-// modelStream asks a local model for its outputs on a template challenge
-// set, as potgen would, and writes them to dir/name.
-func modelStream(t testing.TB, dir, name string, mr modelRun) string {
-	t.Helper()
-	set := challengeSet(t, mr)
-	sp, err := model.ParseSpec(mr.spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := local.Open(sp, model.Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	s := mr.sampling
-	s.Samples = max(s.Samples, 1)
-	h := format.Header{Kind: format.KindOutputs, Challenges: set.Header(), Model: m.Info(), Sampling: s, Tool: "potcmp-test"}
-	path := filepath.Join(dir, name)
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := format.NewWriter(f, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := mr.firstSkip; i < mr.n; i++ {
-		c := set.Challenge(i)
-		for k := range s.Samples {
-			rec := format.Record{Index: uint64(i), ID: c.ID, Sample: uint32(k), Seed: c.SampleSeed(k, s.Seed), Prompt: c.Prompt}
-			q := model.Query{Prompt: c.Prompt, Seed: rec.Seed, Sampling: s}
-			if err := m.Generate(context.Background(), q, &rec); err != nil {
-				rec.Err = err.Error()
-			}
-			// A model may stop inside a multi-byte character, and a
-			// reader refuses invalid UTF-8 that the writer lets through.
-			rec.Text = strings.ToValidUTF8(rec.Text, "\uFFFD")
-			if err := w.Write(&rec); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func challengeSet(t testing.TB, mr modelRun) *challenge.Set {
-	t.Helper()
-	fam, err := challenge.Templates("templates/v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := challenge.NewSet(testKey(t), mr.runID, fam, mr.n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
 }
 
 // greedy is the sampling of the model tests: small and deterministic.

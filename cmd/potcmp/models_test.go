@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pot-audit/pot/internal/seqtest"
+	"github.com/pot-audit/pot/internal/streamtest"
 )
 
 // Outputs of real local models, made as potgen makes them: two runs of one
@@ -14,11 +15,11 @@ import (
 func TestSynthModels(t *testing.T) {
 	dir := t.TempDir()
 	const n = 150
-	ref := modelStream(t, dir, "synth1.pot", modelRun{spec: "synth:1", n: n, sampling: greedy()})
-	again := modelStream(t, dir, "synth1-again.pot", modelRun{spec: "synth:1", n: n, sampling: greedy()})
-	other := modelStream(t, dir, "synth2.pot", modelRun{spec: "synth:2", n: n, sampling: greedy()})
-	noisy := modelStream(t, dir, "synth1-noise.pot", modelRun{spec: "synth:1,perturb=noise:0.05", n: n, sampling: greedy()})
-	otherRun := modelStream(t, dir, "synth1-run2.pot", modelRun{spec: "synth:1", n: n, sampling: greedy(), runID: "second"})
+	ref := modelStream(t, dir, "synth1.pot", streamtest.ModelRun{Spec: "synth:1", N: n, Sampling: greedy()})
+	again := modelStream(t, dir, "synth1-again.pot", streamtest.ModelRun{Spec: "synth:1", N: n, Sampling: greedy()})
+	other := modelStream(t, dir, "synth2.pot", streamtest.ModelRun{Spec: "synth:2", N: n, Sampling: greedy()})
+	noisy := modelStream(t, dir, "synth1-noise.pot", streamtest.ModelRun{Spec: "synth:1,perturb=noise:0.05", N: n, Sampling: greedy()})
+	otherRun := modelStream(t, dir, "synth1-run2.pot", streamtest.ModelRun{Spec: "synth:1", N: n, Sampling: greedy(), RunID: "second"})
 	for _, tt := range []struct {
 		name    string
 		cand    string
@@ -67,7 +68,7 @@ func TestRealModels(t *testing.T) {
 	tok := filepath.Join(models, "tok512.bin")
 	const n = 120
 	mk := func(name, spec string) string {
-		return modelStream(t, dir, name, modelRun{spec: spec, n: n, sampling: greedy()})
+		return modelStream(t, dir, name, streamtest.ModelRun{Spec: spec, N: n, Sampling: greedy()})
 	}
 	ref := mk("stories-bin.pot", "llama2c:"+filepath.Join(models, "stories260K.bin")+",tokenizer="+tok)
 	for _, tt := range []struct {

@@ -15,12 +15,14 @@ import (
 	"testing"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/seqtest"
+	"github.com/pot-audit/pot/internal/streamtest"
 )
 
-func decodeJSON(t *testing.T, s string) result {
+func decodeJSON(t *testing.T, s string) compare.Result {
 	t.Helper()
-	var r result
+	var r compare.Result
 	if err := json.Unmarshal([]byte(s), &r); err != nil {
 		t.Fatalf("not one JSON object: %v\n%s", err, s)
 	}
@@ -29,9 +31,9 @@ func decodeJSON(t *testing.T, s string) result {
 
 func TestVerdicts(t *testing.T) {
 	dir := t.TempDir()
-	h := header("set1", "a", "v1")
-	ref := writeStream(t, dir, "ref.pot", h, records(1200, same))
-	hb := header("set1", "b", "v1")
+	h := streamtest.Header("set1", "a", "v1")
+	ref := streamtest.Write(t, dir, "ref.pot", h, streamtest.Records(1200, streamtest.Same))
+	hb := streamtest.Header("set1", "b", "v1")
 	tests := []struct {
 		name     string
 		cand     []format.Record
@@ -42,25 +44,25 @@ func TestVerdicts(t *testing.T) {
 		minN     int
 		wantLine []string
 	}{
-		{name: "identical", cand: records(400, same), code: 0, verdict: "SAME", minN: 90, maxN: 110,
+		{name: "identical", cand: streamtest.Records(400, streamtest.Same), code: 0, verdict: "SAME", minN: 90, maxN: 110,
 			wantLine: []string{"score=tv", "alpha=0.01", "tolerance=0.05", "test=betting", "mean=0.0000"}},
-		{name: "different", cand: records(400, func(int) int32 { return 20 }), code: 1, verdict: "DIFFERENT", minN: 1, maxN: 10},
-		{name: "one in ten differs", cand: records(400, func(i int) int32 {
+		{name: "different", cand: streamtest.Records(400, func(int) int32 { return 20 }), code: 1, verdict: "DIFFERENT", minN: 1, maxN: 10},
+		{name: "one in ten differs", cand: streamtest.Records(400, func(i int) int32 {
 			if i%10 == 3 {
 				return 20
 			}
 			return 10
 		}), code: 1, verdict: "DIFFERENT", minN: 100, maxN: 600},
-		{name: "budget", cand: records(400, same), args: []string{"--max-n", "50"}, code: 3, verdict: "UNDECIDED", minN: 50, maxN: 50},
-		{name: "eb", cand: records(1200, same), args: []string{"--test", "eb"}, code: 0, verdict: "SAME", minN: 100, maxN: 1200,
+		{name: "budget", cand: streamtest.Records(400, streamtest.Same), args: []string{"--max-n", "50"}, code: 3, verdict: "UNDECIDED", minN: 50, maxN: 50},
+		{name: "eb", cand: streamtest.Records(1200, streamtest.Same), args: []string{"--test", "eb"}, code: 0, verdict: "SAME", minN: 100, maxN: 1200,
 			wantLine: []string{"test=eb"}},
-		{name: "text", cand: records(400, same), args: []string{"--score", "text"}, code: 0, verdict: "SAME", minN: 90, maxN: 110,
+		{name: "text", cand: streamtest.Records(400, streamtest.Same), args: []string{"--score", "text"}, code: 0, verdict: "SAME", minN: 90, maxN: 110,
 			wantLine: []string{"score=text"}},
-		{name: "ran out", cand: records(60, same), code: 3, verdict: "UNDECIDED", minN: 60, maxN: 60},
+		{name: "ran out", cand: streamtest.Records(60, streamtest.Same), code: 3, verdict: "UNDECIDED", minN: 60, maxN: 60},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cand := writeStream(t, t.TempDir(), "cand.pot", hb, tt.cand)
+			cand := streamtest.Write(t, t.TempDir(), "cand.pot", hb, tt.cand)
 			code, out, errs := potcmp(t, nil, append(tt.args, ref, cand)...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
@@ -89,8 +91,8 @@ func TestVerdicts(t *testing.T) {
 // observations any valid test needs.
 func TestIdenticalNearInformationLimit(t *testing.T) {
 	dir := t.TempDir()
-	h := header("set1", "a", "v1")
-	ref := writeStream(t, dir, "ref.pot", h, records(300, same))
+	h := streamtest.Header("set1", "a", "v1")
+	ref := streamtest.Write(t, dir, "ref.pot", h, streamtest.Records(300, streamtest.Same))
 	code, out, _ := potcmp(t, nil, "--json", ref, ref)
 	r := decodeJSON(t, out)
 	limit := seqtest.InformationLimit(0.01, 0.05)
@@ -102,16 +104,16 @@ func TestIdenticalNearInformationLimit(t *testing.T) {
 
 func TestJSON(t *testing.T) {
 	dir := t.TempDir()
-	recs := records(200, same)
-	refRecs := records(200, same)
+	recs := streamtest.Records(200, streamtest.Same)
+	refRecs := streamtest.Records(200, streamtest.Same)
 	refRecs[0].Err = "timeout after 3 attempts"
 	refRecs[0].Tokens, refRecs[0].Logprobs, refRecs[0].TopTokens, refRecs[0].TopLogprobs, refRecs[0].TopK, refRecs[0].Text = nil, nil, nil, nil, 0, ""
 	recs[1].Err = "server said 500"
 	recs[1].Tokens, recs[1].Logprobs, recs[1].TopTokens, recs[1].TopLogprobs, recs[1].TopK, recs[1].Text = nil, nil, nil, nil, 0, ""
-	stranger := record(9999, 0, 10, 8)
+	stranger := streamtest.Record(9999, 0, 10, 8)
 	recs = append([]format.Record{stranger, recs[2]}, recs...) // a stranger and a repeat first
-	ref := writeStream(t, dir, "ref.pot", header("s", "a", "v"), refRecs)
-	cand := writeStream(t, dir, "cand.pot", header("s", "b", "v"), recs)
+	ref := streamtest.Write(t, dir, "ref.pot", streamtest.Header("s", "a", "v"), refRecs)
+	cand := streamtest.Write(t, dir, "cand.pot", streamtest.Header("s", "b", "v"), recs)
 	code, out, errs := potcmp(t, nil, "--json", ref, cand)
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
@@ -121,14 +123,14 @@ func TestJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"verdict", "n", "mean", "lower", "upper", "alpha", "tolerance", "score", "test",
-		"ref", "cand", "errors", "unmatched", "truncated"} {
+		"ref", "cand", "failed", "unmatched", "truncated"} {
 		if _, ok := m[f]; !ok {
 			t.Errorf("JSON lacks %q: %s", f, out)
 		}
 	}
 	r := decodeJSON(t, out)
-	want := result{Verdict: "SAME", Alpha: 0.01, Tolerance: 0.05, Score: "tv", Test: "betting", Ref: ref, Cand: cand,
-		Errors: 2, RefErrors: 1, Unmatched: 1, Duplicate: 1, Stopped: "decided"}
+	want := compare.Result{Verdict: "SAME", Alpha: 0.01, Tolerance: 0.05, Score: "tv", Test: "betting", Ref: ref, Cand: cand,
+		Failed: 2, RefFailed: 1, Unmatched: 1, Duplicate: 1, Stopped: "decided"}
 	got := r
 	got.N, got.Mean, got.Lower, got.Upper, got.Read, got.RefModel, got.CandModel = 0, 0, 0, 0, 0, "", ""
 	if got != want {
@@ -150,14 +152,14 @@ func TestJSON(t *testing.T) {
 // would differ is not scored SAME on its failures.
 func TestFailuresNotAgreement(t *testing.T) {
 	dir := t.TempDir()
-	ref := writeStream(t, dir, "ref.pot", header("s", "a", "v"), records(300, same))
-	recs := records(300, func(int) int32 { return 20 })
+	ref := streamtest.Write(t, dir, "ref.pot", streamtest.Header("s", "a", "v"), streamtest.Records(300, streamtest.Same))
+	recs := streamtest.Records(300, func(int) int32 { return 20 })
 	for i := range recs {
 		if i%2 == 0 {
 			recs[i] = format.Record{Index: recs[i].Index, ID: recs[i].ID, Err: "refused"}
 		}
 	}
-	cand := writeStream(t, dir, "cand.pot", header("s", "b", "v"), recs)
+	cand := streamtest.Write(t, dir, "cand.pot", streamtest.Header("s", "b", "v"), recs)
 	code, out, errs := potcmp(t, nil, ref, cand)
 	if code != 1 || !strings.HasPrefix(out, "DIFFERENT") {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
@@ -166,9 +168,9 @@ func TestFailuresNotAgreement(t *testing.T) {
 
 func TestTranscript(t *testing.T) {
 	dir := t.TempDir()
-	ref := writeStream(t, dir, "ref.pot", header("s", "a", "v"), records(300, same))
-	recs := records(300, func(i int) int32 { return 10 + int32(i%2) })
-	cand := writeStream(t, dir, "cand.pot", header("s", "b", "v"), recs)
+	ref := streamtest.Write(t, dir, "ref.pot", streamtest.Header("s", "a", "v"), streamtest.Records(300, streamtest.Same))
+	recs := streamtest.Records(300, func(i int) int32 { return 10 + int32(i%2) })
+	cand := streamtest.Write(t, dir, "cand.pot", streamtest.Header("s", "b", "v"), recs)
 	tpath := filepath.Join(dir, "audit.jsonl")
 	code, out, errs := potcmp(t, nil, "--transcript", tpath, "--json", ref, cand)
 	if code != 1 {
@@ -220,14 +222,14 @@ func TestTranscript(t *testing.T) {
 
 func TestRefusals(t *testing.T) {
 	dir := t.TempDir()
-	h := header("set1", "a", "v1")
-	ref := writeStream(t, dir, "ref.pot", h, records(100, same))
-	otherSet := header("set2", "a", "v1")
-	hot := header("set1", "b", "v1")
+	h := streamtest.Header("set1", "a", "v1")
+	ref := streamtest.Write(t, dir, "ref.pot", h, streamtest.Records(100, streamtest.Same))
+	otherSet := streamtest.Header("set2", "a", "v1")
+	hot := streamtest.Header("set1", "b", "v1")
 	hot.Sampling.Temperature = 0.7
-	long := header("set1", "b", "v1")
+	long := streamtest.Header("set1", "b", "v1")
 	long.Sampling.MaxTokens = 64
-	otherVocab := header("set1", "b", "v2")
+	otherVocab := streamtest.Header("set1", "b", "v2")
 	chal := h
 	chal.Kind = format.KindChallenges
 	chal.Sampling, chal.Model = format.Sampling{}, format.Model{}
@@ -238,13 +240,13 @@ func TestRefusals(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"challenge set", otherSet, records(100, same), nil, []string{"different challenge sets", `id "set1" vs "set2"`}},
-		{"temperature", hot, records(100, same), nil, []string{"sampled differently", "temperature 0 vs 0.7"}},
-		{"max tokens", long, records(100, same), nil, []string{"max-tokens 8 vs 64"}},
-		{"token score across vocabularies", otherVocab, records(100, same), []string{"--score", "tv"}, []string{"vocabularies", "use text"}},
+		{"challenge set", otherSet, streamtest.Records(100, streamtest.Same), nil, []string{"different challenge sets", `id "set1" vs "set2"`}},
+		{"temperature", hot, streamtest.Records(100, streamtest.Same), nil, []string{"sampled differently", "temperature 0 vs 0.7"}},
+		{"max tokens", long, streamtest.Records(100, streamtest.Same), nil, []string{"max-tokens 8 vs 64"}},
+		{"token score across vocabularies", otherVocab, streamtest.Records(100, streamtest.Same), []string{"--score", "tv"}, []string{"vocabularies", "use text"}},
 		{"challenges stream", chal, []format.Record{{ID: "x", Prompt: "p"}}, nil, []string{"a challenges stream"}},
 		{"no common challenges", h, func() []format.Record {
-			r := records(50, same)
+			r := streamtest.Records(50, streamtest.Same)
 			for i := range r {
 				r[i].ID = "other" + r[i].ID
 			}
@@ -253,7 +255,7 @@ func TestRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cand := writeStream(t, t.TempDir(), "cand.pot", tt.h, tt.recs)
+			cand := streamtest.Write(t, t.TempDir(), "cand.pot", tt.h, tt.recs)
 			code, out, errs := potcmp(t, nil, append(tt.args, ref, cand)...)
 			if code != 2 || out != "" {
 				t.Fatalf("exit %d stdout %q, want 2 and nothing", code, out)
@@ -272,7 +274,7 @@ func TestRefusals(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	dir := t.TempDir()
-	ref := writeStream(t, dir, "ref.pot", header("s", "a", "v"), records(10, same))
+	ref := streamtest.Write(t, dir, "ref.pot", streamtest.Header("s", "a", "v"), streamtest.Records(10, streamtest.Same))
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -313,7 +315,7 @@ func TestUsage(t *testing.T) {
 // A candidate cut short is decided on what was read, and says so.
 func TestTruncated(t *testing.T) {
 	dir := t.TempDir()
-	ref := writeStream(t, dir, "ref.pot", header("s", "a", "v"), records(300, same))
+	ref := streamtest.Write(t, dir, "ref.pot", streamtest.Header("s", "a", "v"), streamtest.Records(300, streamtest.Same))
 	for _, tt := range []struct {
 		name    string
 		first   func(int) int32
@@ -321,16 +323,16 @@ func TestTruncated(t *testing.T) {
 		verdict string
 		trunc   bool
 	}{
-		{"undecided", same, 3, "UNDECIDED", true},
+		{"undecided", streamtest.Same, 3, "UNDECIDED", true},
 		{"decided before the cut", func(int) int32 { return 20 }, 1, "DIFFERENT", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			w, err := format.NewWriter(&b, header("s", "b", "v"), format.WithFrameSize(10, 1<<20))
+			w, err := format.NewWriter(&b, streamtest.Header("s", "b", "v"), format.WithFrameSize(10, 1<<20))
 			if err != nil {
 				t.Fatal(err)
 			}
-			recs := records(300, tt.first)
+			recs := streamtest.Records(300, tt.first)
 			for i := range 60 {
 				if err := w.Write(&recs[i]); err != nil {
 					t.Fatal(err)
@@ -362,7 +364,7 @@ func TestTruncated(t *testing.T) {
 // A damaged reference gives no verdict: exit 2.
 func TestDamagedReference(t *testing.T) {
 	dir := t.TempDir()
-	data := encode(t, header("s", "a", "v"), records(300, same))
+	data := encode(t, streamtest.Header("s", "a", "v"), streamtest.Records(300, streamtest.Same))
 	ref := filepath.Join(dir, "ref.pot")
 	if err := os.WriteFile(ref, data[:len(data)-20], 0o644); err != nil {
 		t.Fatal(err)
@@ -375,13 +377,13 @@ func TestDamagedReference(t *testing.T) {
 
 func TestTextOnlyAndVocabularies(t *testing.T) {
 	dir := t.TempDir()
-	ref := writeStream(t, dir, "ref.pot", header("s", "a", "v1"), records(300, same))
-	textOnly := records(300, same)
+	ref := streamtest.Write(t, dir, "ref.pot", streamtest.Header("s", "a", "v1"), streamtest.Records(300, streamtest.Same))
+	textOnly := streamtest.Records(300, streamtest.Same)
 	for i := range textOnly {
 		r := &textOnly[i]
 		r.Tokens, r.Logprobs, r.TopTokens, r.TopLogprobs, r.TopK = nil, nil, nil, nil, 0
 	}
-	noTop := records(300, same)
+	noTop := streamtest.Records(300, streamtest.Same)
 	for i := range noTop {
 		noTop[i].TopTokens, noTop[i].TopLogprobs, noTop[i].TopK = nil, nil, 0
 	}
@@ -393,11 +395,11 @@ func TestTextOnlyAndVocabularies(t *testing.T) {
 	}{
 		{"text only", "v1", textOnly, "text"},
 		{"no top-k", "v1", noTop, "prob"},
-		{"other vocabulary", "v2", records(300, same), "text"},
-		{"unknown vocabulary", "", records(300, same), "text"},
+		{"other vocabulary", "v2", streamtest.Records(300, streamtest.Same), "text"},
+		{"unknown vocabulary", "", streamtest.Records(300, streamtest.Same), "text"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cand := writeStream(t, t.TempDir(), "cand.pot", header("s", "b", tt.vocab), tt.recs)
+			cand := streamtest.Write(t, t.TempDir(), "cand.pot", streamtest.Header("s", "b", tt.vocab), tt.recs)
 			code, out, errs := potcmp(t, nil, "--json", ref, cand)
 			r := decodeJSON(t, out)
 			if code != 0 || r.Score != tt.score || r.Verdict != "SAME" {
@@ -407,11 +409,11 @@ func TestTextOnlyAndVocabularies(t *testing.T) {
 	}
 	// Token ids of other vocabularies are never compared: the same ids
 	// meaning other text differ by their text.
-	otherText := records(300, same)
+	otherText := streamtest.Records(300, streamtest.Same)
 	for i := range otherText {
 		otherText[i].Text = strings.ToUpper(otherText[i].Text) + " and more words"
 	}
-	cand := writeStream(t, dir, "cand.pot", header("s", "b", "v2"), otherText)
+	cand := streamtest.Write(t, dir, "cand.pot", streamtest.Header("s", "b", "v2"), otherText)
 	code, out, _ := potcmp(t, nil, ref, cand)
 	if code != 1 || !strings.Contains(out, "score=text") {
 		t.Errorf("same ids, other vocabulary and text: exit %d %s", code, out)
@@ -420,11 +422,11 @@ func TestTextOnlyAndVocabularies(t *testing.T) {
 
 func TestSeveralCandidates(t *testing.T) {
 	dir := t.TempDir()
-	ref := writeStream(t, dir, "ref.pot", header("s", "a", "v"), records(300, same))
-	good := writeStream(t, dir, "good.pot", header("s", "b", "v"), records(300, same))
-	bad := writeStream(t, dir, "bad.pot", header("s", "b", "v"), records(300, func(int) int32 { return 20 }))
-	short := writeStream(t, dir, "short.pot", header("s", "b", "v"), records(20, same))
-	foreign := writeStream(t, dir, "foreign.pot", header("t", "b", "v"), records(20, same))
+	ref := streamtest.Write(t, dir, "ref.pot", streamtest.Header("s", "a", "v"), streamtest.Records(300, streamtest.Same))
+	good := streamtest.Write(t, dir, "good.pot", streamtest.Header("s", "b", "v"), streamtest.Records(300, streamtest.Same))
+	bad := streamtest.Write(t, dir, "bad.pot", streamtest.Header("s", "b", "v"), streamtest.Records(300, func(int) int32 { return 20 }))
+	short := streamtest.Write(t, dir, "short.pot", streamtest.Header("s", "b", "v"), streamtest.Records(20, streamtest.Same))
+	foreign := streamtest.Write(t, dir, "foreign.pot", streamtest.Header("t", "b", "v"), streamtest.Records(20, streamtest.Same))
 	for _, tt := range []struct {
 		name  string
 		cands []string
@@ -456,9 +458,9 @@ func TestRefs(t *testing.T) {
 	var refs []string
 	for k := range 3 {
 		first := func(int) int32 { return int32(10 + 20*k) }
-		refs = append(refs, writeStream(t, dir, fmt.Sprintf("ref%d.pot", k), header("s", fmt.Sprint(k), "v"), records(300, first)))
+		refs = append(refs, streamtest.Write(t, dir, fmt.Sprintf("ref%d.pot", k), streamtest.Header("s", fmt.Sprint(k), "v"), streamtest.Records(300, first)))
 	}
-	cand := encode(t, header("s", "x", "v"), records(300, func(int) int32 { return 30 }))
+	cand := encode(t, streamtest.Header("s", "x", "v"), streamtest.Records(300, func(int) int32 { return 30 }))
 	code, out, errs := potcmp(t, bytes.NewReader(cand), append(append([]string{"--refs"}, refs...), "-")...)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || len(lines) != 4 || lines[3] != "match: "+refs[1] {
@@ -470,11 +472,11 @@ func TestRefs(t *testing.T) {
 		}
 	}
 	// JSON, and no match.
-	cand = encode(t, header("s", "x", "v"), records(300, func(int) int32 { return 99 }))
+	cand = encode(t, streamtest.Header("s", "x", "v"), streamtest.Records(300, func(int) int32 { return 99 }))
 	code, out, _ = potcmp(t, bytes.NewReader(cand), append(append([]string{"--refs", "--json"}, refs...), "-")...)
 	var m struct {
 		Matches []string
-		Results []result
+		Results []compare.Result
 	}
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatal(err)
@@ -491,16 +493,16 @@ func TestRefs(t *testing.T) {
 
 func TestCalibrate(t *testing.T) {
 	dir := t.TempDir()
-	a := writeStream(t, dir, "a.pot", header("s", "a", "v"), records(300, same))
-	noisy := records(300, same)
+	a := streamtest.Write(t, dir, "a.pot", streamtest.Header("s", "a", "v"), streamtest.Records(300, streamtest.Same))
+	noisy := streamtest.Records(300, streamtest.Same)
 	for i := range noisy {
 		if i%10 == 0 {
 			noisy[i].TopLogprobs[0] = float32(math.Log(0.55)) // a nondeterministic kernel's wobble
 		}
 	}
-	b := writeStream(t, dir, "b.pot", header("s", "a", "v"), noisy)
+	b := streamtest.Write(t, dir, "b.pot", streamtest.Header("s", "a", "v"), noisy)
 	code, out, errs := potcmp(t, nil, "--calibrate", "--json", a, b)
-	var c calibration
+	var c compare.Calibration
 	if err := json.Unmarshal([]byte(out), &c); err != nil || code != 0 {
 		t.Fatalf("exit %d %v: %s %s", code, err, out, errs)
 	}
@@ -520,25 +522,25 @@ func TestCalibrate(t *testing.T) {
 // producer feeding the pipe is stopped within a few records of n.
 func TestEarlyStop(t *testing.T) {
 	dir := t.TempDir()
-	ref := writeStream(t, dir, "ref.pot", header("s", "a", "v"), records(2000, same))
+	ref := streamtest.Write(t, dir, "ref.pot", streamtest.Header("s", "a", "v"), streamtest.Records(2000, streamtest.Same))
 	for _, tt := range []struct {
 		name  string
 		first func(int) int32
 		code  int
 	}{
-		{"same", same, 0},
+		{"same", streamtest.Same, 0},
 		{"different", func(int) int32 { return 20 }, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			pr, pw := io.Pipe()
-			recs := records(2000, tt.first)
+			recs := streamtest.Records(2000, tt.first)
 			var written int
 			var werr error
 			var wg sync.WaitGroup
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				w, err := format.NewWriter(pw, header("s", "b", "v"))
+				w, err := format.NewWriter(pw, streamtest.Header("s", "b", "v"))
 				if err != nil {
 					werr = err
 					return
@@ -564,8 +566,8 @@ func TestEarlyStop(t *testing.T) {
 				t.Fatalf("exit %d: %s %s", code, out, errs)
 			}
 			r := decodeJSON(t, out)
-			if werr == nil || written-r.N > readAhead+2 {
-				t.Errorf("producer wrote %d records for n=%d (read-ahead bound %d), error %v", written, r.N, readAhead, werr)
+			if werr == nil || written-r.N > compare.ReadAhead+2 {
+				t.Errorf("producer wrote %d records for n=%d (read-ahead bound %d), error %v", written, r.N, compare.ReadAhead, werr)
 			}
 			t.Logf("decided after %d scores; producer wrote %d records", r.N, written)
 		})
@@ -574,17 +576,17 @@ func TestEarlyStop(t *testing.T) {
 
 func TestMMD(t *testing.T) {
 	dir := t.TempDir()
-	h := header("s", "a", "v")
+	h := streamtest.Header("s", "a", "v")
 	h.Sampling.Samples, h.Sampling.Temperature = 4, 1
 	var refRecs, sameRecs, diffRecs []format.Record
 	for i := range 200 {
 		for k := range uint32(4) {
-			refRecs = append(refRecs, record(i, k, 10+int32(k%2), 8))
-			sameRecs = append(sameRecs, record(i, 3-k, 10+int32((3-k)%2), 8)) // same set, other order
-			diffRecs = append(diffRecs, record(i, k, 40+int32(k), 8))
+			refRecs = append(refRecs, streamtest.Record(i, k, 10+int32(k%2), 8))
+			sameRecs = append(sameRecs, streamtest.Record(i, 3-k, 10+int32((3-k)%2), 8)) // same set, other order
+			diffRecs = append(diffRecs, streamtest.Record(i, k, 40+int32(k), 8))
 		}
 	}
-	ref := writeStream(t, dir, "ref.pot", h, refRecs)
+	ref := streamtest.Write(t, dir, "ref.pot", h, refRecs)
 	for _, tt := range []struct {
 		name string
 		recs []format.Record
@@ -594,7 +596,7 @@ func TestMMD(t *testing.T) {
 		{"different sets", diffRecs, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cand := writeStream(t, t.TempDir(), "cand.pot", h, tt.recs)
+			cand := streamtest.Write(t, t.TempDir(), "cand.pot", h, tt.recs)
 			code, out, errs := potcmp(t, nil, "--score", "mmd", "--transcript", filepath.Join(t.TempDir(), "t.jsonl"), ref, cand)
 			if code != tt.code || !strings.Contains(out, "score=mmd") {
 				t.Errorf("exit %d: %s %s", code, out, errs)
@@ -604,7 +606,7 @@ func TestMMD(t *testing.T) {
 	// Sample by sample, sampled outputs of other seeds are refused.
 	hs := h
 	hs.Sampling.Seed = 7
-	cand := writeStream(t, dir, "seeded.pot", hs, sameRecs)
+	cand := streamtest.Write(t, dir, "seeded.pot", hs, sameRecs)
 	if code, _, errs := potcmp(t, nil, "--score", "tokens", ref, cand); code != 2 || !strings.Contains(errs, "different seeds") {
 		t.Errorf("exit %d: %s", code, errs)
 	}

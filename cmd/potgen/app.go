@@ -48,7 +48,7 @@ func newApp() *ucli.App {
 				ArgsUsage:   "STREAM...",
 				Description: verifyUsage,
 				Flags: []ucli.Flag{
-					&ucli.StringFlag{Name: "key", Usage: "revealed key `FILE`", Required: true},
+					&ucli.StringFlag{Name: "key", Usage: "revealed key `FILE` (required)"},
 					&ucli.StringFlag{Name: "prompts", Usage: "the prompt `FILE` of a prompt-file set"},
 				},
 				Action: verifyAction,

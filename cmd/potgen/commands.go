@@ -114,6 +114,11 @@ func challengesAction(c *ucli.Context) error {
 
 func verifyAction(c *ucli.Context) error {
 	env := cli.EnvOf(c)
+	if !c.IsSet("key") {
+		// Checked here, not by urfave/cli's Required, whose error has no
+		// type to tell it from a runtime failure.
+		return cli.Usagef("verify: --key FILE is required: the key revealed after the audit")
+	}
 	if c.NArg() == 0 {
 		return cli.Usagef("verify: name the streams to check")
 	}

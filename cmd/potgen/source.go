@@ -1,86 +1,26 @@
 package main
 
 import (
-	"fmt"
-	"io"
-
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/pot-audit/pot/format"
-	"github.com/pot-audit/pot/internal/challenge"
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/generate"
 )
 
-// source hands out challenges one at a time, from a set derived from a key
-// or from a challenge stream.
-type source struct {
-	set   format.ChallengeSet
-	shard format.Shard
-	total int // challenges expected, 0 when unknown
-	next  func() (format.Record, error)
-	close func()
-}
-
-func openSource(c *ucli.Context, env *cli.Env) (*source, error) {
+// openSource opens the challenges the flags name: a challenge stream, or
+// a set derived from a key.
+func openSource(c *ucli.Context, env *cli.Env) (*generate.Challenges, error) {
 	if name := c.String("challenges"); name != "" {
 		for _, f := range []string{"key", "n", "prompts", "run-id"} {
 			if c.IsSet(f) {
 				return nil, cli.Usagef("--challenges and --%s are exclusive: the stream already names its set", f)
 			}
 		}
-		return streamSource(env, name)
+		return generate.FromStream(env, name)
 	}
 	set, err := openSet(c)
 	if err != nil {
 		return nil, err
 	}
-	i := 0
-	return &source{
-		set:   set.Header(),
-		total: set.Len(),
-		next: func() (format.Record, error) {
-			if i >= set.Len() {
-				return format.Record{}, io.EOF
-			}
-			i++
-			return set.Record(i - 1), nil
-		},
-		close: func() {},
-	}, nil
-}
-
-func streamSource(env *cli.Env, name string) (*source, error) {
-	in, err := env.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	r, err := format.NewReader(in)
-	if err != nil {
-		in.Close()
-		return nil, fmt.Errorf("%s: %w", in.Name, err)
-	}
-	h := r.First()
-	if h.Kind != format.KindChallenges {
-		r.Close()
-		in.Close()
-		return nil, cli.Usagef("%s: a stream of %s, not of challenges", in.Name, h.Kind)
-	}
-	return &source{
-		set:   h.Challenges,
-		shard: h.Shard,
-		total: 0,
-		next: func() (format.Record, error) {
-			rec, err := r.Read()
-			if err != nil && err != io.EOF {
-				err = fmt.Errorf("%s: %w", in.Name, err)
-			}
-			return rec, err
-		},
-		close: func() { r.Close(); in.Close() },
-	}, nil
-}
-
-// sampleSeed is the seed of sample s of a challenge.
-func sampleSeed(ch *format.Record, s int, base uint64) uint64 {
-	return challenge.SampleSeed(ch.Seed, s, base)
+	return generate.FromSet(set), nil
 }

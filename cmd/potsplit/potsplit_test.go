@@ -18,10 +18,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"potsplit": main,
-		"mkstream": func() { os.Exit(streamtest.Mkstream()) },
-		"potdump":  func() { os.Exit(streamtest.Potdump()) },
+	streamtest.Main(m, map[string]func() int{
+		"potsplit": func() int { return run(os.Args, os.Stdin, os.Stdout, os.Stderr) },
 	})
 }
 

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/pot-audit/pot/format"
@@ -13,13 +11,13 @@ import (
 )
 
 // shardSet writes the shards of one split so that they appear together or
-// not at all. A shard is written through cli.Create like any output, but
-// committed first to a hidden staging file next to its target; the staging
-// files are renamed to their targets only once the whole input has been
-// read intact. Committing finished shards early keeps memory flat (a
-// sequential split of a long stream has thousands of shards, and an open
-// output holds a buffer and a compressor), and staging them keeps a half
-// done split, even one killed outright, from looking like a complete set.
+// not at all. A shard is a cli.Output like any output; a finished one is
+// staged (written whole under its hidden name, its buffer and compressor
+// let go), and the staged shards are published, renamed to their targets,
+// only once the whole input has been read intact. Staging finished shards
+// early keeps memory flat (a sequential split of a long stream has
+// thousands of shards), and publishing them together keeps a half done
+// split, even one killed outright, from looking like a complete set.
 type shardSet struct {
 	env     *cli.Env
 	pattern string
@@ -29,7 +27,7 @@ type shardSet struct {
 	opts    []format.WriterOption
 
 	open   map[int]*shard
-	staged []*shard // written whole to their staging files, in the order they finished
+	staged []*shard // written whole under their hidden names, in the order they finished
 	done   bool
 }
 
@@ -37,7 +35,6 @@ type shardSet struct {
 type shard struct {
 	index    int
 	name     string // the file the shard ends up in
-	stage    string // the hidden file it waits in until every shard is done
 	out      *cli.Output
 	cw       countingWriter
 	w        *format.Writer // the segment being written, nil before the first record
@@ -71,24 +68,11 @@ func (s *shardSet) get(i int) (*shard, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Check the target as any output is checked (not a folder, not the
-	// input, a folder we may write in) before spending work on it.
-	probe, err := s.env.Create(name, cli.OutputOptions{Binary: true, Inputs: []string{s.input}})
+	out, err := s.env.Create(name, cli.OutputOptions{Binary: true, Inputs: []string{s.input}})
 	if err != nil {
 		return nil, err
 	}
-	probe.Abort()
-	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".part*")
-	if err != nil {
-		return nil, cli.WithStatus(cli.ExitFailure, fmt.Errorf("%s: %w", name, err))
-	}
-	f.Close()
-	sh := &shard{index: i, name: name, stage: f.Name()}
-	sh.out, err = s.env.Create(sh.stage, cli.OutputOptions{Binary: true})
-	if err != nil {
-		os.Remove(sh.stage)
-		return nil, err
-	}
+	sh := &shard{index: i, name: name, out: out}
 	sh.cw.w = sh.out
 	s.open[i] = sh
 	return sh, nil
@@ -149,12 +133,8 @@ func (s *shardSet) finish(i int, h *format.Header) error {
 	}
 	delete(s.open, i)
 	s.staged = append(s.staged, sh)
-	out := sh.out
-	sh.out, sh.w, sh.cw.w = nil, nil, nil // let the buffer and the compressor go
-	if err := out.Commit(); err != nil {
-		return cli.WithStatus(cli.ExitFailure, err)
-	}
-	return nil
+	sh.w, sh.cw.w = nil, nil // let the compressor go
+	return sh.out.Stage()
 }
 
 // failed names the shard in a write error. Failing to write an output is a
@@ -172,11 +152,12 @@ func (s *shardSet) commit() error {
 	}
 	slices.SortFunc(s.staged, func(a, b *shard) int { return a.index - b.index })
 	for k, sh := range s.staged {
-		if err := os.Rename(sh.stage, sh.name); err != nil {
+		if err := sh.out.Publish(); err != nil {
 			for _, prev := range s.staged[:k] {
 				os.Remove(prev.name)
 			}
-			return cli.WithStatus(cli.ExitFailure, fmt.Errorf("%s: %w", sh.name, unwrapPath(err)))
+			s.abort()
+			return err
 		}
 	}
 	s.done = true
@@ -191,17 +172,8 @@ func (s *shardSet) abort() {
 	s.done = true
 	for _, sh := range s.open {
 		sh.out.Abort()
-		os.Remove(sh.stage)
 	}
 	for _, sh := range s.staged {
-		os.Remove(sh.stage)
+		sh.out.Abort()
 	}
-}
-
-func unwrapPath(err error) error {
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
 }

@@ -1,130 +1,15 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"maps"
-	"math"
 	"path/filepath"
-	"slices"
 	"strings"
-	"text/tabwriter"
-	"unicode/utf8"
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
-	"github.com/pot-audit/pot/internal/score"
+	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/stats"
 )
-
-// errMismatch ends --between on streams that cannot be compared.
-var errMismatch = errors.New("cannot be compared")
-
-// betweenReport is what --between says of two streams. The JSON names are
-// part of the interface (see the help text); add fields, never rename them.
-type betweenReport struct {
-	A          string            `json:"a"`
-	B          string            `json:"b"`
-	Pairs      int64             `json:"pairs"`
-	OnlyA      int64             `json:"only_a"`
-	OnlyB      int64             `json:"only_b"`
-	Failed     int64             `json:"failed"`
-	Compared   int64             `json:"compared"`
-	Duplicates int64             `json:"duplicates"`
-	Scores     []scoreSummary    `json:"scores"`
-	Skipped    map[string]string `json:"skipped_scores,omitempty"`
-	SameVocab  bool              `json:"same_vocab"`
-	TokenTV    *float64          `json:"token_tv,omitempty"`
-	CharTV     *float64          `json:"char_tv,omitempty"`
-	LogprobKS  *float64          `json:"logprob_ks,omitempty"`
-	LengthKS   *float64          `json:"length_ks,omitempty"`
-	LengthUnit string            `json:"length_unit"`
-	TokensA    int64             `json:"tokens_a"`
-	TokensB    int64             `json:"tokens_b"`
-	CharsA     int64             `json:"chars_a"`
-	CharsB     int64             `json:"chars_b"`
-	LogprobsA  int               `json:"logprobs_a"`
-	LogprobsB  int               `json:"logprobs_b"`
-}
-
-// scoreSummary is the distribution of one per-pair score.
-type scoreSummary struct {
-	Name string  `json:"name"`
-	N    int     `json:"n"`
-	Mean float64 `json:"mean"`
-	SD   float64 `json:"sd"`
-	Q50  float64 `json:"q50"`
-	Q90  float64 `json:"q90"`
-	Q99  float64 `json:"q99"`
-	Max  float64 `json:"max"`
-	Zero float64 `json:"zero"`
-}
-
-// pairKey joins records: a challenge id and a sample index.
-type pairKey struct {
-	id     string
-	sample uint32
-}
-
-func keyOf(r *format.Record) pairKey {
-	id := r.ID
-	if id == "" {
-		// As the summary does: a stream without ids still joins on index.
-		id = fmt.Sprintf("#%d", r.Index)
-	}
-	return pairKey{id, r.Sample}
-}
-
-// sideStats gathers one stream's generated positions over the compared
-// pairs.
-type sideStats struct {
-	tokens   map[int32]int64
-	chars    map[rune]int64
-	ntokens  int64
-	nchars   int64
-	logprobs []float64
-	lengths  []float64
-}
-
-func newSideStats() *sideStats {
-	return &sideStats{tokens: map[int32]int64{}, chars: map[rune]int64{}}
-}
-
-// add counts r's output; lengths are in positions when inTokens, else in
-// characters.
-func (s *sideStats) add(r *format.Record, inTokens bool) {
-	for _, tok := range r.Tokens {
-		s.tokens[tok]++
-	}
-	s.ntokens += int64(len(r.Tokens))
-	n := 0
-	for _, c := range r.Text {
-		s.chars[c]++
-		n++
-	}
-	s.nchars += int64(n)
-	for _, lp := range r.Logprobs {
-		if !math.IsNaN(float64(lp)) {
-			s.logprobs = append(s.logprobs, float64(lp))
-		}
-	}
-	if inTokens {
-		s.lengths = append(s.lengths, float64(r.Positions()))
-	} else {
-		s.lengths = append(s.lengths, float64(utf8.RuneCountInString(r.Text)))
-	}
-}
-
-// pairScore is a per-pair score being collected; err says why it was
-// given up.
-type pairScore struct {
-	name   string
-	fn     score.Func
-	values []float64
-	err    error
-}
 
 // checkPlot refuses a plot file that is not SVG, before any input is read.
 func checkPlot(name string) error {
@@ -145,16 +30,17 @@ func (t *tool) openOutputs(name string) (*cli.Input, *format.Reader, error) {
 		in.Close()
 		return nil, nil, streamError(in, err)
 	}
-	if k := r.First().Kind; k != format.KindOutputs {
+	h := r.First()
+	if err := compare.WantOutputs(in.Name, &h); err != nil {
 		r.Close()
 		in.Close()
-		return nil, nil, cli.Usagef("%s: a %s stream: --between compares outputs streams", in.Name, k)
+		return nil, nil, err
 	}
 	return in, r, nil
 }
 
-// between compares two outputs streams. A is held in memory (one record
-// per challenge and sample); B is streamed and joined against it.
+// between measures how far two outputs streams are apart (see
+// compare.Between): A is held in memory, B streamed against it.
 func (t *tool) between(nameA, nameB, plot string, asJSON bool) error {
 	if (nameA == "-" || nameA == "") && (nameB == "-" || nameB == "") {
 		return cli.Usagef("--between: only one of the two streams can be standard input")
@@ -171,244 +57,45 @@ func (t *tool) between(nameA, nameB, plot string, asJSON bool) error {
 	}
 	defer inB.Close()
 	defer rb.Close()
-	hA, hB := ra.First(), rb.First()
-	if err := sameSet(inA.Name, inB.Name, &hA, &hB); err != nil {
+	rep, err := compare.Between(inA.Name, inB.Name, ra, rb)
+	if err != nil {
 		return err
 	}
-
-	rep := &betweenReport{A: inA.Name, B: inB.Name, SameVocab: score.SameVocab(&hA, &hB)}
-	var scores []*pairScore
-	for _, name := range score.Names() {
-		fn, err := score.ByName(name)
-		if err != nil {
-			continue // not a per-pair score (mmd)
-		}
-		ps := &pairScore{name: name, fn: fn}
-		ps.err = score.Check(name, &hA, &hB)
-		scores = append(scores, ps)
-	}
-
-	held := map[pairKey]*format.Record{}
-	for {
-		rec, err := ra.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return streamError(inA, err)
-		}
-		k := keyOf(&rec)
-		if _, dup := held[k]; dup {
-			rep.Duplicates++
-			continue
-		}
-		rec.Prompt = "" // not compared: no need to hold it
-		held[k] = &rec
-	}
-
-	sa, sb := newSideStats(), newSideStats()
-	seenB := map[pairKey]bool{}
-	for {
-		rec, err := rb.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return streamError(inB, err)
-		}
-		k := keyOf(&rec)
-		if seenB[k] {
-			rep.Duplicates++
-			continue
-		}
-		seenB[k] = true
-		a, ok := held[k]
-		if !ok {
-			rep.OnlyB++
-			continue
-		}
-		delete(held, k) // joined: what is left at the end is only in A
-		rep.Pairs++
-		if a.Err != "" || rec.Err != "" {
-			rep.Failed++
-			continue
-		}
-		rep.Compared++
-		for _, ps := range scores {
-			if ps.err != nil {
-				continue
-			}
-			v, err := ps.fn(a, &rec)
-			if err != nil {
-				// The streams do not carry what this score needs: give
-				// it up rather than report it on a biased subset.
-				ps.err, ps.values = err, nil
-				continue
-			}
-			ps.values = append(ps.values, v)
-		}
-		sa.add(a, rep.SameVocab)
-		sb.add(&rec, rep.SameVocab)
-	}
-	rep.OnlyA = int64(len(held))
-
-	strongest := rep.fill(scores, sa, sb)
 	if plot != "" {
-		if err := t.writePlot(plot, rep, strongest, sa, sb); err != nil {
+		if err := t.writePlot(plot, rep); err != nil {
 			return err
 		}
 	}
 	if asJSON {
-		b, err := json.Marshal(rep)
-		if err != nil {
-			return writeFailed(err)
-		}
-		if _, err := t.out.Write(append(b, '\n')); err != nil {
-			return writeFailed(err)
-		}
-		return nil
+		err = cli.NewJSON(t.out).Encode(rep)
+	} else {
+		err = rep.WriteText(t.out)
 	}
-	if err := rep.writeText(t.out); err != nil {
+	if err != nil {
 		return writeFailed(err)
 	}
 	return nil
 }
 
-// sameSet refuses streams of different challenge sets: their challenge
-// ids would not meet, and a distance between them would describe the
-// prompts, not the models.
-func sameSet(nameA, nameB string, a, b *format.Header) error {
-	if diffs := a.Challenges.Diff(b.Challenges); len(diffs) > 0 {
-		return cli.Usage(fmt.Errorf("%s and %s come from different challenge sets (%s): %w",
-			nameA, nameB, strings.Join(diffs, ", "), errMismatch))
-	}
-	return nil
-}
-
-// fill computes the statistics of the report and returns the strongest
-// score kept, nil when none is.
-func (rep *betweenReport) fill(scores []*pairScore, sa, sb *sideStats) *pairScore {
-	var strongest *pairScore
-	for _, ps := range scores {
-		if ps.err != nil {
-			if rep.Skipped == nil {
-				rep.Skipped = map[string]string{}
-			}
-			rep.Skipped[ps.name] = ps.err.Error()
-			continue
-		}
-		if len(ps.values) == 0 {
-			continue
-		}
-		slices.Sort(ps.values)
-		s := stats.Summarize(ps.values)
-		rep.Scores = append(rep.Scores, scoreSummary{Name: ps.name, N: s.N, Mean: s.Mean, SD: s.SD, Q50: s.Q50, Q90: s.Q90, Q99: s.Q99, Max: s.Max, Zero: s.Zero})
-		if strongest == nil {
-			strongest = ps
-		}
-	}
-	if rep.Scores == nil {
-		rep.Scores = []scoreSummary{} // [] rather than null for scripts
-	}
-	rep.TokensA, rep.TokensB = sa.ntokens, sb.ntokens
-	rep.CharsA, rep.CharsB = sa.nchars, sb.nchars
-	rep.LogprobsA, rep.LogprobsB = len(sa.logprobs), len(sb.logprobs)
-	rep.LengthUnit = "chars"
-	if rep.SameVocab {
-		rep.LengthUnit = "tokens"
-	}
-	if rep.Compared == 0 {
-		return strongest
-	}
-	val := func(v float64) *float64 { return &v }
-	if rep.SameVocab {
-		rep.TokenTV = val(stats.TV(sa.tokens, sb.tokens))
-	}
-	rep.CharTV = val(stats.TV(sa.chars, sb.chars))
-	slices.Sort(sa.lengths)
-	slices.Sort(sb.lengths)
-	rep.LengthKS = val(stats.KS(sa.lengths, sb.lengths))
-	if len(sa.logprobs) > 0 && len(sb.logprobs) > 0 {
-		slices.Sort(sa.logprobs)
-		slices.Sort(sb.logprobs)
-		rep.LogprobKS = val(stats.KS(sa.logprobs, sb.logprobs))
-	}
-	return strongest
-}
-
 // writePlot writes the SVG histograms: the strongest score's per-pair
-// values, and the chosen-token log-probabilities of A and B. The file is
-// written whole or not at all.
-func (t *tool) writePlot(name string, rep *betweenReport, strongest *pairScore, sa, sb *sideStats) error {
+// values, and the chosen-token log-probabilities of both streams. The file
+// is written whole or not at all.
+func (t *tool) writePlot(name string, rep *compare.Distances) error {
 	scoreHist := stats.Histogram{Title: "per-pair score: none compared", XLabel: "score (0: identical)", Min: 0, Max: 1}
-	if strongest != nil {
-		scoreHist.Title = fmt.Sprintf("per-pair score %s, %s vs %s", strongest.name, rep.A, rep.B)
-		scoreHist.Series = []stats.Series{{Name: strongest.name, Values: strongest.values}}
+	if score, values := rep.Strongest(); score != "" {
+		scoreHist.Title = fmt.Sprintf("per-pair score %s, %s vs %s", score, rep.Ref, rep.Cand)
+		scoreHist.Series = []stats.Series{{Name: score, Values: values}}
 	}
+	lpRef, lpCand := rep.Logprobs()
 	lpHist := stats.Histogram{Title: "chosen-token log-probabilities", XLabel: "log-probability",
-		Series: []stats.Series{{Name: rep.A, Values: sa.logprobs}, {Name: rep.B, Values: sb.logprobs}}}
-	out, err := t.env.Create(name, cli.OutputOptions{Inputs: []string{rep.A, rep.B}})
+		Series: []stats.Series{{Name: rep.Ref, Values: lpRef}, {Name: rep.Cand, Values: lpCand}}}
+	out, err := t.env.Create(name, cli.OutputOptions{Inputs: []string{rep.Ref, rep.Cand}})
 	if err != nil {
 		return err
 	}
 	if err := stats.WriteSVG(out, scoreHist, lpHist); err != nil {
 		out.Abort()
-		return cli.WithStatus(cli.ExitFailure, fmt.Errorf("%s: %w", name, err))
+		return cli.Runtime(fmt.Errorf("%s: %w", name, err))
 	}
-	if err := out.Commit(); err != nil {
-		return cli.WithStatus(cli.ExitFailure, err)
-	}
-	return nil
-}
-
-// writeText prints the report for a person, aligned.
-func (rep *betweenReport) writeText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	line := func(key, format string, args ...any) {
-		fmt.Fprintf(tw, "  %s\t%s\n", key, fmt.Sprintf(format, args...))
-	}
-	f := func(v *float64) string {
-		if v == nil {
-			return "-"
-		}
-		return fmt.Sprintf("%.4f", *v)
-	}
-	fmt.Fprintf(tw, "%s vs %s\n", rep.A, rep.B)
-	line("pairs", "%d joined on challenge id and sample, %d compared", rep.Pairs, rep.Compared)
-	line("unpaired", "%d only in %s, %d only in %s", rep.OnlyA, rep.A, rep.OnlyB, rep.B)
-	line("skipped", "%d pairs with a failed record, %d duplicate records", rep.Failed, rep.Duplicates)
-	if len(rep.Scores) > 0 {
-		fmt.Fprintf(tw, "  scores\tname\tmean\tsd\tq50\tq90\tq99\tmax\tzero\n")
-		for _, s := range rep.Scores {
-			fmt.Fprintf(tw, "  \t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\n", s.Name, s.Mean, s.SD, s.Q50, s.Q90, s.Q99, s.Max, s.Zero)
-		}
-	} else {
-		line("scores", "none (no pair compared)")
-	}
-	for _, name := range slices.Sorted(maps.Keys(rep.Skipped)) {
-		line("not scored", "%s: %s", name, rep.Skipped[name])
-	}
-	tokenTV := f(rep.TokenTV)
-	if !rep.SameVocab {
-		tokenTV = "- (vocabularies differ or are unknown)"
-	} else if rep.TokenTV != nil {
-		tokenTV += fmt.Sprintf(" (unigrams of %d and %d generated tokens)", rep.TokensA, rep.TokensB)
-	}
-	line("token tv", "%s", tokenTV)
-	charTV := f(rep.CharTV)
-	if rep.CharTV != nil {
-		charTV += fmt.Sprintf(" (unigrams of %d and %d characters)", rep.CharsA, rep.CharsB)
-	}
-	line("char tv", "%s", charTV)
-	lpKS := f(rep.LogprobKS)
-	if rep.LogprobKS != nil {
-		lpKS += fmt.Sprintf(" (%d and %d chosen-token log-probabilities)", rep.LogprobsA, rep.LogprobsB)
-	}
-	line("logprob ks", "%s", lpKS)
-	lenKS := f(rep.LengthKS)
-	if rep.LengthKS != nil {
-		lenKS += fmt.Sprintf(" (output lengths in %s)", rep.LengthUnit)
-	}
-	line("length ks", "%s", lenKS)
-	return tw.Flush()
+	return out.Commit()
 }

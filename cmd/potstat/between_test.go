@@ -12,23 +12,9 @@ import (
 	"testing"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/streamtest"
 )
-
-// writeFile writes data to dir/name and returns the path.
-func writeFile(t *testing.T, dir, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// encodeRecords writes recs under h as a stream.
-func encodeRecords(t *testing.T, h format.Header, recs []format.Record) []byte {
-	return streamtest.Encode(t, h, recs)
-}
 
 // potstat runs the tool in process.
 func potstat(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
@@ -40,7 +26,7 @@ func potstat(t *testing.T, stdin []byte, args ...string) (code int, stdout, stde
 
 // between runs --between --json on two files and decodes the report,
 // failing unless the exit status is 0.
-func between(t *testing.T, a, b string, more ...string) (betweenReport, map[string]any) {
+func between(t *testing.T, a, b string, more ...string) (compare.Distances, map[string]any) {
 	t.Helper()
 	code, stdout, stderr := potstat(t, nil, append(append([]string{"--between", "--json"}, more...), a, b)...)
 	if code != 0 || stderr != "" {
@@ -49,7 +35,7 @@ func between(t *testing.T, a, b string, more ...string) (betweenReport, map[stri
 	if strings.Count(stdout, "\n") != 1 {
 		t.Fatalf("not one line: %q", stdout)
 	}
-	var rep betweenReport
+	var rep compare.Distances
 	dec := json.NewDecoder(strings.NewReader(stdout))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rep); err != nil {
@@ -66,23 +52,23 @@ func TestBetweenCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	sp := streamtest.DefaultSpec()
 	sp.Records, sp.ErrEvery = 40, 7
-	a := writeFile(t, dir, "a.pot", streamtest.Make(sp))
+	a := streamtest.File(t, dir, "a.pot", streamtest.Make(sp))
 	aData := streamtest.Make(sp)
 	other := sp
 	other.Seed = 2
-	b := writeFile(t, dir, "b.pot", streamtest.Make(other))
+	b := streamtest.File(t, dir, "b.pot", streamtest.Make(other))
 	part := sp
 	part.Records = 30
-	partial := writeFile(t, dir, "part.pot", streamtest.Make(part))
+	partial := streamtest.File(t, dir, "part.pot", streamtest.Make(part))
 	set := sp
 	set.Set = "other"
-	otherSet := writeFile(t, dir, "set.pot", streamtest.Make(set))
+	otherSet := streamtest.File(t, dir, "set.pot", streamtest.Make(set))
 	long := sp
 	long.Records, long.Frame, long.Truncate = 300, 16, 100
-	trunc := writeFile(t, dir, "trunc.pot", streamtest.Make(long))
+	trunc := streamtest.File(t, dir, "trunc.pot", streamtest.Make(long))
 	ch := sp
 	ch.Kind = "challenges"
-	chal := writeFile(t, dir, "ch.pot", streamtest.Make(ch))
+	chal := streamtest.File(t, dir, "ch.pot", streamtest.Make(ch))
 
 	tests := []struct {
 		name   string
@@ -92,7 +78,7 @@ func TestBetweenCommandLine(t *testing.T) {
 		stdout []string // substrings of stdout, in order
 		stderr string   // substring of stderr ("" means stderr must be empty)
 	}{
-		{name: "help", args: []string{"--help"}, stdout: []string{"potstat --between", "--between compares", "only_a", "logprob_ks", "length_unit", "potstat --between --plot"}},
+		{name: "help", args: []string{"--help"}, stdout: []string{"potstat --between", "--between compares", "ref_unmatched", "logprob_ks", "length_unit", "potstat --between --plot"}},
 		{name: "same stream", args: []string{"--between", a, a}, stdout: []string{a + " vs " + a,
 			"pairs", "40 joined on challenge id and sample, 35 compared",
 			"unpaired", "0 only in " + a + ", 0 only in " + a,
@@ -108,7 +94,7 @@ func TestBetweenCommandLine(t *testing.T) {
 			stderr: "potstat: " + a + " and " + otherSet + ` come from different challenge sets (id "c0ffee" vs "other"): cannot be compared`},
 		{name: "damaged B", args: []string{"--between", a, trunc}, code: 2, stderr: "potstat: " + trunc + ": record 288 (byte"},
 		{name: "damaged A", args: []string{"--between", trunc, a}, code: 2, stderr: "format: truncated stream"},
-		{name: "challenges", args: []string{"--between", chal, a}, code: 2, stderr: ch.Kind + " stream: --between compares outputs streams"},
+		{name: "challenges", args: []string{"--between", chal, a}, code: 2, stderr: ch.Kind + " stream, not an outputs stream"},
 		{name: "missing", args: []string{"--between", a, filepath.Join(dir, "nope.pot")}, code: 2, stderr: "nope.pot: no such file or directory"},
 		{name: "one file", args: []string{"--between", a}, code: 2, stderr: "--between compares two streams: give A and B"},
 		{name: "three files", args: []string{"--between", a, a, a}, code: 2, stderr: "give A and B"},
@@ -172,18 +158,18 @@ func TestBetweenJSON(t *testing.T) {
 	rb := []format.Record{rec(0, []int32{1, 2}, -0.1, "ab"), rec(1, []int32{1, 2}, -0.1, "ab"), rec(2, []int32{3, 4, 5}, -2, "cde"), rec(3, []int32{9}, -1, "z")}
 	failed := rec(1, nil, 0, "")
 	failed.Err = "backend: timeout"
-	a := writeFile(t, dir, "a.pot", encodeRecords(t, h, ra))
-	b := writeFile(t, dir, "b.pot", encodeRecords(t, h, rb))
-	bf := writeFile(t, dir, "bf.pot", encodeRecords(t, h, []format.Record{rb[0], failed, rb[2], rb[2]}))
+	a := streamtest.File(t, dir, "a.pot", streamtest.Encode(t, h, ra))
+	b := streamtest.File(t, dir, "b.pot", streamtest.Encode(t, h, rb))
+	bf := streamtest.File(t, dir, "bf.pot", streamtest.Encode(t, h, []format.Record{rb[0], failed, rb[2], rb[2]}))
 
 	rep, fields := between(t, a, b)
-	for _, name := range []string{"a", "b", "pairs", "only_a", "only_b", "failed", "compared", "duplicates", "scores", "same_vocab",
-		"token_tv", "char_tv", "logprob_ks", "length_ks", "length_unit", "tokens_a", "tokens_b", "chars_a", "chars_b", "logprobs_a", "logprobs_b"} {
+	for _, name := range []string{"ref", "cand", "pairs", "ref_unmatched", "unmatched", "failed", "compared", "duplicates", "scores", "same_vocab",
+		"token_tv", "char_tv", "logprob_ks", "length_ks", "length_unit", "tokens_ref", "tokens_cand", "chars_ref", "chars_cand", "logprobs_ref", "logprobs_cand"} {
 		if _, ok := fields[name]; !ok {
 			t.Errorf("no field %q", name)
 		}
 	}
-	if rep.A != a || rep.B != b || rep.Pairs != 3 || rep.OnlyA != 0 || rep.OnlyB != 1 || rep.Compared != 3 || rep.Failed != 0 || !rep.SameVocab {
+	if rep.Ref != a || rep.Cand != b || rep.Pairs != 3 || rep.RefUnmatched != 0 || rep.Unmatched != 1 || rep.Compared != 3 || rep.Failed != 0 || !rep.SameVocab {
 		t.Errorf("counts %+v", rep)
 	}
 	// Per-pair: two identical pairs (0) and one that differs from the
@@ -214,20 +200,20 @@ func TestBetweenJSON(t *testing.T) {
 		rep.LogprobKS == nil || !near(*rep.LogprobKS, 3.0/7) || rep.LengthKS == nil || !near(*rep.LengthKS, 1.0/3) || rep.LengthUnit != "tokens" {
 		t.Errorf("distances %v %v %v %v %s", deref(rep.TokenTV), deref(rep.CharTV), deref(rep.LogprobKS), deref(rep.LengthKS), rep.LengthUnit)
 	}
-	if rep.TokensA != 6 || rep.TokensB != 7 || rep.CharsA != 6 || rep.CharsB != 7 || rep.LogprobsA != 6 || rep.LogprobsB != 7 {
+	if rep.TokensRef != 6 || rep.TokensCand != 7 || rep.CharsRef != 6 || rep.CharsCand != 7 || rep.LogprobsRef != 6 || rep.LogprobsCand != 7 {
 		t.Errorf("sizes %+v", rep)
 	}
 
 	// A failure and a duplicate on B's side.
 	rep, _ = between(t, a, bf)
-	if rep.Pairs != 3 || rep.Failed != 1 || rep.Compared != 2 || rep.Duplicates != 1 || rep.OnlyA != 0 || rep.OnlyB != 0 || rep.Scores[0].N != 2 {
+	if rep.Pairs != 3 || rep.Failed != 1 || rep.Compared != 2 || rep.Duplicates != 1 || rep.RefUnmatched != 0 || rep.Unmatched != 0 || rep.Scores[0].N != 2 {
 		t.Errorf("with a failure: %+v", rep)
 	}
 
 	// Another vocabulary: no token scores, no token TV, lengths in characters.
 	hv := h
 	hv.Model.Vocab = "sha256:other"
-	bv := writeFile(t, dir, "bv.pot", encodeRecords(t, hv, rb))
+	bv := streamtest.File(t, dir, "bv.pot", streamtest.Encode(t, hv, rb))
 	rep, fields = between(t, a, bv)
 	if rep.SameVocab || rep.TokenTV != nil || fields["token_tv"] != nil || rep.LengthUnit != "chars" || len(rep.Scores) != 1 || rep.Scores[0].Name != "text" ||
 		len(rep.Skipped) != 3 || !strings.Contains(rep.Skipped["tv"], "score: token ids of different or unknown vocabularies") {
@@ -247,8 +233,8 @@ func TestBetweenJSON(t *testing.T) {
 		}
 		return out
 	}
-	an := writeFile(t, dir, "an.pot", encodeRecords(t, h, nt(ra)))
-	bn := writeFile(t, dir, "bn.pot", encodeRecords(t, h, nt(rb)))
+	an := streamtest.File(t, dir, "an.pot", streamtest.Encode(t, h, nt(ra)))
+	bn := streamtest.File(t, dir, "bn.pot", streamtest.Encode(t, h, nt(rb)))
 	rep, _ = between(t, an, bn)
 	if len(rep.Scores) != 3 || rep.Scores[0].Name != "prob" || !strings.Contains(rep.Skipped["tv"], "tv needs token ids and top-k") {
 		t.Errorf("without top-k: scores %+v, skipped %v", rep.Scores, rep.Skipped)
@@ -256,9 +242,9 @@ func TestBetweenJSON(t *testing.T) {
 
 	// Nothing in common: no distances, an empty score list.
 	hs := h
-	b2 := writeFile(t, dir, "b2.pot", encodeRecords(t, hs, []format.Record{rec(7, []int32{1}, -1, "x")}))
+	b2 := streamtest.File(t, dir, "b2.pot", streamtest.Encode(t, hs, []format.Record{rec(7, []int32{1}, -1, "x")}))
 	rep, fields = between(t, a, b2)
-	if rep.Pairs != 0 || rep.OnlyA != 3 || rep.OnlyB != 1 || rep.Scores == nil || len(rep.Scores) != 0 || rep.CharTV != nil || fields["char_tv"] != nil {
+	if rep.Pairs != 0 || rep.RefUnmatched != 3 || rep.Unmatched != 1 || rep.Scores == nil || len(rep.Scores) != 0 || rep.CharTV != nil || fields["char_tv"] != nil {
 		t.Errorf("disjoint: %+v", rep)
 	}
 	code, stdout, _ := potstat(t, nil, "--between", a, b2)
@@ -287,9 +273,9 @@ func TestBetweenPlot(t *testing.T) {
 	dir := t.TempDir()
 	sp := streamtest.DefaultSpec()
 	sp.Records = 50
-	a := writeFile(t, dir, "a.pot", streamtest.Make(sp))
+	a := streamtest.File(t, dir, "a.pot", streamtest.Make(sp))
 	sp.Seed = 3
-	b := writeFile(t, dir, "b.pot", streamtest.Make(sp))
+	b := streamtest.File(t, dir, "b.pot", streamtest.Make(sp))
 	plot := filepath.Join(dir, "dist.svg")
 	code, stdout, stderr := potstat(t, nil, "--between", "--plot", plot, a, b)
 	if code != 0 || stderr != "" || !strings.Contains(stdout, "50 compared") {
@@ -317,7 +303,7 @@ func TestBetweenPlot(t *testing.T) {
 	// A failure leaves the existing plot alone and no temporary file.
 	long := streamtest.DefaultSpec()
 	long.Records, long.Frame, long.Truncate = 300, 16, 100
-	trunc := writeFile(t, dir, "trunc.pot", streamtest.Make(long))
+	trunc := streamtest.File(t, dir, "trunc.pot", streamtest.Make(long))
 	if code, _, _ := potstat(t, nil, "--between", "--plot", plot, a, trunc); code != 2 {
 		t.Fatalf("damaged input: exit %d", code)
 	}
@@ -349,9 +335,9 @@ func modelOutputs(t *testing.T, spec string, n int) []byte {
 func TestBetweenModels(t *testing.T) {
 	dir := t.TempDir()
 	const n = 12
-	one := writeFile(t, dir, "synth1.pot", modelOutputs(t, "synth:1", n))
-	again := writeFile(t, dir, "synth1b.pot", modelOutputs(t, "synth:1", n))
-	two := writeFile(t, dir, "synth2.pot", modelOutputs(t, "synth:2", n))
+	one := streamtest.File(t, dir, "synth1.pot", modelOutputs(t, "synth:1", n))
+	again := streamtest.File(t, dir, "synth1b.pot", modelOutputs(t, "synth:1", n))
+	two := streamtest.File(t, dir, "synth2.pot", modelOutputs(t, "synth:2", n))
 
 	rep, _ := between(t, one, again)
 	if rep.Compared != n || len(rep.Scores) != 4 || rep.Scores[0].Name != "tv" {

@@ -98,9 +98,11 @@ score's per-pair values, and the chosen log-probabilities of A and B. The
 file is written whole or not at all; only .svg is supported.
 With --json the report is one JSON object with these fields (absent when
 there is nothing to compare, where marked *):
-  a, b                 the names given ("<stdin>" for standard input)
+  ref, cand            the names given for A and B ("<stdin>" for standard
+                       input), as potcmp names its reference and candidate
   pairs                (challenge id, sample) present in both streams
-  only_a, only_b       records without a partner in the other stream
+  ref_unmatched        records of A without a partner in B
+  unmatched            records of B without a partner in A
   failed               pairs skipped because a record carries an error
   compared             pairs compared: pairs - failed
   duplicates           records repeating a (challenge, sample) of their
@@ -115,8 +117,8 @@ there is nothing to compare, where marked *):
   logprob_ks *         KS of the chosen tokens' log-probabilities
   length_ks *          KS of the output lengths, in length_unit
   length_unit          "tokens" (same_vocab) or "chars"
-  tokens_a, tokens_b, chars_a, chars_b, logprobs_a, logprobs_b
-                       the sample sizes behind the distances
+  tokens_ref, tokens_cand, chars_ref, chars_cand, logprobs_ref,
+  logprobs_cand        the sample sizes behind the distances
 
 Segments whose headers are incompatible (another model, challenge set or
 sampling) are an error unless --mixed is given.

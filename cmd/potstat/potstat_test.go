@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,12 +16,12 @@ import (
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/streamtest"
+	"github.com/pot-audit/pot/internal/summary"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"potstat":  main,
-		"mkstream": func() { os.Exit(streamtest.Mkstream()) },
+	streamtest.Main(m, map[string]func() int{
+		"potstat": func() int { return run(os.Args, os.Stdin, os.Stdout, os.Stderr) },
 	})
 }
 
@@ -142,11 +141,11 @@ func TestCommandLine(t *testing.T) {
 }
 
 // summarize runs potstat --json on data and decodes the summary.
-func summarize(t *testing.T, data []byte, args ...string) (summary, int) {
+func summarize(t *testing.T, data []byte, args ...string) (summary.Summary, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := run(append(append([]string{"potstat", "--json"}, args...), "-"), bytes.NewReader(data), &stdout, &stderr)
-	var s summary
+	var s summary.Summary
 	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
 		t.Fatalf("%v: %q (stderr %s)", err, stdout.String(), stderr.String())
 	}
@@ -220,37 +219,6 @@ func TestUnknownCount(t *testing.T) {
 	}
 }
 
-func TestChallengeMark(t *testing.T) {
-	var c chal
-	for _, s := range []uint32{0, 1, 2, 63, 64, 100, 4095, 4096, 1 << 31} {
-		if c.mark(s) {
-			t.Errorf("sample %d: duplicate on first sight", s)
-		}
-		c.records++
-	}
-	for _, s := range []uint32{0, 63, 64, 100, 4095} {
-		if !c.mark(s) {
-			t.Errorf("sample %d: not a duplicate the second time", s)
-		}
-	}
-	var full chal
-	for s := range uint32(200) {
-		full.mark(s)
-		full.records++
-	}
-	for _, tt := range []struct {
-		n    int64
-		want bool
-	}{{1, true}, {64, true}, {65, true}, {128, true}, {200, true}, {201, false}, {5000, false}} {
-		if got := full.has(tt.n); got != tt.want {
-			t.Errorf("has(%d) = %v", tt.n, got)
-		}
-	}
-	if c.has(4) {
-		t.Errorf("has(4) with samples 0, 1, 2 only")
-	}
-}
-
 // TestRecordsJSON checks --records field by field against the records.
 func TestRecordsJSON(t *testing.T) {
 	sp := streamtest.DefaultSpec()
@@ -264,53 +232,11 @@ func TestRecordsJSON(t *testing.T) {
 	if code := run([]string{"potstat", "--records"}, bytes.NewReader(data), &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	type jrec struct {
-		Index       uint64       `json:"index"`
-		ID          string       `json:"id"`
-		Sample      uint32       `json:"sample"`
-		Seed        uint64       `json:"seed"`
-		Prompt      string       `json:"prompt"`
-		Tokens      []int32      `json:"tokens"`
-		Logprobs    []*float32   `json:"logprobs"`
-		TopK        int          `json:"top_k"`
-		TopTokens   [][]int32    `json:"top_tokens"`
-		TopLogprobs [][]*float32 `json:"top_logprobs"`
-		Text        string       `json:"text"`
-		Finish      string       `json:"finish"`
-		LatencyMS   float64      `json:"latency_ms"`
-		Attempts    int          `json:"attempts"`
-		Error       string       `json:"error"`
-	}
 	dec := json.NewDecoder(&stdout)
-	dec.DisallowUnknownFields()
-	unnull := func(v *float32) float32 {
-		if v == nil {
-			return float32(math.Inf(-1))
-		}
-		return *v
-	}
 	for i, w := range want {
-		var g jrec
-		if err := dec.Decode(&g); err != nil {
+		var got format.Record // in the one JSON shape of a record (format/json.go)
+		if err := dec.Decode(&got); err != nil {
 			t.Fatalf("record %d: %v", i, err)
-		}
-		got := format.Record{Index: g.Index, ID: g.ID, Sample: g.Sample, Seed: g.Seed, Prompt: g.Prompt, Tokens: g.Tokens, TopK: g.TopK,
-			Text: g.Text, Finish: g.Finish, Attempts: g.Attempts, Err: g.Error}
-		got.Latency = w.Latency // checked below, in its own unit
-		if math.Abs(g.LatencyMS-w.Latency.Seconds()*1000) > 1e-9 {
-			t.Errorf("record %d: latency_ms %v for %v", i, g.LatencyMS, w.Latency)
-		}
-		for _, lp := range g.Logprobs {
-			got.Logprobs = append(got.Logprobs, unnull(lp))
-		}
-		for p, row := range g.TopTokens {
-			if len(row) != g.TopK || len(g.TopLogprobs[p]) != g.TopK {
-				t.Fatalf("record %d position %d: %d alternatives for top-%d", i, p, len(row), g.TopK)
-			}
-			got.TopTokens = append(got.TopTokens, row...)
-			for _, lp := range g.TopLogprobs[p] {
-				got.TopLogprobs = append(got.TopLogprobs, unnull(lp))
-			}
 		}
 		if a, b := streamtest.Canonical([]format.Record{got}), streamtest.Canonical([]format.Record{w}); a[0] != b[0] {
 			t.Fatalf("record %d:\ngot  %s\nwant %s", i, a[0], b[0])
@@ -318,20 +244,6 @@ func TestRecordsJSON(t *testing.T) {
 	}
 	if dec.More() {
 		t.Fatal("more lines than records")
-	}
-}
-
-func TestAppendString(t *testing.T) {
-	for _, s := range []string{"", "plain", `quote " and \ backslash`, "new\nline\ttab\rcr", "\x00\x01\x1f\x7f", "日本語 🙂", "line\u2028sep\u2029", "<html>&amp;", "bad \xff utf8"} {
-		b := appendString(nil, s)
-		var got string
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("%q: %v: %s", s, err, b)
-		}
-		want := string([]rune(s)) // each invalid byte becomes U+FFFD
-		if got != want {
-			t.Errorf("%q round-trips as %q", s, got)
-		}
 	}
 }
 
@@ -434,21 +346,4 @@ func TestRealModel(t *testing.T) {
 			t.Fatalf("record %d: %s", i, line)
 		}
 	}
-}
-
-// FuzzAppendString: whatever the string, the output is JSON that decodes
-// to it (invalid UTF-8 replaced).
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", `"\`, "\n\t\r\x00\x7f", "日本語 🙂", "\u2028\u2029", "\xff\xfe"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var got string
-		if err := json.Unmarshal(appendString(nil, s), &got); err != nil {
-			t.Fatalf("%q: %v", s, err)
-		}
-		if want := string([]rune(s)); got != want { // each invalid byte becomes U+FFFD
-			t.Fatalf("%q decodes as %q, want %q", s, got, want)
-		}
-	})
 }

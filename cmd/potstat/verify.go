@@ -59,3 +59,11 @@ func (t *tool) check(name string) (string, error) {
 	}
 	return fmt.Sprintf("%s: ok (%s, %s)", in.Name, plural(st.Records, "record"), plural(int64(st.Segments), "segment")), nil
 }
+
+// plural is "1 record" or "2 records".
+func plural(n int64, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

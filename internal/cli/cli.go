@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -18,8 +17,6 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 	"golang.org/x/term"
-
-	"github.com/pot-audit/pot/format"
 )
 
 // Exit statuses shared by the tools. potcmp adds its own meanings (cmp(1)).
@@ -44,20 +41,37 @@ type Env struct {
 	Ctx context.Context
 }
 
-// StatusError carries an exit status with an error.
+// StatusError carries an exit status with an error: the class of the
+// failure, given where the error is made.
 type StatusError struct {
 	Code int
 	Err  error
 }
 
+// Error is the message of the error carried.
 func (e *StatusError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the error carried.
 func (e *StatusError) Unwrap() error { return e.Err }
 
-// Usage marks err as the user's to fix: exit status 2.
+// Usage marks err as a command line the user must change: exit status 2.
 func Usage(err error) error { return &StatusError{Code: ExitUsage, Err: err} }
 
 // Usagef is Usage(fmt.Errorf(...)).
 func Usagef(format string, args ...any) error { return Usage(fmt.Errorf(format, args...)) }
+
+// BadInput marks err as an input the tool cannot use (missing, of the
+// wrong kind, damaged, not comparable with the other): exit status 2 as
+// for usage, since the user must change something, though no flag is
+// wrong.
+func BadInput(err error) error { return &StatusError{Code: ExitUsage, Err: err} }
+
+// BadInputf is BadInput(fmt.Errorf(...)).
+func BadInputf(format string, args ...any) error { return BadInput(fmt.Errorf(format, args...)) }
+
+// Runtime marks err as a failure while running (a model, a write): exit
+// status 1, whatever err wraps.
+func Runtime(err error) error { return WithStatus(ExitFailure, err) }
 
 // WithStatus attaches an exit status to err.
 func WithStatus(code int, err error) error {
@@ -67,8 +81,13 @@ func WithStatus(code int, err error) error {
 	return &StatusError{Code: code, Err: err}
 }
 
-// Status chooses the exit status for err: its own when it carries one,
-// 2 for damaged or unusable input, 1 otherwise.
+// badInput is what the stream format's errors say of themselves (see
+// format.Error): whether they condemn the input read.
+type badInput interface{ BadInput() bool }
+
+// Status chooses the exit status for err by its type, never its text: its
+// own when it carries one (the outermost), 2 for an input the stream
+// format refuses, 1 for anything else.
 func Status(err error) int {
 	if err == nil {
 		return ExitOK
@@ -77,16 +96,9 @@ func Status(err error) int {
 	if errors.As(err, &se) {
 		return se.Code
 	}
-	var fe *format.Error
-	var pe *fs.PathError
-	if errors.As(err, &fe) || errors.As(err, &pe) {
+	var bi badInput
+	if errors.As(err, &bi) && bi.BadInput() {
 		return ExitUsage
-	}
-	for _, s := range []error{format.ErrBadMagic, format.ErrVersion, format.ErrTruncated, format.ErrCorrupt,
-		format.ErrChecksum, format.ErrNoTrailer, format.ErrTrailer, format.ErrIncompatible, format.ErrEmpty, format.ErrTooLarge} {
-		if errors.Is(err, s) {
-			return ExitUsage
-		}
 	}
 	return ExitFailure
 }
@@ -118,7 +130,7 @@ func Run(app *ucli.App, args []string, env Env) int {
 	app.ErrWriter = env.Stderr
 	app.Reader = env.Stdin
 	app.ExitErrHandler = func(*ucli.Context, error) {}
-	app.OnUsageError = func(_ *ucli.Context, err error, _ bool) error { return Usage(err) }
+	app.OnUsageError = onUsageError
 	app.HideHelpCommand = true
 	app.Suggest = true
 	setUsageErrors(app.Commands)
@@ -130,41 +142,34 @@ func Run(app *ucli.App, args []string, env Env) int {
 	}
 	app.Metadata[envKey] = &env
 	err := app.RunContext(ctx, args)
-	if err == nil {
-		return ExitOK
-	}
-	// urfave reports an undefined flag or a bad value as a plain error from
-	// flag parsing; those are usage errors too.
-	if isFlagError(err) {
-		err = Usage(err)
-	}
-	if IsBrokenPipe(err) {
-		return ExitOK // our reader went away: a normal end for a pipeline
+	if err == nil || IsBrokenPipe(err) {
+		return ExitOK // a reader that went away is a normal end for a pipeline
 	}
 	code := Status(err)
 	if !errors.Is(err, errQuiet) {
 		fmt.Fprintln(env.Stderr, Message(app.Name, err))
-		if code == ExitUsage && isFlagError(errors.Unwrap(err)) {
+		var fe *flagError
+		if errors.As(err, &fe) {
 			fmt.Fprintf(env.Stderr, "%s: run '%s --help' for usage\n", app.Name, app.Name)
 		}
 	}
 	return code
 }
 
+// flagError is a flag urfave/cli could not parse: a usage error, and one
+// that --help answers.
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return e.err.Error() }
+func (e *flagError) Unwrap() error { return e.err }
+
+func onUsageError(_ *ucli.Context, err error, _ bool) error { return Usage(&flagError{err}) }
+
 func setUsageErrors(cmds []*ucli.Command) {
 	for _, c := range cmds {
-		c.OnUsageError = func(_ *ucli.Context, err error, _ bool) error { return Usage(err) }
+		c.OnUsageError = onUsageError
 		setUsageErrors(c.Subcommands)
 	}
-}
-
-func isFlagError(err error) bool {
-	if err == nil {
-		return false
-	}
-	m := err.Error()
-	return strings.HasPrefix(m, "flag provided but not defined") || strings.Contains(m, "invalid value") ||
-		strings.HasPrefix(m, "Required flag") || strings.HasPrefix(m, "flag needs an argument")
 }
 
 // errQuiet ends a run with a status and no message: the tool has already

@@ -24,10 +24,20 @@ func TestStatus(t *testing.T) {
 		{"nil", nil, ExitOK},
 		{"plain", errors.New("model failed"), ExitFailure},
 		{"usage", Usagef("bad flag"), ExitUsage},
+		{"bad input", BadInputf("x.pot: a challenges stream"), ExitUsage},
 		{"damaged stream", fmt.Errorf("x.pot: %w", &format.Error{Err: format.ErrTruncated}), ExitUsage},
 		{"wrapped sentinel", fmt.Errorf("x: %w", format.ErrChecksum), ExitUsage},
 		{"explicit", WithStatus(3, errors.New("undecided")), 3},
 		{"quiet", Quiet(1), 1},
+		// By type, not by text: a failed write of our own output is a
+		// runtime failure though it is an *fs.PathError, and a message
+		// that reads like a format error is not one.
+		{"write failed", fmt.Errorf("out.pot: %w", &os.PathError{Op: "write", Path: "out.pot", Err: errors.New("no space left on device")}), ExitFailure},
+		{"message alone", errors.New("format: truncated stream"), ExitFailure},
+		{"invalid record written", fmt.Errorf("%w: id too long", format.ErrInvalid), ExitFailure},
+		{"invalid record read", &format.Error{Err: format.ErrInvalid}, ExitUsage},
+		{"runtime over input", Runtime(fmt.Errorf("plot: %w", format.ErrCorrupt)), ExitFailure},
+		{"outermost class", Usage(Runtime(errors.New("x"))), ExitUsage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,6 +82,18 @@ func TestRunStatusesAndMessages(t *testing.T) {
 	code, _, errs = runApp(t, func(c *ucli.Context) error { return fmt.Errorf("write: %w", errEPIPE) })
 	if code != ExitOK || errs != "" {
 		t.Fatalf("broken pipe: %d %q", code, errs)
+	}
+	code, _, errs = runApp(t, func(c *ucli.Context) error { return errors.New("write |1: broken pipe") })
+	if code != ExitFailure {
+		t.Fatalf("a message that reads like a broken pipe: %d %q", code, errs)
+	}
+	code, _, errs = runApp(t, func(c *ucli.Context) error { return nil }, "--json=maybe")
+	if code != ExitUsage || !strings.Contains(errs, "run 'potx --help' for usage") {
+		t.Fatalf("bad flag value: %d %q", code, errs)
+	}
+	code, _, errs = runApp(t, func(c *ucli.Context) error { return Usagef("invalid value in a file") })
+	if code != ExitUsage || strings.Contains(errs, "--help") {
+		t.Fatalf("a usage error that is no flag's: %d %q", code, errs)
 	}
 }
 

@@ -27,9 +27,56 @@ var (
 // Func scores a candidate record against a reference record.
 type Func func(ref, cand *format.Record) (float64, error)
 
+// Spec declares what a score needs, so that the tools that load, check and
+// trim streams for it ask the score instead of knowing it: a new score is
+// a change of this package alone.
+type Spec struct {
+	Name string
+	// Text and Top say whether the score reads a record's text and its
+	// top-k alternatives; a reference held for the score drops the rest.
+	Text, Top bool
+	// IDs says that it compares token ids, which mean the same only under
+	// one vocabulary (see Check).
+	IDs bool
+	// SeedSensitive says that it compares samples one by one, so that two
+	// sampled runs of one model agree only when drawn with the same seeds.
+	SeedSensitive bool
+	// Sets says that it scores the K samples of a challenge together (see
+	// MMD), not a pair of records.
+	Sets bool
+}
+
+// specs are the scores, strongest first.
+func specs() [5]Spec {
+	return [...]Spec{
+		{Name: "tv", Top: true, IDs: true},
+		{Name: "prob", IDs: true, SeedSensitive: true},
+		{Name: "tokens", IDs: true, SeedSensitive: true},
+		{Name: "text", Text: true, SeedSensitive: true},
+		{Name: "mmd", IDs: true, Sets: true},
+	}
+}
+
 // Names lists the scores, strongest first; "auto" is not one of them but a
 // request for Choose.
-func Names() []string { return []string{"tv", "prob", "tokens", "text", "mmd"} }
+func Names() []string {
+	all := specs()
+	names := make([]string, len(all))
+	for i, s := range all {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// Lookup returns the declaration of the score called name.
+func Lookup(name string) (Spec, bool) {
+	for _, s := range specs() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Spec{}, false
+}
 
 // ByName returns the per-record score called name. mmd compares sets of
 // samples, not a pair of records: use MMD.
@@ -60,16 +107,14 @@ func SameVocab(ref, cand *format.Header) bool {
 // compares token ids and the two streams' vocabularies are not the same,
 // and ErrName for an unknown name.
 func Check(name string, ref, cand *format.Header) error {
-	switch name {
-	case "text":
-		return nil
-	case "tv", "prob", "tokens", "mmd":
-		if !SameVocab(ref, cand) {
-			return fmt.Errorf("%w: %s compares token ids (vocab %q vs %q); use text", ErrVocab, name, ref.Model.Vocab, cand.Model.Vocab)
-		}
-		return nil
+	s, ok := Lookup(name)
+	if !ok {
+		return fmt.Errorf("%w %q", ErrName, name)
 	}
-	return fmt.Errorf("%w %q", ErrName, name)
+	if s.IDs && !SameVocab(ref, cand) {
+		return fmt.Errorf("%w: %s compares token ids (vocab %q vs %q); use text", ErrVocab, name, ref.Model.Vocab, cand.Model.Vocab)
+	}
+	return nil
 }
 
 // Choose returns the name of the strongest per-record score that both

@@ -311,3 +311,26 @@ func TestTVNearlyIdentical(t *testing.T) {
 		t.Fatalf("TV one ulp apart = %v, %v, want a tiny positive distance", got, err)
 	}
 }
+
+// Every score is declared, and what the declarations say agrees with the
+// scores: a score that compares ids is refused across vocabularies, and
+// only a set score lacks a per-pair function.
+func TestSpecs(t *testing.T) {
+	a := format.Header{Model: format.Model{Vocab: "v1"}}
+	b := format.Header{Model: format.Model{Vocab: "v2"}}
+	for _, name := range Names() {
+		sp, ok := Lookup(name)
+		if !ok || sp.Name != name {
+			t.Fatalf("Lookup(%q) = %+v, %v", name, sp, ok)
+		}
+		if err := Check(name, &a, &b); (err != nil) != sp.IDs {
+			t.Errorf("%s: Check across vocabularies: %v, declared IDs %v", name, err, sp.IDs)
+		}
+		if _, err := ByName(name); (err != nil) != sp.Sets {
+			t.Errorf("%s: ByName: %v, declared Sets %v", name, err, sp.Sets)
+		}
+	}
+	if _, ok := Lookup("auto"); ok {
+		t.Error("auto is declared as a score")
+	}
+}

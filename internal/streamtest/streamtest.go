@@ -337,10 +337,25 @@ func Encode(t testing.TB, h format.Header, recs []format.Record) []byte {
 	return b.Bytes()
 }
 
-// Model asks a local model (synth:SEED, llama2c:..., gguf:...) for outputs
-// on the first n challenges of a template set under a fixed test key, as
-// potgen would, and returns them as a stream.
+// ModelRun is a run of a local model (synth:SEED, llama2c:..., gguf:...)
+// on the first N challenges of a template set under a fixed test key, as
+// potgen makes it; RunID draws another set from the key.
+type ModelRun struct {
+	Spec     string
+	N        int
+	Sampling format.Sampling
+	RunID    string
+}
+
+// Model is ModelRun{spec, n, sampling, ""}.Stream.
 func Model(t testing.TB, spec string, n int, sampling format.Sampling) []byte {
+	t.Helper()
+	return ModelRun{Spec: spec, N: n, Sampling: sampling}.Stream(t)
+}
+
+// Stream asks the model for its outputs, as potgen would, and returns them
+// as a stream. A query the model fails is recorded with its error.
+func (mr ModelRun) Stream(t testing.TB) []byte {
 	t.Helper()
 	key, err := challenge.ParseKey([]byte(strings.Repeat("42", 32)))
 	if err != nil {
@@ -350,11 +365,11 @@ func Model(t testing.TB, spec string, n int, sampling format.Sampling) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := challenge.NewSet(key, "", family, n)
+	set, err := challenge.NewSet(key, mr.RunID, family, mr.N)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := model.ParseSpec(spec)
+	sp, err := model.ParseSpec(mr.Spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,14 +378,15 @@ func Model(t testing.TB, spec string, n int, sampling format.Sampling) []byte {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	sampling := mr.Sampling
 	sampling.Samples = max(sampling.Samples, 1)
 	var recs []format.Record
-	for i := range n {
+	for i := range mr.N {
 		c := set.Challenge(i)
 		for s := range sampling.Samples {
 			rec := format.Record{Index: uint64(i), ID: c.ID, Sample: uint32(s), Seed: c.SampleSeed(s, sampling.Seed), Prompt: c.Prompt}
 			if err := m.Generate(context.Background(), model.Query{Prompt: c.Prompt, Seed: rec.Seed, Sampling: sampling}, &rec); err != nil {
-				t.Fatal(err)
+				rec.Err = err.Error()
 			}
 			// A model may stop inside a multi-byte character; streams
 			// hold valid UTF-8 (potgen does the same).

@@ -1,7 +1,7 @@
-package main
+package compare
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/streamtest"
 )
 
 // varied returns n records of every shape a reference may hold: empty
@@ -22,7 +23,7 @@ import (
 func varied(n int) []format.Record {
 	recs := make([]format.Record, 0, n)
 	for i := range n {
-		r := record(i, uint32(i%3), int32(i%50), 1+i%11)
+		r := streamtest.Record(i, uint32(i%3), int32(i%50), 1+i%11)
 		r.Prompt = fmt.Sprintf("prompt %d", i)
 		switch i % 7 {
 		case 1:
@@ -34,7 +35,7 @@ func varied(n int) []format.Record {
 			r.TopK, r.TopTokens, r.TopLogprobs = 0, nil, nil
 		}
 		if i == n/2 {
-			long := record(i, r.Sample, 7, firstBlock) // more than a first block
+			long := streamtest.Record(i, r.Sample, 7, firstBlock) // more than a first block
 			r.Tokens, r.Logprobs, r.TopTokens, r.TopLogprobs, r.Text = long.Tokens, long.Logprobs, long.TopTokens, long.TopLogprobs, long.Text
 		}
 		recs = append(recs, r)
@@ -70,15 +71,15 @@ func TestReferenceStore(t *testing.T) {
 		d.Text = "a repeat, dropped"
 		withDups = append(withDups, d)
 	}
-	path := writeStream(t, t.TempDir(), "ref.pot", header("s", "a", "v"), withDups)
+	path := streamtest.Write(t, t.TempDir(), "ref.pot", streamtest.Header("s", "a", "v"), withDups)
 	env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard}
 	for _, scoreName := range []string{"auto", "tv", "prob", "text", "mmd"} {
 		t.Run(scoreName, func(t *testing.T) {
-			ref, err := loadReference(env, path, scoreName)
+			ref, err := Load(env, path, scoreName)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := ref.wait(); err != nil {
+			if err := ref.Wait(); err != nil {
 				t.Fatal(err)
 			}
 			if ref.n != n || ref.dups != len(dupOf) || ref.failed != (n+4)/7 {
@@ -114,7 +115,7 @@ func TestReferenceStore(t *testing.T) {
 // A key whose hash another key has taken goes to the overflow map and is
 // still found, and the other key still finds its own record.
 func TestReferenceIndexCollision(t *testing.T) {
-	l := &loader{ref: &reference{index: refIndex{seed: maphash.MakeSeed()}}}
+	l := &loader{ref: &Reference{index: refIndex{seed: maphash.MakeSeed()}}}
 	for i, id := range []string{"a", "b"} {
 		r := format.Record{ID: id, Sample: 1}
 		if err := l.add(&r); err != nil {
@@ -143,8 +144,9 @@ func TestReferenceIndexCollision(t *testing.T) {
 func TestJoinOrders(t *testing.T) {
 	const n = 600
 	dir := t.TempDir()
-	ref := writeStream(t, dir, "ref.pot", header("s", "a", "v"), records(n, same))
-	cand := records(n, func(i int) int32 { return 10 + int32(i%3) })
+	ref := streamtest.Write(t, dir, "ref.pot", streamtest.Header("s", "a", "v"), streamtest.Records(n, streamtest.Same))
+	env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard}
+	cand := streamtest.Records(n, func(i int) int32 { return 10 + int32(i%3) })
 	rng := rand.New(rand.NewPCG(1, 2))
 	var gaps []format.Record
 	for i, r := range cand {
@@ -152,7 +154,7 @@ func TestJoinOrders(t *testing.T) {
 			gaps = append(gaps, r)
 		}
 		if i%97 == 0 {
-			gaps = append(gaps, record(n+i, 0, 10, 8)) // no reference record
+			gaps = append(gaps, streamtest.Record(n+i, 0, 10, 8)) // no reference record
 		}
 	}
 	var sparse []format.Record // every 40th: beyond the walk's look-ahead
@@ -187,12 +189,11 @@ func TestJoinOrders(t *testing.T) {
 		{"repeats", repeated, n / 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			path := writeStream(t, dir, strings.ReplaceAll(c.name, " ", "-")+".pot", header("s", "b", "v"), c.recs)
-			// --calibrate scores every pair and decides nothing.
-			code, out, errs := potcmp(t, nil, "--calibrate", "--json", ref, path)
-			var got calibration
-			if err := json.Unmarshal([]byte(out), &got); code != exitSame || err != nil {
-				t.Fatalf("exit %d, %v: %s%s", code, err, out, errs)
+			path := streamtest.Write(t, dir, strings.ReplaceAll(c.name, " ", "-")+".pot", streamtest.Header("s", "b", "v"), c.recs)
+			// A calibration scores every pair and decides nothing.
+			got, err := Calibrate(context.Background(), env, Config{Alpha: 0.01, Tolerance: 0.05, Score: "auto", Test: "betting"}, ref, path)
+			if err != nil {
+				t.Fatal(err)
 			}
 			m, _ := mean(c.recs)
 			if c.name == "repeats" {

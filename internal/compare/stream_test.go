@@ -1,4 +1,4 @@
-package main
+package compare
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/streamtest"
 )
 
 // A streamed reference gives the comparison what a held one gives: the
@@ -28,7 +29,7 @@ func TestStreamedReference(t *testing.T) {
 		withDups = append(withDups, d)
 	}
 	dir := t.TempDir()
-	refPath := writeStream(t, dir, "ref.pot", header("s", "a", "v"), withDups)
+	refPath := streamtest.Write(t, dir, "ref.pot", streamtest.Header("s", "a", "v"), withDups)
 	late := slices.Clone(recs)
 	late = append(late[:n/2:n/2], append([]format.Record{recs[n-1]}, recs[n/2:n-1]...)...)
 	for _, c := range []struct {
@@ -44,9 +45,9 @@ func TestStreamedReference(t *testing.T) {
 		{"past the end", append(slices.Clone(recs), recs[0]), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			candPath := writeStream(t, dir, strings.ReplaceAll(c.name, " ", "-")+".pot", header("s", "b", "v"), c.recs)
-			held, heldNotes, _ := compareWith(t, loadReference, refPath, candPath)
-			got, notes, fellBack := compareWith(t, streamReference, refPath, candPath)
+			candPath := streamtest.Write(t, dir, strings.ReplaceAll(c.name, " ", "-")+".pot", streamtest.Header("s", "b", "v"), c.recs)
+			held, heldNotes, _ := compareWith(t, Load, refPath, candPath)
+			got, notes, fellBack := compareWith(t, LoadStreamed, refPath, candPath)
 			if got.Read != int64(len(c.recs)) || got.N == 0 {
 				t.Errorf("read %d records, scored %d, want %d read", got.Read, got.N, len(c.recs))
 			}
@@ -67,11 +68,11 @@ func TestStreamedReference(t *testing.T) {
 			t.Fatal(err)
 		}
 		env := &cli.Env{Stdin: bytes.NewReader(data), Stdout: io.Discard, Stderr: io.Discard}
-		ref, err := streamReference(env, "-", "auto")
+		ref, err := LoadStreamed(env, "-", "auto")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := ref.wait(); err != nil {
+		if err := ref.Wait(); err != nil {
 			t.Fatal(err)
 		}
 		if ref.recs != nil || ref.n != n {
@@ -89,23 +90,23 @@ func everyOther(recs []format.Record) []format.Record {
 }
 
 // compareWith compares the two files with the reference loaded by load,
-// as compareOne does, and says whether the join fell back on a reference
-// other than the one it was given.
-func compareWith(t *testing.T, load func(*cli.Env, string, string) (*reference, error), refPath, candPath string) (result, string, bool) {
+// as One does, and says whether the join fell back on a reference other
+// than the one it was given.
+func compareWith(t *testing.T, load func(*cli.Env, string, string) (*Reference, error), refPath, candPath string) (Result, string, bool) {
 	t.Helper()
 	env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard}
 	// A tolerance this small keeps identical outputs undecided: the whole
 	// candidate is read.
-	o := &options{alpha: 0.01, tolerance: 1e-6, score: "text", test: "betting"}
-	ref, err := load(env, refPath, o.score)
+	cfg := Config{Alpha: 0.01, Tolerance: 1e-6, Score: "text", Test: "betting"}
+	ref, err := load(env, refPath, cfg.Score)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := compareOne(context.Background(), env, o, ref, candPath, nil)
+	c, err := One(context.Background(), env, cfg, ref, candPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var notes strings.Builder
-	c.notes(&notes)
-	return c.result(), notes.String(), c.ref != ref
+	c.Notes(&notes, "potcmp")
+	return c.Result(), notes.String(), c.ref() != ref
 }

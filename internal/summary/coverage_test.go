@@ -1,4 +1,4 @@
-package main
+package summary
 
 import (
 	"math/rand/v2"
@@ -45,5 +45,36 @@ func TestCoverageAgainstMap(t *testing.T) {
 				t.Errorf("samples %d, challenge %d: %d records, full %v; want %d, %v", samples, i, got, full, records[i], wantFull)
 			}
 		}
+	}
+}
+
+func TestChallengeMark(t *testing.T) {
+	var c chal
+	for _, s := range []uint32{0, 1, 2, 63, 64, 100, 4095, 4096, 1 << 31} {
+		if c.mark(s) {
+			t.Errorf("sample %d: duplicate on first sight", s)
+		}
+		c.records++
+	}
+	for _, s := range []uint32{0, 63, 64, 100, 4095} {
+		if !c.mark(s) {
+			t.Errorf("sample %d: not a duplicate the second time", s)
+		}
+	}
+	var full chal
+	for s := range uint32(200) {
+		full.mark(s)
+		full.records++
+	}
+	for _, tt := range []struct {
+		n    int64
+		want bool
+	}{{1, true}, {64, true}, {65, true}, {128, true}, {200, true}, {201, false}, {5000, false}} {
+		if got := full.has(tt.n); got != tt.want {
+			t.Errorf("has(%d) = %v", tt.n, got)
+		}
+	}
+	if c.has(4) {
+		t.Errorf("has(4) with samples 0, 1, 2 only")
 	}
 }

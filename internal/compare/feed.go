@@ -1,4 +1,4 @@
-package main
+package compare
 
 import (
 	"io"
@@ -9,14 +9,15 @@ import (
 // Batching of the candidate between the goroutine that decodes it and the
 // one that scores it. A batch goes over as soon as the scorer is free, so a
 // slow producer (a model answering every few seconds) is scored record by
-// record; only when the scorer lags do batches fill, up to batchSize. So at
-// most readAhead records are decoded and not yet scored when potcmp
-// decides: the queries a pipe upstream made in vain.
+// record; only when the scorer lags do batches fill, up to batchSize.
 const (
 	batchSize = 16
 	batches   = 1 // channel capacity
-	readAhead = (batches + 2) * batchSize
 )
+
+// ReadAhead is the most candidate records decoded and not yet scored when
+// a comparison decides: the queries a pipe upstream made in vain.
+const ReadAhead = (batches + 2) * batchSize
 
 // feed decodes a candidate stream on its own goroutine and hands its
 // records over in batches.

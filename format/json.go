@@ -1,0 +1,198 @@
+package format
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// AppendJSON appends r as one line of JSON, the one JSON shape of a record
+// in every tool (potstat --records prints it): the fields by their
+// lower-case names, empty ones left out, the top-k alternatives as one
+// array per position, latency in milliseconds, and -Inf (padding) and NaN
+// as null, since JSON has neither. It is written by hand for speed.
+func (r *Record) AppendJSON(b []byte) []byte {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendUint(b, r.Index, 10)
+	b = append(b, `,"id":`...)
+	b = appendJSONString(b, r.ID)
+	b = append(b, `,"sample":`...)
+	b = strconv.AppendUint(b, uint64(r.Sample), 10)
+	b = append(b, `,"seed":`...)
+	b = strconv.AppendUint(b, r.Seed, 10)
+	if r.Prompt != "" {
+		b = appendJSONString(append(b, `,"prompt":`...), r.Prompt)
+	}
+	if len(r.Tokens) > 0 {
+		b = appendJSONInts(append(b, `,"tokens":`...), r.Tokens)
+	}
+	if len(r.Logprobs) > 0 {
+		b = appendJSONFloats(append(b, `,"logprobs":`...), r.Logprobs)
+	}
+	if r.TopK > 0 {
+		b = strconv.AppendInt(append(b, `,"top_k":`...), int64(r.TopK), 10)
+		if len(r.TopTokens) > 0 {
+			b = appendJSONRows(append(b, `,"top_tokens":`...), r.TopTokens, r.TopK, appendJSONInts)
+		}
+		if len(r.TopLogprobs) > 0 {
+			b = appendJSONRows(append(b, `,"top_logprobs":`...), r.TopLogprobs, r.TopK, appendJSONFloats)
+		}
+	}
+	if r.Text != "" {
+		b = appendJSONString(append(b, `,"text":`...), r.Text)
+	}
+	if r.Finish != "" {
+		b = appendJSONString(append(b, `,"finish":`...), r.Finish)
+	}
+	if r.Latency != 0 {
+		b = strconv.AppendFloat(append(b, `,"latency_ms":`...), r.Latency.Seconds()*1000, 'f', -1, 64)
+	}
+	if r.Attempts != 0 {
+		b = strconv.AppendInt(append(b, `,"attempts":`...), int64(r.Attempts), 10)
+	}
+	if r.Err != "" {
+		b = appendJSONString(append(b, `,"error":`...), r.Err)
+	}
+	return append(b, "}\n"...)
+}
+
+// appendJSONRows writes v as an array of rows of k, one per position.
+func appendJSONRows[T any](b []byte, v []T, k int, row func([]byte, []T) []byte) []byte {
+	b = append(b, '[')
+	for i := 0; i+k <= len(v); i += k {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = row(b, v[i:i+k])
+	}
+	return append(b, ']')
+}
+
+func appendJSONInts(b []byte, v []int32) []byte {
+	b = append(b, '[')
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(x), 10)
+	}
+	return append(b, ']')
+}
+
+// appendJSONFloats writes float32 values in their shortest form; JSON has no
+// infinities nor NaN, so those are null.
+func appendJSONFloats(b []byte, v []float32) []byte {
+	b = append(b, '[')
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if math.IsInf(float64(x), 0) || math.IsNaN(float64(x)) {
+			b = append(b, "null"...)
+			continue
+		}
+		b = strconv.AppendFloat(b, float64(x), 'g', -1, 32)
+	}
+	return append(b, ']')
+}
+
+const jsonHex = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string. Invalid UTF-8, which the format
+// never hands out, would become U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', jsonHex[c>>4], jsonHex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			// Valid JSON, but not valid JavaScript source: escape them as
+			// encoding/json does.
+			b = append(b, `\u202`...)
+			b = append(b, jsonHex[r&0xf])
+		default:
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
+}
+
+// MarshalJSON renders r as AppendJSON does, without the newline.
+func (r *Record) MarshalJSON() ([]byte, error) {
+	b := r.AppendJSON(nil)
+	return b[:len(b)-1], nil
+}
+
+// jsonRecord is the JSON shape of a record as encoding/json reads it.
+type jsonRecord struct {
+	Index       uint64       `json:"index"`
+	ID          string       `json:"id"`
+	Sample      uint32       `json:"sample"`
+	Seed        uint64       `json:"seed"`
+	Prompt      string       `json:"prompt"`
+	Tokens      []int32      `json:"tokens"`
+	Logprobs    []*float32   `json:"logprobs"`
+	TopK        int          `json:"top_k"`
+	TopTokens   [][]int32    `json:"top_tokens"`
+	TopLogprobs [][]*float32 `json:"top_logprobs"`
+	Text        string       `json:"text"`
+	Finish      string       `json:"finish"`
+	LatencyMS   float64      `json:"latency_ms"`
+	Attempts    int          `json:"attempts"`
+	Error       string       `json:"error"`
+}
+
+// UnmarshalJSON reads a record in the shape AppendJSON writes; null
+// log-probabilities read as -Inf.
+func (r *Record) UnmarshalJSON(data []byte) error {
+	var j jsonRecord
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	*r = Record{Index: j.Index, ID: j.ID, Sample: j.Sample, Seed: j.Seed, Prompt: j.Prompt, Tokens: j.Tokens,
+		Logprobs: unnull(nil, j.Logprobs), TopK: j.TopK, Text: j.Text, Finish: j.Finish, Attempts: j.Attempts, Err: j.Error,
+		Latency: time.Duration(math.Round(j.LatencyMS * float64(time.Millisecond)))}
+	for _, row := range j.TopTokens {
+		r.TopTokens = append(r.TopTokens, row...)
+	}
+	for _, row := range j.TopLogprobs {
+		r.TopLogprobs = unnull(r.TopLogprobs, row)
+	}
+	return nil
+}
+
+// unnull appends v to dst, null as -Inf.
+func unnull(dst []float32, v []*float32) []float32 {
+	for _, x := range v {
+		if x == nil {
+			dst = append(dst, float32(math.Inf(-1)))
+			continue
+		}
+		dst = append(dst, *x)
+	}
+	return dst
+}
