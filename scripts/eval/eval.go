@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -136,7 +137,10 @@ func (e *evaluation) streams(ctx context.Context, dir, key string, names []strin
 			wall, err := e.t.generate(ctx, model(name).spec(e.c.models), key, n, tokens, filepath.Join(dir, name+".pot"))
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil {
+			if te := (*toolError)(nil); errors.As(err, &te) && te.stderr != "" {
+				failed[name] = te.stderr // what potgen said, for the table
+				return
+			} else if err != nil {
 				failed[name] = err.Error()
 				return
 			}

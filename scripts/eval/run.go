@@ -42,11 +42,22 @@ func (t *tools) keygen(ctx context.Context, path string) error {
 	return t.quiet(ctx, exec.CommandContext(ctx, t.path("potgen"), "keygen", "-o", path))
 }
 
+// toolError is a tool's failure: what it said on stderr, and how it was run.
+type toolError struct {
+	args   []string
+	err    error
+	stderr string
+}
+
+func (e *toolError) Error() string {
+	return fmt.Sprintf("%s: %v: %s", strings.Join(e.args, " "), e.err, e.stderr)
+}
+
 func (t *tools) quiet(ctx context.Context, cmd *exec.Cmd) error {
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: %v: %s", strings.Join(cmd.Args, " "), err, firstLine(errb.String()))
+		return &toolError{args: cmd.Args, err: err, stderr: firstLine(errb.String())}
 	}
 	return nil
 }

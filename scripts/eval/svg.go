@@ -94,7 +94,7 @@ func drawTranscript(transcript, svgPath string, tol float64, title string) error
 	fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="black" stroke-width="1.5"/>`+"\n", mean.String())
 	fmt.Fprintf(&b, `<path d="M%g %.1f H%g" stroke="#d62728" stroke-dasharray="6 4"/>`+"\n", left, y(tol), w-right)
 	fmt.Fprintf(&b, `<text x="%g" y="%.1f" fill="#d62728" text-anchor="end">tolerance %g</text>`+"\n", w-right-4, y(tol)-5, tol)
-	fmt.Fprintf(&b, `<text x="%g" y="%g">black: running mean; blue: confidence bounds</text>`+"\n", left+8, top+14)
+	fmt.Fprintf(&b, `<text x="%g" y="22" text-anchor="end" fill="#555">black: running mean; blue: confidence bounds</text>`+"\n", w-right)
 	b.WriteString("</svg>\n")
 	return writeAtomic(svgPath, []byte(b.String()))
 }
