@@ -17,6 +17,7 @@ type State struct {
 	att           []float32 // cap
 	logits        []float32 // VocabSize
 	kc, vc        []float32 // Layers x cap x KVDim
+	in            act       // the input of the current matrix product, converted
 }
 
 // parallelMin is the smallest matrix (rows times columns) whose product is
@@ -50,9 +51,9 @@ func (s *State) Positions() int { return s.cap }
 // call.
 func (s *State) Forward(token int32, pos int) []float32 {
 	m, c := s.m, s.m.cfg
-	d, kvDim, hs := c.Dim, c.KVDim(), c.HeadSize()
+	kvDim, hs := c.KVDim(), c.HeadSize()
 	group := c.Heads / c.KVHeads
-	copy(s.x, m.w.embed[int(token)*d:(int(token)+1)*d])
+	m.w.embed.row(int(token), s.x)
 	scale := float32(1 / math.Sqrt(float64(hs)))
 
 	for li := range m.w.layers {
@@ -63,9 +64,9 @@ func (s *State) Forward(token int32, pos int) []float32 {
 		base := li * s.cap * kvDim
 		k := s.kc[base+pos*kvDim : base+(pos+1)*kvDim]
 		v := s.vc[base+pos*kvDim : base+(pos+1)*kvDim]
-		s.matmul(s.q, s.xb, l.wq)
-		s.matmul(k, s.xb, l.wk)
-		s.matmul(v, s.xb, l.wv)
+		s.matmul(s.q, s.xb, &l.wq)
+		s.matmul(k, s.xb, &l.wk)
+		s.matmul(v, s.xb, &l.wv)
 		rope(s.q, k, pos, hs, c.RopeTheta)
 
 		for h := range c.Heads {
@@ -85,19 +86,19 @@ func (s *State) Forward(token int32, pos int) []float32 {
 				}
 			}
 		}
-		s.matmul(s.xb2, s.xb, l.wo)
+		s.matmul(s.xb2, s.xb, &l.wo)
 		for i := range s.x {
 			s.x[i] += s.xb2[i]
 		}
 
 		rmsnorm(s.xb, s.x, l.ffnNorm, c.NormEps)
-		s.matmul(s.hb, s.xb, l.w1)
-		s.matmul(s.hb2, s.xb, l.w3)
+		s.matmul(s.hb, s.xb, &l.w1)
+		s.matmul(s.hb2, s.xb, &l.w3)
 		for i, g := range s.hb {
 			// SwiGLU: silu(gate) * up.
 			s.hb[i] = float32(g/(1+expf(-g))) * s.hb2[i]
 		}
-		s.matmul(s.xb, s.hb, l.w2)
+		s.matmul(s.xb, s.hb, &l.w2)
 		for i := range s.x {
 			s.x[i] += s.xb[i]
 		}
@@ -107,14 +108,18 @@ func (s *State) Forward(token int32, pos int) []float32 {
 	return s.logits
 }
 
-// rmsnorm sets out = w * x / sqrt(mean(x^2) + eps); out may be x.
+// rmsnorm sets out = w * x / sqrt(mean(x^2) + eps); out may be x. The
+// squares are summed in float64 and the rest rounded as GGML's rms_norm
+// rounds it, so that activations match llama.cpp's to the last bit more
+// often: a quantized model's activations are rounded to 8 bits next, and a
+// last-bit difference can move one across a rounding boundary.
 func rmsnorm(out, x, w []float32, eps float32) {
-	var ss float32
+	var sum float64
 	for _, v := range x {
-		ss += float32(v * v)
+		sum += float64(float32(v * v))
 	}
-	ss = ss/float32(len(x)) + eps
-	inv := float32(1 / math.Sqrt(float64(ss)))
+	ss := float32(sum/float64(len(x))) + eps
+	inv := 1 / float32(math.Sqrt(float64(ss)))
 	for i, v := range x {
 		out[i] = w[i] * float32(inv*v)
 	}
@@ -175,7 +180,7 @@ func dot(a, b []float32) float32 {
 }
 
 // matmulRows sets out[r] = w[r] . x for rows r in [lo, hi) of the row-major
-// matrix w with len(x) columns.
+// float32 matrix w with len(x) columns.
 func matmulRows(out, x, w []float32, lo, hi int) {
 	n := len(x)
 	for r := lo; r < hi; r++ {
@@ -183,13 +188,15 @@ func matmulRows(out, x, w []float32, lo, hi int) {
 	}
 }
 
-// matmul sets out = w x, splitting the rows over the state's goroutines when
-// the matrix is large enough. Each row is summed the same way whatever the
-// split, so threads never change results.
-func (s *State) matmul(out, x, w []float32) {
+// matmul sets out = w x. x is first converted to the activation format of
+// w's type, as llama.cpp does, and the rows are split over the state's
+// goroutines when the matrix is large enough. Each row is summed the same
+// way whatever the split, so threads never change results.
+func (s *State) matmul(out, x []float32, w *matrix) {
+	s.in.prepare(w.actFormat(), x)
 	rows := len(out)
-	if s.threads <= 1 || len(w) < parallelMin || rows < 2*s.threads {
-		matmulRows(out, x, w, 0, rows)
+	if s.threads <= 1 || rows*w.cols < parallelMin || rows < 2*s.threads {
+		w.dotRows(out, &s.in, 0, rows)
 		return
 	}
 	t := s.threads
@@ -199,9 +206,9 @@ func (s *State) matmul(out, x, w []float32) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			matmulRows(out, x, w, lo, hi)
+			w.dotRows(out, &s.in, lo, hi)
 		}()
 	}
-	matmulRows(out, x, w, 0, rows/t)
+	w.dotRows(out, &s.in, 0, rows/t)
 	wg.Wait()
 }
