@@ -18,7 +18,12 @@ type State struct {
 	logits        []float32 // VocabSize
 	kc, vc        []float32 // Layers x cap x KVDim
 	in            act       // the input of the current matrix product, converted
+	cos, sin      []float32 // HeadSize/2: the rotary embedding of the position
 }
+
+// kvPad is the granularity of the cache cells llama.cpp attends over
+// without flash attention.
+const kvPad = 32
 
 // parallelMin is the smallest matrix (rows times columns) whose product is
 // split over goroutines: below it, starting goroutines costs more than the
@@ -36,6 +41,7 @@ func (m *Model) NewState(positions, threads int) *State {
 		x: make([]float32, c.Dim), xb: make([]float32, c.Dim), xb2: make([]float32, c.Dim), q: make([]float32, c.Dim),
 		hb: make([]float32, c.HiddenDim), hb2: make([]float32, c.HiddenDim),
 		att:    make([]float32, positions),
+		cos:    make([]float32, c.HeadSize()/2), sin: make([]float32, c.HeadSize()/2),
 		logits: make([]float32, c.VocabSize),
 		kc:     make([]float32, c.Layers*positions*kv),
 		vc:     make([]float32, c.Layers*positions*kv),
@@ -67,23 +73,30 @@ func (s *State) Forward(token int32, pos int) []float32 {
 		s.matmul(s.q, s.xb, &l.wq)
 		s.matmul(k, s.xb, &l.wk)
 		s.matmul(v, s.xb, &l.wv)
-		rope(s.q, k, pos, hs, c.RopeTheta)
+		ropeTable(s.cos, s.sin, pos, hs, c.RopeTheta)
+		rope(s.q, k, s.cos, s.sin, hs)
 
+		// llama.cpp scores a padded run of cache cells (a multiple of
+		// kvPad, the ones past pos masked), which decides how its softmax
+		// groups the exponentials.
+		pad := min(s.cap, (pos+kvPad)/kvPad*kvPad)
 		for h := range c.Heads {
 			q := s.q[h*hs : (h+1)*hs]
 			off := base + (h/group)*hs
 			att := s.att[:pos+1]
 			for t := range att {
-				att[t] = dot(q, s.kc[off+t*kvDim:off+t*kvDim+hs]) * scale
+				att[t] = dotSeq(q, s.kc[off+t*kvDim:off+t*kvDim+hs]) * scale
 			}
-			softmax(att)
+			softmaxGGML(att, pad)
+			// Each output is a dot product over positions in 16 lanes
+			// of fused multiply-adds (llama.cpp's tinyBLAS), lane t%16.
 			out := s.xb[h*hs : (h+1)*hs]
-			clear(out)
-			for t, a := range att {
-				vt := s.vc[off+t*kvDim : off+t*kvDim+hs]
-				for i := range out {
-					out[i] += float32(a * vt[i])
+			for i := range out {
+				var lane [16]float32
+				for t, a := range att {
+					lane[t%16] = float32(math.FMA(float64(s.vc[off+t*kvDim+i]), float64(a), float64(lane[t%16])))
 				}
+				out[i] = reduce16(&lane)
 			}
 		}
 		s.matmul(s.xb2, s.xb, &l.wo)
@@ -96,7 +109,7 @@ func (s *State) Forward(token int32, pos int) []float32 {
 		s.matmul(s.hb2, s.xb, &l.w3)
 		for i, g := range s.hb {
 			// SwiGLU: silu(gate) * up.
-			s.hb[i] = float32(g/(1+expf(-g))) * s.hb2[i]
+			s.hb[i] = silu(g) * s.hb2[i]
 		}
 		s.matmul(s.xb, s.hb, &l.w2)
 		for i := range s.x {
@@ -126,16 +139,16 @@ func rmsnorm(out, x, w []float32, eps float32) {
 }
 
 // rope rotates each adjacent pair (2i, 2i+1) of every head of q and k by
-// pos * theta^(-2i/headSize), llama2.c's (and GGML's "normal") layout.
-func rope(q, k []float32, pos, hs int, theta float64) {
+// the angle whose cosine and sine are cos[i] and sin[i], llama2.c's (and
+// GGML's "normal") layout.
+func rope(q, k, cos, sin []float32, hs int) {
 	for i := 0; i < hs; i += 2 {
-		a := float64(pos) * math.Pow(theta, -float64(i)/float64(hs))
-		cos, sin := float32(math.Cos(a)), float32(math.Sin(a))
+		c, s := cos[i/2], sin[i/2]
 		for _, v := range [2][]float32{q, k} {
 			for h := i; h < len(v); h += hs {
 				x0, x1 := v[h], v[h+1]
-				v[h] = float32(x0*cos) - float32(x1*sin)
-				v[h+1] = float32(x0*sin) + float32(x1*cos)
+				v[h] = float32(x0*c) - float32(x1*s)
+				v[h+1] = float32(x0*s) + float32(x1*c)
 			}
 		}
 	}

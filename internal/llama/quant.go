@@ -60,15 +60,15 @@ func qtypeOf(t uint32) (qtype, bool) {
 	case ggmlBF16:
 		return qtype{1, 2, actBF16, dotBF16, deqBF16}, true
 	case ggmlQ4_0:
-		return qtype{32, 18, actQ8_0, dotQ4_0, deqQ4_0}, true
+		return qtype{32, 18, actQ8_0, seqQ4_0, deqQ4_0}, true
 	case ggmlQ4_1:
-		return qtype{32, 20, actQ8_1, dotQ4_1, deqQ4_1}, true
+		return qtype{32, 20, actQ8_1, lanesQ4_1, deqQ4_1}, true
 	case ggmlQ5_0:
-		return qtype{32, 22, actQ8_0, dotQ5_0, deqQ5_0}, true
+		return qtype{32, 22, actQ8_0, lanesQ5_0, deqQ5_0}, true
 	case ggmlQ5_1:
-		return qtype{32, 24, actQ8_1, dotQ5_1, deqQ5_1}, true
+		return qtype{32, 24, actQ8_1, lanesQ5_1, deqQ5_1}, true
 	case ggmlQ8_0:
-		return qtype{32, 34, actQ8_0, dotQ8_0, deqQ8_0}, true
+		return qtype{32, 34, actQ8_0, lanesQ8_0, deqQ8_0}, true
 	case ggmlIQ4NL:
 		return qtype{32, 18, actQ8_0, dotIQ4NL, deqIQ4NL}, true
 	case ggmlQ2_K:

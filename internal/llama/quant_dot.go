@@ -57,21 +57,6 @@ func deq16(row []byte, out []float32, conv func(uint16) float32) {
 func deqF16(row []byte, out []float32)  { deq16(row, out, halfToFloat) }
 func deqBF16(row []byte, out []float32) { deq16(row, out, bf16ToFloat) }
 
-func dotQ8_0(row []byte, a *act) float32 {
-	var sum float32
-	for b, yd := range a.d {
-		blk := row[34*b : 34*b+34]
-		q8 := a.qs[32*b : 32*b+32]
-		qs := blk[2:34]
-		var s int32
-		for j := range 32 {
-			s += int32(int8(qs[j])) * int32(q8[j])
-		}
-		sum += float32(float32(s) * float32(half(blk)*yd))
-	}
-	return sum
-}
-
 func deqQ8_0(row []byte, out []float32) {
 	for b := range len(out) / 32 {
 		blk := row[34*b : 34*b+34]
@@ -80,22 +65,6 @@ func deqQ8_0(row []byte, out []float32) {
 			out[32*b+j] = float32(int8(blk[2+j])) * d
 		}
 	}
-}
-
-func dotQ4_0(row []byte, a *act) float32 {
-	var sum float32
-	for b, yd := range a.d {
-		blk := row[18*b : 18*b+18]
-		q8 := a.qs[32*b : 32*b+32]
-		qs := blk[2:18]
-		var s int32
-		for j := range 16 {
-			s += (int32(qs[j]&0xf) - 8) * int32(q8[j])
-			s += (int32(qs[j]>>4) - 8) * int32(q8[j+16])
-		}
-		sum += float32(float32(s) * float32(half(blk)*yd))
-	}
-	return sum
 }
 
 func deqQ4_0(row []byte, out []float32) {
@@ -107,22 +76,6 @@ func deqQ4_0(row []byte, out []float32) {
 			out[32*b+j+16] = float32(int32(blk[2+j]>>4)-8) * d
 		}
 	}
-}
-
-func dotQ4_1(row []byte, a *act) float32 {
-	var sum float32
-	for b, yd := range a.d {
-		blk := row[20*b : 20*b+20]
-		q8 := a.qs[32*b : 32*b+32]
-		qs := blk[4:20]
-		var s int32
-		for j := range 16 {
-			s += int32(qs[j]&0xf) * int32(q8[j])
-			s += int32(qs[j]>>4) * int32(q8[j+16])
-		}
-		sum += float32(float32(float32(half(blk)*yd)*float32(s)) + float32(half(blk[2:])*a.s[b]))
-	}
-	return sum
 }
 
 func deqQ4_1(row []byte, out []float32) {
@@ -144,24 +97,6 @@ func q5(qs byte, qh uint32, j int) (lo, hi int32) {
 	return lo, hi
 }
 
-func dotQ5_0(row []byte, a *act) float32 {
-	var sum float32
-	for b, yd := range a.d {
-		blk := row[22*b : 22*b+22]
-		q8 := a.qs[32*b : 32*b+32]
-		qh := uint32(blk[2]) | uint32(blk[3])<<8 | uint32(blk[4])<<16 | uint32(blk[5])<<24
-		qs := blk[6:22]
-		var s int32
-		for j := range 16 {
-			lo, hi := q5(qs[j], qh, j)
-			s += (lo - 16) * int32(q8[j])
-			s += (hi - 16) * int32(q8[j+16])
-		}
-		sum += float32(float32(s) * float32(half(blk)*yd))
-	}
-	return sum
-}
-
 func deqQ5_0(row []byte, out []float32) {
 	for b := range len(out) / 32 {
 		blk := row[22*b : 22*b+22]
@@ -173,24 +108,6 @@ func deqQ5_0(row []byte, out []float32) {
 			out[32*b+j+16] = float32(hi-16) * d
 		}
 	}
-}
-
-func dotQ5_1(row []byte, a *act) float32 {
-	var sum float32
-	for b, yd := range a.d {
-		blk := row[24*b : 24*b+24]
-		q8 := a.qs[32*b : 32*b+32]
-		qh := uint32(blk[4]) | uint32(blk[5])<<8 | uint32(blk[6])<<16 | uint32(blk[7])<<24
-		qs := blk[8:24]
-		var s int32
-		for j := range 16 {
-			lo, hi := q5(qs[j], qh, j)
-			s += lo * int32(q8[j])
-			s += hi * int32(q8[j+16])
-		}
-		sum += float32(float32(float32(half(blk)*yd)*float32(s)) + float32(half(blk[2:])*a.s[b]))
-	}
-	return sum
 }
 
 func deqQ5_1(row []byte, out []float32) {
@@ -590,4 +507,61 @@ func deqIQ4XS(row []byte, out []float32) {
 			}
 		}
 	}
+}
+
+// Block decoders for dotLanes.
+
+func decQ8_0(blk []byte, w *[32]int8) (float32, float32) {
+	for j := range 32 {
+		w[j] = int8(blk[2+j])
+	}
+	return half(blk), 0
+}
+
+func decQ4_1(blk []byte, w *[32]int8) (float32, float32) {
+	for j := range 16 {
+		w[j], w[j+16] = int8(blk[4+j]&0xf), int8(blk[4+j]>>4)
+	}
+	return half(blk), half(blk[2:])
+}
+
+func decQ5_0(blk []byte, w *[32]int8) (float32, float32) {
+	qh := uint32(blk[2]) | uint32(blk[3])<<8 | uint32(blk[4])<<16 | uint32(blk[5])<<24
+	for j := range 16 {
+		lo, hi := q5(blk[6+j], qh, j)
+		w[j], w[j+16] = int8(lo-16), int8(hi-16)
+	}
+	return half(blk), 0
+}
+
+func decQ5_1(blk []byte, w *[32]int8) (float32, float32) {
+	qh := uint32(blk[4]) | uint32(blk[5])<<8 | uint32(blk[6])<<16 | uint32(blk[7])<<24
+	for j := range 16 {
+		lo, hi := q5(blk[8+j], qh, j)
+		w[j], w[j+16] = int8(lo), int8(hi)
+	}
+	return half(blk), half(blk[2:])
+}
+
+func lanesQ8_0(row []byte, a *act) float32  { return dotLanes(row, a, 34, decQ8_0, false) }
+func lanesQ4_1(row []byte, a *act) float32  { return dotLanes(row, a, 20, decQ4_1, false) }
+func lanesQ5_0(row []byte, a *act) float32  { return dotLanes(row, a, 22, decQ5_0, false) }
+func lanesQ5_1(row []byte, a *act) float32  { return dotLanes(row, a, 24, decQ5_1, false) }
+
+// seqQ4_0 fuses each block's integer sum into one float32 total, block after
+// block, as llama.cpp's x86 kernel for repacked Q4_0 rows does.
+func seqQ4_0(row []byte, a *act) float32 {
+	var sum float32
+	for b, yd := range a.d {
+		blk := row[18*b : 18*b+18]
+		q8 := a.qs[32*b : 32*b+32]
+		qs := blk[2:18]
+		var s int32
+		for j := range 16 {
+			s += (int32(qs[j]&0xf) - 8) * int32(q8[j])
+			s += (int32(qs[j]>>4) - 8) * int32(q8[j+16])
+		}
+		sum = fma32(float32(s), half(blk)*yd, sum)
+	}
+	return sum
 }

@@ -1,0 +1,174 @@
+package llama
+
+import "math"
+
+// The float arithmetic of llama.cpp's x86-64 CPU backend, written out.
+//
+// A quantized model rounds every matrix product's input to 8 bits, so an
+// activation one float32 ulp away from llama.cpp's can land on the other
+// side of a rounding boundary and move a log-probability by 1e-3 or more.
+// The engine therefore does the float work in the order and with the fused
+// multiply-adds llama.cpp's AVX-512 build uses, spelled with math.FMA, which
+// Go defines exactly: the results are the same bits on every machine,
+// vectorised or not.
+
+// simdExpf is GGML's vectorised expf (ggml_v_expf, from Arm's optimized
+// routines): a degree-5 polynomial on a range reduction by ln 2, accurate
+// to about 1.5 ulp. llama.cpp uses it for SiLU and for softmax over runs of
+// 16 values.
+func simdExpf(x float32) float32 {
+	fma := func(a, b, c float32) float32 {
+		return float32(math.FMA(float64(a), float64(b), float64(c)))
+	}
+	const r = 0x1.8p23
+	z := fma(x, 0x1.715476p+0, r)
+	n := z - r
+	b := fma(-n, 0x1.7f7d1cp-20, fma(-n, 0x1.62e4p-1, x))
+	if abs32(n) > 192 || math.IsNaN(float64(x)) {
+		switch {
+		case math.IsNaN(float64(x)):
+			return x
+		case n > 0:
+			return float32(math.Inf(1))
+		}
+		return 0
+	}
+	u := b * b
+	j := fma(fma(fma(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, fma(0x1.555e66p-3, b, 0x1.fffdb6p-2)),
+		u, fma(0x1.ffffecp-1, b, 1))
+	// scalef: j * 2^n, rounded once.
+	return float32(math.Ldexp(float64(j), int(n)))
+}
+
+// silu is x / (1 + e^-x) with GGML's vectorised expf.
+func silu(x float32) float32 { return x / (1 + simdExpf(-x)) }
+
+// reduce16 adds 16 values as _mm512_reduce_add_ps does: halves, then
+// quarters, then eighths, then the last pair.
+func reduce16(v *[16]float32) float32 {
+	var a [8]float32
+	for i := range a {
+		a[i] = v[i] + v[i+8]
+	}
+	var b [4]float32
+	for i := range b {
+		b[i] = a[i] + a[i+4]
+	}
+	return (b[0] + b[2]) + (b[1] + b[3])
+}
+
+// softmaxGGML replaces x by its softmax as ggml_soft_max does over a row
+// padded to pad entries with -Inf (llama.cpp's masked KV cells): exps of
+// runs of 16 with simdExpf summed lane-tree-wise into a float64, the rest
+// with a correctly rounded expf, then a multiply by the float32 of the
+// float64 reciprocal.
+func softmaxGGML(x []float32, pad int) {
+	mx := float32(math.Inf(-1))
+	for _, v := range x {
+		mx = max(mx, v)
+	}
+	var sum float64
+	var lane [16]float32
+	i := 0
+	for ; i+16 <= pad; i += 16 {
+		for j := range lane {
+			lane[j] = 0
+			if i+j < len(x) {
+				lane[j] = simdExpf(x[i+j] - mx)
+				x[i+j] = lane[j]
+			}
+		}
+		sum += float64(reduce16(&lane))
+	}
+	for ; i < len(x); i++ {
+		e := expf(x[i] - mx)
+		x[i] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
+}
+
+// dotSeq is GGML's ggml_vec_dot_f32 on fewer values than one AVX-512 step
+// (64): float32 products summed in order.
+func dotSeq(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s float32
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
+}
+
+// ropeTable sets cos and sin (len headSize/2) for position pos as GGML's
+// rope cache does: the angle starts at pos and is multiplied by
+// base^(-2/headSize), rounded to float32, once per pair.
+func ropeTable(cos, sin []float32, pos, hs int, base float64) {
+	scale := float32(math.Pow(base, float64(float32(-2)/float32(hs))))
+	theta := float32(pos)
+	for i := range cos {
+		cos[i] = float32(math.Cos(float64(theta)))
+		sin[i] = float32(math.Sin(float64(theta)))
+		theta *= scale
+	}
+}
+
+// fma32 is a fused multiply-add rounded to float32.
+func fma32(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
+
+// hsum8 adds 8 lanes as GGML's hsum_float_8 does.
+func hsum8(v *[8]float32) float32 {
+	return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]))
+}
+
+// lanes32 adds the products of one block of 32 weights and activations
+// into 8 lanes of 4 consecutive products each, as the AVX2 kernels'
+// dpbusd/maddubs steps leave them.
+func lanes32(w *[32]int8, y []int8) (l [8]int32) {
+	y = y[:32]
+	for k := range l {
+		l[k] = int32(w[4*k])*int32(y[4*k]) + int32(w[4*k+1])*int32(y[4*k+1]) +
+			int32(w[4*k+2])*int32(y[4*k+2]) + int32(w[4*k+3])*int32(y[4*k+3])
+	}
+	return l
+}
+
+// decoder unpacks one block of 32 weights and returns its scale (and, for
+// the types with an offset, its minimum, else 0).
+type decoder func(blk []byte, w *[32]int8) (d, m float32)
+
+// dotLanes is the x86 AVX2 dot product of a row of 32-weight blocks with
+// Q8_0 or Q8_1 activations: per block, 8 lanes of integer sums each fused
+// into a float32 accumulator by the product of the two scales, lanes added
+// at the end; for Q4_1 and Q5_1, min times the activation block's sum added
+// separately. pairs keeps two accumulators, even and odd blocks, as the
+// IQ4_NL kernel does.
+func dotLanes(row []byte, a *act, size int, dec decoder, pairs bool) float32 {
+	var accs [2][8]float32
+	var summs float32
+	var w [32]int8
+	for b, yd := range a.d {
+		d, m := dec(row[size*b:size*b+size], &w)
+		l := lanes32(&w, a.qs[32*b:32*b+32])
+		dd := d * yd
+		acc := &accs[0]
+		if pairs {
+			acc = &accs[b%2]
+			dd = yd * d
+		}
+		for k := range acc {
+			acc[k] = fma32(dd, float32(l[k]), acc[k])
+		}
+		if m != 0 {
+			summs += m * a.s[b]
+		}
+	}
+	if pairs {
+		for k := range accs[0] {
+			accs[0][k] += accs[1][k]
+		}
+	}
+	return hsum8(&accs[0]) + summs
+}
