@@ -543,10 +543,10 @@ func decQ5_1(blk []byte, w *[32]int8) (float32, float32) {
 	return half(blk), half(blk[2:])
 }
 
-func lanesQ8_0(row []byte, a *act) float32  { return dotLanes(row, a, 34, decQ8_0, false) }
-func lanesQ4_1(row []byte, a *act) float32  { return dotLanes(row, a, 20, decQ4_1, false) }
-func lanesQ5_0(row []byte, a *act) float32  { return dotLanes(row, a, 22, decQ5_0, false) }
-func lanesQ5_1(row []byte, a *act) float32  { return dotLanes(row, a, 24, decQ5_1, false) }
+func lanesQ8_0(row []byte, a *act) float32 { return dotLanes(row, a, 34, decQ8_0, false) }
+func lanesQ4_1(row []byte, a *act) float32 { return dotLanes(row, a, 20, decQ4_1, false) }
+func lanesQ5_0(row []byte, a *act) float32 { return dotLanes(row, a, 22, decQ5_0, false) }
+func lanesQ5_1(row []byte, a *act) float32 { return dotLanes(row, a, 24, decQ5_1, false) }
 
 // seqQ4_0 fuses each block's integer sum into one float32 total, block after
 // block, as llama.cpp's x86 kernel for repacked Q4_0 rows does.
