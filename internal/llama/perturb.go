@@ -18,7 +18,8 @@ type Perturbation struct {
 	// group of 32 weights with a binary16 scale, as GGML's Q8_0), "noise"
 	// (add Gaussian noise of standard deviation Amount times the tensor's
 	// RMS), "prune" (zero the Amount fraction of smallest-magnitude weights
-	// of each matrix), or one of "q8_0", "q4_0", "q4_1", "q5_0", "q5_1": the
+	// of each matrix), or one of "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
+	// "q6_k": the
 	// model as llama-quantize makes that file type (without an importance
 	// matrix), kept in its blocks and computed as llama.cpp computes it.
 	Kind   string
@@ -26,7 +27,7 @@ type Perturbation struct {
 	Seed   uint64 // noise only: seeds the noise, one Rand stream per tensor
 }
 
-// quantKinds maps the quantizing perturbations to their GGML file types.
+// quantKind maps the quantizing perturbations to their GGML file types.
 func quantKind(kind string) (uint32, bool) {
 	switch kind {
 	case "q8_0":
@@ -39,12 +40,14 @@ func quantKind(kind string) (uint32, bool) {
 		return ggmlQ5_0, true
 	case "q5_1":
 		return ggmlQ5_1, true
+	case "q6_k":
+		return ggmlQ6_K, true
 	}
 	return 0, false
 }
 
 // ParsePerturbation parses "f16", "int8", "q8_0", "q4_0", "q4_1", "q5_0",
-// "q5_1", "noise:SIGMA[:SEED]" or "prune:FRACTION".
+// "q5_1", "q6_k", "noise:SIGMA[:SEED]" or "prune:FRACTION".
 func ParsePerturbation(s string) (Perturbation, error) {
 	kind, rest, hasArg := strings.Cut(s, ":")
 	if _, q := quantKind(kind); q || kind == "f16" || kind == "int8" {
@@ -79,7 +82,7 @@ func ParsePerturbation(s string) (Perturbation, error) {
 		}
 		return p, nil
 	}
-	return Perturbation{}, fmt.Errorf("%w: %q: want f16, int8, q8_0, q4_0, q4_1, q5_0, q5_1, noise:SIGMA or prune:FRACTION", ErrPerturb, s)
+	return Perturbation{}, fmt.Errorf("%w: %q: want f16, int8, q8_0, q4_0, q4_1, q5_0, q5_1, q6_k, noise:SIGMA or prune:FRACTION", ErrPerturb, s)
 }
 
 // String is the canonical spec of p, which ParsePerturbation reads back.

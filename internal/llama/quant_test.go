@@ -1,12 +1,16 @@
 package llama
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pot-audit/pot/internal/testmodels"
@@ -115,4 +119,101 @@ func TestQuantMatchesLlamaServer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tensorTypeAt returns the offset of the type field of a tensor's info in a
+// GGUF file: after the name, the uint32 dimension count and the uint64
+// dimensions.
+func tensorTypeAt(t *testing.T, b []byte, name string, dims int) int {
+	t.Helper()
+	key := append(binary.LittleEndian.AppendUint64(nil, uint64(len(name))), name...)
+	i := bytes.Index(b, key)
+	if i < 0 {
+		t.Fatalf("%s not found", name)
+	}
+	return i + len(key) + 4 + 8*dims
+}
+
+func TestQuantBadFiles(t *testing.T) {
+	b, err := os.ReadFile(quantPath(t, "Q6_K"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Q6_K blocks hold 256 weights; attn_q's rows have 64.
+	at := tensorTypeAt(t, b, "blk.0.attn_q.weight", 2)
+	bad := slices.Clone(b)
+	binary.LittleEndian.PutUint32(bad[at:], ggmlQ6_K)
+	_, err = DecodeGGUF(bad)
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "blk.0.attn_q.weight") || !strings.Contains(err.Error(), "Q6_K blocks of 256") {
+		t.Errorf("Q6_K on rows of 64: %v, want ErrFormat naming the tensor and the block size", err)
+	}
+	// An unsupported type is named.
+	binary.LittleEndian.PutUint32(bad[at:], 19)
+	if _, err = DecodeGGUF(bad); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "blk.0.attn_q.weight") || !strings.Contains(err.Error(), "IQ1_S") {
+		t.Errorf("IQ1_S tensor: %v, want ErrUnsupported naming the tensor and IQ1_S", err)
+	}
+	// Cut inside the last tensor's blocks.
+	_, err = DecodeGGUF(b[:len(b)-100])
+	if !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), "tensor ") {
+		t.Errorf("truncated blocks: %v, want ErrTruncated naming a tensor", err)
+	}
+	for _, e := range []error{err} {
+		if strings.Contains(e.Error(), "\n") {
+			t.Errorf("message has several lines: %q", e)
+		}
+	}
+}
+
+// TestQuantizersReproduceFiles quantizes the shared F32 file with the
+// engine's quantizers and compares the blocks, byte for byte, with those
+// llama-quantize wrote into the shared files, tensor by tensor, for every
+// type the engine can quantize; and checks that ,perturb=q8_0, q4_0 and
+// q5_1 choose each tensor's type as llama-quantize did.
+func TestQuantizersReproduceFiles(t *testing.T) {
+	f32, err := LoadGGUF(quantPath(t, "F32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := map[string]*matrix{}
+	for _, ts := range f32.w.tensors() {
+		src[ts.name] = ts.m
+	}
+	checked := map[string]int{}
+	for _, f := range quantFiles[1:] {
+		m, err := LoadGGUF(quantPath(t, f.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ts := range m.w.tensors() {
+			if !ts.matrix || ts.m.typ == ggmlIQ4NL || ts.m.typ == ggmlQ4_K {
+				continue // no quantizer for these
+			}
+			q := quantize(ts.m.typ, src[ts.name])
+			if !bytes.Equal(q.q, ts.m.q) {
+				n := 0
+				for i := range q.q {
+					if q.q[i] != ts.m.q[i] {
+						n++
+					}
+				}
+				t.Errorf("%s %s (%s): %d of %d bytes differ from llama-quantize's", f.name, ts.name, ts.m.typeName(), n, len(q.q))
+			}
+			checked[ts.m.typeName()]++
+		}
+		kind := strings.ToLower(f.name)
+		if _, ok := quantKind(kind); !ok {
+			continue
+		}
+		p, err := f32.Perturb(Perturbation{Kind: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, got := m.w.tensors(), p.w.tensors()
+		for i := range want {
+			if want[i].matrix && (want[i].m.typ != got[i].m.typ || !bytes.Equal(want[i].m.q, got[i].m.q)) {
+				t.Errorf("perturb=%s: %s is %s, llama-quantize made %s or other blocks", kind, want[i].name, got[i].m.typeName(), want[i].m.typeName())
+			}
+		}
+	}
+	t.Logf("tensors reproduced by type: %v", checked)
 }

@@ -286,16 +286,15 @@ func quantizeQ6_K(x []float32, dst []byte) {
 
 // ftypeTensorType is the type llama-quantize gives a weight matrix of cols
 // columns when asked for ftype: the main type, except that the output
-// projection (or a token embedding that doubles as it) gets Q6_K, or Q8_0
-// when its rows are not a whole number of 256-weight blocks.
+// projection (or a token embedding that doubles as it) gets Q6_K; a K-quant
+// whose 256-weight blocks do not divide the rows falls back to Q8_0.
 func ftypeTensorType(ftype uint32, output bool, cols int) uint32 {
-	if output {
-		switch {
-		case cols%256 != 0:
-			return ggmlQ8_0
-		case ftype != ggmlQ8_0:
-			return ggmlQ6_K
-		}
+	t := ftype
+	if output && ftype != ggmlQ8_0 {
+		t = ggmlQ6_K
 	}
-	return ftype
+	if t == ggmlQ6_K && cols%256 != 0 {
+		t = ggmlQ8_0
+	}
+	return t
 }
