@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -216,4 +217,110 @@ func TestQuantizersReproduceFiles(t *testing.T) {
 		}
 	}
 	t.Logf("tensors reproduced by type: %v", checked)
+}
+
+// TestBlockDotMatchesDequantized checks every type's block dot product
+// against a float64 dot product of its dequantized weights with the
+// dequantized activations, on random blocks: the two read the same layout.
+func TestBlockDotMatchesDequantized(t *testing.T) {
+	// Byte offsets of each type's binary16 scales, set to sane values
+	// so that random blocks hold finite weights.
+	halves := map[uint32][]int{
+		ggmlQ4_0: {0}, ggmlQ4_1: {0, 2}, ggmlQ5_0: {0}, ggmlQ5_1: {0, 2}, ggmlQ8_0: {0},
+		ggmlIQ4NL: {0}, ggmlQ2_K: {80, 82}, ggmlQ3_K: {108}, ggmlQ4_K: {0, 2},
+		ggmlQ5_K: {0, 2}, ggmlQ6_K: {208}, ggmlIQ4XS: {0}, ggmlF16: nil, ggmlBF16: nil,
+	}
+	r := NewRand(3)
+	const cols = 512
+	x := make([]float32, cols)
+	for i := range x {
+		x[i] = float32(r.Norm())
+	}
+	for typ, hs := range halves {
+		q, _ := qtypeOf(typ)
+		row := make([]byte, cols/q.block*q.bytes)
+		switch typ {
+		case ggmlF16:
+			for i := range cols {
+				binary.LittleEndian.PutUint16(row[2*i:], floatToHalf(float32(r.Norm())))
+			}
+		case ggmlBF16:
+			for i := range cols {
+				binary.LittleEndian.PutUint16(row[2*i:], floatToBF16(float32(r.Norm())))
+			}
+		default:
+			for i := range row {
+				row[i] = byte(r.Uint64())
+			}
+			for b := 0; b < len(row); b += q.bytes {
+				for _, h := range hs {
+					binary.LittleEndian.PutUint16(row[b+h:], floatToHalf(float32(0.001+0.01*r.Float64())))
+				}
+			}
+		}
+		w := make([]float32, cols)
+		q.deq(row, w)
+		var a act
+		a.prepare(q.act, x)
+		y := make([]float32, cols)
+		switch q.act {
+		case actF16, actBF16:
+			copy(y, a.f)
+		default:
+			per := 32
+			if q.act == actQ8_K {
+				per = 256
+			}
+			for i := range y {
+				y[i] = float32(a.qs[i]) * a.d[i/per]
+			}
+		}
+		var want, scale float64
+		for i := range w {
+			want += float64(w[i]) * float64(y[i])
+			scale += math.Abs(float64(w[i]) * float64(y[i]))
+		}
+		if got := float64(q.dot(row, &a)); math.Abs(got-want) > 1e-5*scale {
+			t.Errorf("%s: block dot %g, dequantized dot %g", ggmlTypeName(typ), got, want)
+		}
+	}
+}
+
+// TestQuantMemory holds a loaded quantized model and one generation state
+// to at most 1.2 times the file's size plus the KV cache plus 64 KiB: the
+// heap is measured after a collection, the file's bytes having been let go.
+// The 64 KiB are what does not grow with the weights (the vocabulary's
+// lookup tables, the logits and other working buffers), visible only
+// because these files are 250 KB; the weights themselves must take no more
+// than the file.
+func TestQuantMemory(t *testing.T) {
+	for _, f := range quantFiles[1:] {
+		path := quantPath(t, f.name)
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		m, err := LoadGGUF(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := m.NewState(m.Config().SeqLen, 1)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		c := m.Config()
+		kv := int64(2 * 4 * c.Layers * c.SeqLen * c.KVDim())
+		held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+		limit := int64(1.2*float64(st.Size())) + kv + 64<<10
+		if w := m.WeightBytes(); w > st.Size() {
+			t.Errorf("%s: weights take %d bytes, the file has %d", f.name, w, st.Size())
+		}
+		if held > limit {
+			t.Errorf("%s: %d bytes held for a %d-byte file and a %d-byte KV cache, want <= %d (1.2 x file + KV + 64 KiB)", f.name, held, st.Size(), kv, limit)
+		}
+		t.Logf("%s: file %d bytes, weights %d, heap held %d (KV cache %d)", f.name, st.Size(), m.WeightBytes(), held, kv)
+		runtime.KeepAlive(s)
+	}
 }
