@@ -17,16 +17,13 @@ import "math"
 // to about 1.5 ulp. llama.cpp uses it for SiLU and for softmax over runs of
 // 16 values.
 func simdExpf(x float32) float32 {
-	fma := func(a, b, c float32) float32 {
-		return float32(math.FMA(float64(a), float64(b), float64(c)))
-	}
 	const r = 0x1.8p23
-	z := fma(x, 0x1.715476p+0, r)
+	z := fma32(x, 0x1.715476p+0, r)
 	n := z - r
-	b := fma(-n, 0x1.7f7d1cp-20, fma(-n, 0x1.62e4p-1, x))
-	if abs32(n) > 192 || math.IsNaN(float64(x)) {
+	b := fma32(-n, 0x1.7f7d1cp-20, fma32(-n, 0x1.62e4p-1, x))
+	if !(abs32(n) <= 192) {
 		switch {
-		case math.IsNaN(float64(x)):
+		case x != x:
 			return x
 		case n > 0:
 			return float32(math.Inf(1))
@@ -34,9 +31,13 @@ func simdExpf(x float32) float32 {
 		return 0
 	}
 	u := b * b
-	j := fma(fma(fma(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, fma(0x1.555e66p-3, b, 0x1.fffdb6p-2)),
-		u, fma(0x1.ffffecp-1, b, 1))
-	// scalef: j * 2^n, rounded once.
+	j := fma32(fma32(fma32(0x1.0e4020p-7, b, 0x1.573e2ep-5), u, fma32(0x1.555e66p-3, b, 0x1.fffdb6p-2)),
+		u, fma32(0x1.ffffecp-1, b, 1))
+	// scalef: j * 2^n, rounded once; a plain product when 2^n and the
+	// result are normal floats.
+	if k := int32(n); k >= -125 && k <= 126 {
+		return j * math.Float32frombits(uint32(k+127)<<23)
+	}
 	return float32(math.Ldexp(float64(j), int(n)))
 }
 
@@ -115,8 +116,15 @@ func ropeTable(cos, sin []float32, pos, hs int, base float64) {
 	}
 }
 
-// fma32 is a fused multiply-add rounded to float32.
-func fma32(a, b, c float32) float32 { return float32(math.FMA(float64(a), float64(b), float64(c))) }
+// fma32 is a*b+c as a single-precision fused multiply-add computes it, to
+// within a double rounding: the product is exact in float64 and the sum is
+// rounded to float64 and then to float32, which differs from rounding once
+// only when the float64 sum falls exactly halfway between two float32s
+// (about once in 2^29). It is defined this way, rather than exactly, so that
+// it stays three inlined instructions, and it gives the same bits on every
+// machine whether or not the compiler fuses the float64 operations, since
+// the product is exact.
+func fma32(a, b, c float32) float32 { return float32(float64(a)*float64(b) + float64(c)) }
 
 // hsum8 adds 8 lanes as GGML's hsum_float_8 does.
 func hsum8(v *[8]float32) float32 {
