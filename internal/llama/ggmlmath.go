@@ -180,3 +180,27 @@ func dotLanes(row []byte, a *act, size int, dec decoder, pairs bool) float32 {
 	}
 	return hsum8(&accs[0]) + summs
 }
+
+// dotF32 is the inner product of an F32 weight row with its input, in 16
+// lanes (lane i%16 adds the rounded product of element i, in order), the
+// lanes then added as reduce16 does: llama.cpp's tinyBLAS order for F32
+// weights, without its fusing, so that the AVX2 kernel and the portable
+// loop give the same bits.
+func dotF32(w, x []float32, simd bool) float32 {
+	w = w[:len(x)]
+	var lanes [16]float32
+	i := 0
+	if simd && len(x) >= 16 {
+		i = len(x) &^ 15
+		dot16AVX2(&w[0], &x[0], i, &lanes)
+	}
+	for ; i+16 <= len(x); i += 16 {
+		for k := range lanes {
+			lanes[k] += w[i+k] * x[i+k]
+		}
+	}
+	for k := 0; i < len(x); i, k = i+1, k+1 {
+		lanes[k] += w[i] * x[i]
+	}
+	return reduce16(&lanes)
+}

@@ -154,6 +154,7 @@ func (m *matrix) typeName() string { return ggmlTypeName(m.typ) }
 // act is an input vector converted to an activation format. Its buffers
 // are reused from one product to the next.
 type act struct {
+	simd   bool // use the AVX2 kernels (same results, sooner)
 	format int
 	f      []float32 // F32, F16 and BF16: the (rounded) values
 	qs     []int8    // Q8_*: the quantized values
@@ -283,10 +284,20 @@ func bf16ToFloat(h uint16) float32 { return math.Float32frombits(uint32(h) << 16
 // dotRows sets out[r] = w[r] . x for rows r in [lo, hi), x already
 // converted to the format w's type takes.
 func (m *matrix) dotRows(out []float32, a *act, lo, hi int) {
-	if m.typ == ggmlF32 {
+	if lo >= hi {
+		return
+	}
+	switch {
+	case a.simd && m.typ == ggmlF32 && m.cols%16 == 0:
+		matF32AVX2(&m.f[lo*m.cols], &a.f[0], m.cols, &out[lo], hi-lo)
+		return
+	case a.simd && m.typ == ggmlQ8_0:
+		matQ8AVX2(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], len(a.d), &out[lo], hi-lo)
+		return
+	case m.typ == ggmlF32:
 		n := m.cols
 		for r := lo; r < hi; r++ {
-			out[r] = dot(m.f[r*n:(r+1)*n], a.f)
+			out[r] = dotF32(m.f[r*n:(r+1)*n], a.f, a.simd)
 		}
 		return
 	}

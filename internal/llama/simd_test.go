@@ -1,0 +1,57 @@
+package llama
+
+import (
+	"math"
+	"testing"
+)
+
+// TestSIMDMatchesPortable checks that the vectorised kernels give the
+// portable ones' bits, on random rows of awkward lengths.
+func TestSIMDMatchesPortable(t *testing.T) {
+	if !hasSIMD() {
+		t.Skip("no AVX2 here: only the portable kernels run")
+	}
+	r := NewRand(11)
+	for _, n := range []int{16, 32, 64, 100, 256, 4096 + 32} {
+		w, x := make([]float32, n), make([]float32, n)
+		for i := range w {
+			w[i], x[i] = float32(r.Norm()), float32(r.Norm()*1e3)
+		}
+		if a, b := dotF32(w, x, true), dotF32(w, x, false); math.Float32bits(a) != math.Float32bits(b) {
+			t.Errorf("F32 dot of %d: AVX2 %v, portable %v", n, a, b)
+		}
+		if n%32 != 0 {
+			continue
+		}
+		q := quantize(ggmlQ8_0, &matrix{typ: ggmlF32, rows: 1, cols: n, f: w})
+		var a act
+		a.prepare(actQ8_0, x)
+		a.simd = true
+		v := lanesQ8_0(q.q, &a)
+		a.simd = false
+		if p := lanesQ8_0(q.q, &a); math.Float32bits(v) != math.Float32bits(p) {
+			t.Errorf("Q8_0 dot of %d: AVX2 %v, portable %v", n, v, p)
+		}
+		// Whole matrices: three rows, each kernel against its rows'
+		// portable dot products.
+		w3 := append(append(append([]float32(nil), w...), x...), w...)
+		for _, typ := range []uint32{ggmlF32, ggmlQ8_0} {
+			m := f32Matrix(3, n, w3)
+			if typ != ggmlF32 {
+				m = quantize(typ, &m)
+			}
+			var in act
+			in.prepare(m.actFormat(), x)
+			fast, slow := make([]float32, 3), make([]float32, 3)
+			in.simd = true
+			m.dotRows(fast, &in, 0, 3)
+			in.simd = false
+			m.dotRows(slow, &in, 0, 3)
+			for r := range 3 {
+				if math.Float32bits(fast[r]) != math.Float32bits(slow[r]) {
+					t.Errorf("%s matrix of %d columns, row %d: AVX2 %v, portable %v", ggmlTypeName(typ), n, r, fast[r], slow[r])
+				}
+			}
+		}
+	}
+}
