@@ -90,7 +90,7 @@ func (s *State) Forward(token int32, pos int) []float32 {
 			for t := range att {
 				att[t] = dotSeq(q, s.kc[off+t*kvDim:off+t*kvDim+hs]) * scale
 			}
-			softmaxGGML(att, pad)
+			softmaxGGML(att, pad, s.in.simd)
 			// Each output is a dot product over positions in 16 lanes
 			// of fused multiply-adds (llama.cpp's tinyBLAS), lane t%16.
 			lanes := s.lanes[:hs]

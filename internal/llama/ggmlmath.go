@@ -63,32 +63,53 @@ func reduce16(v *[16]float32) float32 {
 // runs of 16 with simdExpf summed lane-tree-wise into a float64, the rest
 // with a correctly rounded expf, then a multiply by the float32 of the
 // float64 reciprocal.
-func softmaxGGML(x []float32, pad int) {
+func softmaxGGML(x []float32, pad int, simd bool) {
 	mx := float32(math.Inf(-1))
 	for _, v := range x {
 		mx = max(mx, v)
 	}
+	for i := range x {
+		x[i] -= mx
+	}
+	// The runs of 16 llama.cpp exponentiates with simdExpf.
+	vec := min(len(x), pad/16*16)
+	expSlice(x[:vec], simd)
 	var sum float64
 	var lane [16]float32
-	i := 0
-	for ; i+16 <= pad; i += 16 {
-		for j := range lane {
-			lane[j] = 0
-			if i+j < len(x) {
-				lane[j] = simdExpf(x[i+j] - mx)
-				x[i+j] = lane[j]
-			}
-		}
+	for i := 0; i < vec; i += 16 {
+		lane = [16]float32{}
+		copy(lane[:], x[i:min(i+16, vec)])
 		sum += float64(reduce16(&lane))
 	}
-	for ; i < len(x); i++ {
-		e := expf(x[i] - mx)
-		x[i] = e
-		sum += float64(e)
+	for i := vec; i < len(x); i++ {
+		x[i] = expf(x[i])
+		sum += float64(x[i])
 	}
 	inv := float32(1 / sum)
 	for i := range x {
 		x[i] *= inv
+	}
+}
+
+// expSlice replaces each x by simdExpf(x), four at a time with AVX2 where
+// all four lie in [-80, 80], where the kernel needs no special cases.
+func expSlice(x []float32, simd bool) {
+	i := 0
+	if simd {
+		for ; i+4 <= len(x); i += 4 {
+			q := x[i : i+4 : i+4]
+			if q[0] >= -80 && q[0] <= 80 && q[1] >= -80 && q[1] <= 80 &&
+				q[2] >= -80 && q[2] <= 80 && q[3] >= -80 && q[3] <= 80 {
+				expAVX2(&q[0], 4)
+				continue
+			}
+			for j := range q {
+				q[j] = simdExpf(q[j])
+			}
+		}
+	}
+	for ; i < len(x); i++ {
+		x[i] = simdExpf(x[i])
 	}
 }
 

@@ -15,6 +15,9 @@ func matF32AVX2(w, x *float32, cols int, out *float32, rows int)
 //go:noescape
 func matQ8AVX2(w *byte, stride int, y *int8, yd *float32, nb int, out *float32, rows int)
 
+//go:noescape
+func expAVX2(x *float32, n int)
+
 // hasSIMD reports whether the processor and the OS support AVX2 and F16C,
 // which the vectorised kernels use. They give the same bits as the portable ones.
 func hasSIMD() bool {

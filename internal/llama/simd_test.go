@@ -12,6 +12,22 @@ func TestSIMDMatchesPortable(t *testing.T) {
 		t.Skip("no AVX2 here: only the portable kernels run")
 	}
 	r := NewRand(11)
+	// Every float32 in [-80, 80] that a run of 2^20 random ones hits, and
+	// the ends, through the AVX2 exp and the portable one.
+	xs := []float32{-80, 80, 0, -0, 1e-30, -1e-30}
+	for range 1 << 20 {
+		xs = append(xs, float32(160*r.Float64()-80))
+	}
+	for len(xs)%4 != 0 {
+		xs = append(xs, 0)
+	}
+	got := append([]float32(nil), xs...)
+	expAVX2(&got[0], len(got))
+	for i, x := range xs {
+		if want := simdExpf(x); math.Float32bits(got[i]) != math.Float32bits(want) {
+			t.Fatalf("exp(%g): AVX2 %g, portable %g", x, got[i], want)
+		}
+	}
 	for _, n := range []int{16, 32, 64, 100, 256, 4096 + 32} {
 		w, x := make([]float32, n), make([]float32, n)
 		for i := range w {
