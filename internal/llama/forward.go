@@ -12,14 +12,14 @@ type State struct {
 	threads int
 	cap     int // positions the KV cache holds
 
-	x, xb, xb2, q []float32     // Dim
-	hb, hb2       []float32     // HiddenDim
-	att           []float32     // cap
-	logits        []float32     // VocabSize
-	kc, vc        []float32     // Layers x cap x KVDim
-	in            act           // the input of the current matrix product, converted
-	cos, sin      []float32     // HeadSize/2: the rotary embedding of the position
-	lanes         [][16]float32 // HeadSize: attention's partial sums
+	x, xb, xb2, q []float32 // Dim
+	hb, hb2       []float32 // HiddenDim
+	att           []float32 // cap
+	logits        []float32 // VocabSize
+	kc, vc        []float32 // Layers x cap x KVDim
+	in            act       // the input of the current matrix product, converted
+	cos, sin      []float32 // HeadSize/2: the rotary embedding of the position
+	lanes         []float32 // 16 x HeadSize: attention's partial sums
 }
 
 // kvPad is the granularity of the cache cells llama.cpp attends over
@@ -43,7 +43,7 @@ func (m *Model) NewState(positions, threads int) *State {
 		hb: make([]float32, c.HiddenDim), hb2: make([]float32, c.HiddenDim),
 		att: make([]float32, positions),
 		cos: make([]float32, c.HeadSize()/2), sin: make([]float32, c.HeadSize()/2),
-		lanes:  make([][16]float32, c.HeadSize()),
+		lanes:  make([]float32, 16*c.HeadSize()),
 		logits: make([]float32, c.VocabSize),
 		kc:     make([]float32, c.Layers*positions*kv),
 		vc:     make([]float32, c.Layers*positions*kv),
@@ -93,19 +93,7 @@ func (s *State) Forward(token int32, pos int) []float32 {
 			softmaxGGML(att, pad, s.in.simd)
 			// Each output is a dot product over positions in 16 lanes
 			// of fused multiply-adds (llama.cpp's tinyBLAS), lane t%16.
-			lanes := s.lanes[:hs]
-			clear(lanes)
-			for t, a := range att {
-				vt := s.vc[off+t*kvDim : off+t*kvDim+hs]
-				l := t % 16
-				for i, v := range vt {
-					lanes[i][l] = fma32(v, a, lanes[i][l])
-				}
-			}
-			out := s.xb[h*hs : (h+1)*hs]
-			for i := range out {
-				out[i] = reduce16(&lanes[i])
-			}
+			attendValues(s.lanes[:16*hs], s.vc[off:], kvDim, att, s.xb[h*hs:(h+1)*hs], s.in.simd)
 		}
 		s.matmul(s.xb2, s.xb, &l.wo)
 		for i := range s.x {

@@ -225,3 +225,31 @@ func dotF32(w, x []float32, simd bool) float32 {
 	}
 	return reduce16(&lanes)
 }
+
+// attendValues sets out[i] to the sum over positions t of att[t] times
+// value i of position t (v[t*stride+i]) in llama.cpp's order: 16 lanes of
+// fused multiply-adds, lane t%16, added as reduce16 does. lanes (16 rows of
+// len(out)) is scratch.
+func attendValues(lanes, v []float32, stride int, att, out []float32, simd bool) {
+	hs := len(out)
+	clear(lanes)
+	if simd && hs%4 == 0 && len(att) > 0 {
+		_ = v[(len(att)-1)*stride+hs-1]
+		attvAVX2(&lanes[0], &v[0], stride, &att[0], len(att), hs)
+	} else {
+		for t, a := range att {
+			vt := v[t*stride : t*stride+hs]
+			l := lanes[(t%16)*hs : (t%16+1)*hs]
+			for i, x := range vt {
+				l[i] = fma32(x, a, l[i])
+			}
+		}
+	}
+	for i := range out {
+		var lane [16]float32
+		for k := range lane {
+			lane[k] = lanes[k*hs+i]
+		}
+		out[i] = reduce16(&lane)
+	}
+}

@@ -18,6 +18,9 @@ func matQ8AVX2(w *byte, stride int, y *int8, yd *float32, nb int, out *float32, 
 //go:noescape
 func expAVX2(x *float32, n int)
 
+//go:noescape
+func attvAVX2(lanes, v *float32, vstride int, att *float32, n, hs int)
+
 // hasSIMD reports whether the processor and the OS support AVX2 and F16C,
 // which the vectorised kernels use. They give the same bits as the portable ones.
 func hasSIMD() bool {

@@ -24,3 +24,7 @@ func matQ8AVX2(w *byte, stride int, y *int8, yd *float32, nb int, out *float32, 
 func expAVX2(x *float32, n int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
+
+func attvAVX2(lanes, v *float32, vstride int, att *float32, n, hs int) {
+	panic("llama: no vectorised kernels on this architecture")
+}
