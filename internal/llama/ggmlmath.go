@@ -155,18 +155,28 @@ func hsum8(v *[8]float32) float32 {
 // lanes32 adds the products of one block of 32 weights and activations
 // into 8 lanes of 4 consecutive products each, as the AVX2 kernels'
 // dpbusd/maddubs steps leave them.
-func lanes32(w *[32]int8, y []int8) (l [8]int32) {
+func lanes32(w *[32]byte, y []int8) (l [8]int32) {
 	y = y[:32]
 	for k := range l {
-		l[k] = int32(w[4*k])*int32(y[4*k]) + int32(w[4*k+1])*int32(y[4*k+1]) +
-			int32(w[4*k+2])*int32(y[4*k+2]) + int32(w[4*k+3])*int32(y[4*k+3])
+		l[k] = int32(int8(w[4*k]))*int32(y[4*k]) + int32(int8(w[4*k+1]))*int32(y[4*k+1]) +
+			int32(int8(w[4*k+2]))*int32(y[4*k+2]) + int32(int8(w[4*k+3]))*int32(y[4*k+3])
 	}
 	return l
 }
 
-// decoder unpacks one block of 32 weights and returns its scale (and, for
-// the types with an offset, its minimum, else 0).
-type decoder func(blk []byte, w *[32]int8) (d, m float32)
+// decode unpacks one block of 32 weights of type typ (Q4_1, Q5_0 or Q5_1)
+// into w, as int8 bytes, and returns its scale and, for the types with an offset, its minimum
+// (else 0). A switch rather than a function value, so that w stays on the
+// stack.
+func decode(typ uint32, blk []byte, w *[32]byte) (d, m float32) {
+	switch typ {
+	case ggmlQ4_1:
+		return decQ4_1(blk, w)
+	case ggmlQ5_0:
+		return decQ5_0(blk, w)
+	}
+	return decQ5_1(blk, w)
+}
 
 // dotLanes is the x86 AVX2 dot product of a row of 32-weight blocks with
 // Q8_0 or Q8_1 activations: per block, 8 lanes of integer sums each fused
@@ -174,12 +184,31 @@ type decoder func(blk []byte, w *[32]int8) (d, m float32)
 // at the end; for Q4_1 and Q5_1, min times the activation block's sum added
 // separately. pairs keeps two accumulators, even and odd blocks, as the
 // IQ4_NL kernel does.
-func dotLanes(row []byte, a *act, size int, dec decoder, pairs bool) float32 {
+func dotLanes(row []byte, a *act, size int, typ uint32, pairs bool) float32 {
 	var accs [2][8]float32
 	var summs float32
-	var w [32]int8
+	var w [32]byte
+	if a.simd && !pairs {
+		// Decode runs of blocks into Q8_0's layout (a 2-byte gap, 32
+		// int8) and let the Q8_0 kernel take the lanes: the same steps.
+		const run = 8
+		var buf [34 * run]byte
+		var dd [run]float32
+		for b0 := 0; b0 < len(a.d); b0 += run {
+			n := min(run, len(a.d)-b0)
+			for b := range n {
+				d, m := decode(typ, row[size*(b0+b):size*(b0+b+1)], (*[32]byte)(buf[34*b+2:34*b+34]))
+				dd[b] = d * a.d[b0+b]
+				if m != 0 {
+					summs += m * a.s[b0+b]
+				}
+			}
+			lanesQ8AVX2(&buf[0], 34, &a.qs[32*b0], &dd[0], n, &accs[0])
+		}
+		return hsum8(&accs[0]) + summs
+	}
 	for b, yd := range a.d {
-		d, m := dec(row[size*b:size*b+size], &w)
+		d, m := decode(typ, row[size*b:size*b+size], &w)
 		l := lanes32(&w, a.qs[32*b:32*b+32])
 		dd := d * yd
 		acc := &accs[0]

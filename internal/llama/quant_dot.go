@@ -511,27 +511,27 @@ func deqIQ4XS(row []byte, out []float32) {
 
 // Block decoders for dotLanes.
 
-func decQ4_1(blk []byte, w *[32]int8) (float32, float32) {
+func decQ4_1(blk []byte, w *[32]byte) (float32, float32) {
 	for j := range 16 {
-		w[j], w[j+16] = int8(blk[4+j]&0xf), int8(blk[4+j]>>4)
+		w[j], w[j+16] = blk[4+j]&0xf, blk[4+j]>>4
 	}
 	return half(blk), half(blk[2:])
 }
 
-func decQ5_0(blk []byte, w *[32]int8) (float32, float32) {
+func decQ5_0(blk []byte, w *[32]byte) (float32, float32) {
 	qh := uint32(blk[2]) | uint32(blk[3])<<8 | uint32(blk[4])<<16 | uint32(blk[5])<<24
 	for j := range 16 {
 		lo, hi := q5(blk[6+j], qh, j)
-		w[j], w[j+16] = int8(lo-16), int8(hi-16)
+		w[j], w[j+16] = byte(lo-16), byte(hi-16)
 	}
 	return half(blk), 0
 }
 
-func decQ5_1(blk []byte, w *[32]int8) (float32, float32) {
+func decQ5_1(blk []byte, w *[32]byte) (float32, float32) {
 	qh := uint32(blk[4]) | uint32(blk[5])<<8 | uint32(blk[6])<<16 | uint32(blk[7])<<24
 	for j := range 16 {
 		lo, hi := q5(blk[8+j], qh, j)
-		w[j], w[j+16] = int8(lo), int8(hi)
+		w[j], w[j+16] = byte(lo), byte(hi)
 	}
 	return half(blk), half(blk[2:])
 }
@@ -567,9 +567,9 @@ func lanesQ8_0(row []byte, a *act) float32 {
 	return hsum8(&acc)
 }
 
-func lanesQ4_1(row []byte, a *act) float32 { return dotLanes(row, a, 20, decQ4_1, false) }
-func lanesQ5_0(row []byte, a *act) float32 { return dotLanes(row, a, 22, decQ5_0, false) }
-func lanesQ5_1(row []byte, a *act) float32 { return dotLanes(row, a, 24, decQ5_1, false) }
+func lanesQ4_1(row []byte, a *act) float32 { return dotLanes(row, a, 20, ggmlQ4_1, false) }
+func lanesQ5_0(row []byte, a *act) float32 { return dotLanes(row, a, 22, ggmlQ5_0, false) }
+func lanesQ5_1(row []byte, a *act) float32 { return dotLanes(row, a, 24, ggmlQ5_1, false) }
 
 // seqQ4_0 fuses each block's integer sum into one float32 total, block after
 // block, as llama.cpp's x86 kernel for repacked Q4_0 rows does.

@@ -67,7 +67,7 @@ func TestSIMDMatchesPortable(t *testing.T) {
 		// Whole matrices: three rows, each kernel against its rows'
 		// portable dot products.
 		w3 := append(append(append([]float32(nil), w...), x...), w...)
-		for _, typ := range []uint32{ggmlF32, ggmlQ8_0} {
+		for _, typ := range []uint32{ggmlF32, ggmlQ8_0, ggmlQ4_1, ggmlQ5_0, ggmlQ5_1} {
 			m := f32Matrix(3, n, w3)
 			if typ != ggmlF32 {
 				m = quantize(typ, &m)
