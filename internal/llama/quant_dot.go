@@ -27,26 +27,42 @@ func kvaluesIQ4NL() [16]int8 {
 	return [16]int8{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113}
 }
 
-// dot16 is the dot product of a row of 16-bit floats, widened by conv,
-// with activations already rounded to the same format: every product is
-// exact in float32, and the sums are dot's.
-func dot16(row []byte, x []float32, conv func(uint16) float32) float32 {
+// dotF16 is the dot product of a row of binary16 weights with activations
+// already rounded to binary16: every product is exact in float32, and the
+// sums are dot's. dotBF16 is the same for bfloat16.
+func dotF16(row []byte, a *act) float32 {
+	x := a.f
+	row = row[:2*len(x)]
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
-		s0 += conv(le16(row[2*i:])) * x[i]
-		s1 += conv(le16(row[2*i+2:])) * x[i+1]
-		s2 += conv(le16(row[2*i+4:])) * x[i+2]
-		s3 += conv(le16(row[2*i+6:])) * x[i+3]
+		s0 += halfToFloat(le16(row[2*i:])) * x[i]
+		s1 += halfToFloat(le16(row[2*i+2:])) * x[i+1]
+		s2 += halfToFloat(le16(row[2*i+4:])) * x[i+2]
+		s3 += halfToFloat(le16(row[2*i+6:])) * x[i+3]
 	}
 	for ; i < len(x); i++ {
-		s0 += conv(le16(row[2*i:])) * x[i]
+		s0 += halfToFloat(le16(row[2*i:])) * x[i]
 	}
 	return (s0 + s1) + (s2 + s3)
 }
 
-func dotF16(row []byte, a *act) float32  { return dot16(row, a.f, halfToFloat) }
-func dotBF16(row []byte, a *act) float32 { return dot16(row, a.f, bf16ToFloat) }
+func dotBF16(row []byte, a *act) float32 {
+	x := a.f
+	row = row[:2*len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += bf16ToFloat(le16(row[2*i:])) * x[i]
+		s1 += bf16ToFloat(le16(row[2*i+2:])) * x[i+1]
+		s2 += bf16ToFloat(le16(row[2*i+4:])) * x[i+2]
+		s3 += bf16ToFloat(le16(row[2*i+6:])) * x[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += bf16ToFloat(le16(row[2*i:])) * x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
 
 func deq16(row []byte, out []float32, conv func(uint16) float32) {
 	for i := range out {
