@@ -142,6 +142,17 @@ func deqQ5_1(row []byte, out []float32) {
 func dotIQ4NL(row []byte, a *act) float32 {
 	kv := kvaluesIQ4NL()
 	var sum float32
+	if a.simd {
+		var sums [32]int32
+		for b0 := 0; b0 < len(a.d); b0 += len(sums) {
+			n := min(len(sums), len(a.d)-b0)
+			nibbleSumsAVX2(&row[18*b0], &a.qs[32*b0], &kv, n, &sums[0])
+			for b, s := range sums[:n] {
+				sum += float32(float32(half(row[18*(b0+b):])*a.d[b0+b]) * float32(s))
+			}
+		}
+		return sum
+	}
 	for b, yd := range a.d {
 		blk := row[18*b : 18*b+18]
 		q8 := a.qs[32*b : 32*b+32]
@@ -591,6 +602,18 @@ func lanesQ5_1(row []byte, a *act) float32 { return dotLanes(row, a, 24, ggmlQ5_
 // block, as llama.cpp's x86 kernel for repacked Q4_0 rows does.
 func seqQ4_0(row []byte, a *act) float32 {
 	var sum float32
+	if a.simd {
+		table := [16]int8{-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7}
+		var sums [32]int32
+		for b0 := 0; b0 < len(a.d); b0 += len(sums) {
+			n := min(len(sums), len(a.d)-b0)
+			nibbleSumsAVX2(&row[18*b0], &a.qs[32*b0], &table, n, &sums[0])
+			for b, s := range sums[:n] {
+				sum = fma32(float32(s), half(row[18*(b0+b):])*a.d[b0+b], sum)
+			}
+		}
+		return sum
+	}
 	for b, yd := range a.d {
 		blk := row[18*b : 18*b+18]
 		q8 := a.qs[32*b : 32*b+32]

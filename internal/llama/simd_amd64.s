@@ -365,3 +365,50 @@ anext:
 adone:
 	VZEROUPPER
 	RET
+
+// func nibbleSumsAVX2(w *byte, y *int8, table *[16]int8, nb int, sums *int32)
+// For nb blocks of 18 bytes (a 2-byte scale, 16 bytes of nibbles: value j
+// the low nibble of byte j, value j+16 its high nibble, each mapped
+// through table) and 32 int8 activations each: the block's exact integer
+// dot product.
+TEXT ·nibbleSumsAVX2(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ table+16(FP), AX
+	MOVQ nb+24(FP), CX
+	MOVQ sums+32(FP), DX
+	VMOVDQU (AX), X14
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, X15
+nloop:
+	CMPQ CX, $0
+	JEQ ndone
+	VMOVDQU 2(SI), X1
+	VPSRLW $4, X1, X2
+	VPAND X15, X1, X1
+	VPAND X15, X2, X2
+	VPSHUFB X1, X14, X1
+	VPSHUFB X2, X14, X2
+	VPMOVSXBW X1, Y1
+	VPMOVSXBW X2, Y2
+	VPMOVSXBW (DI), Y3
+	VPMOVSXBW 16(DI), Y4
+	VPMADDWD Y3, Y1, Y1
+	VPMADDWD Y4, Y2, Y2
+	VPADDD Y2, Y1, Y1
+	VEXTRACTI128 $1, Y1, X2
+	VPADDD X2, X1, X1
+	VPSHUFD $0x4E, X1, X2
+	VPADDD X2, X1, X1
+	VPSHUFD $0xB1, X1, X2
+	VPADDD X2, X1, X1
+	VMOVD X1, (DX)
+	ADDQ $18, SI
+	ADDQ $32, DI
+	ADDQ $4, DX
+	DECQ CX
+	JMP nloop
+ndone:
+	VZEROUPPER
+	RET

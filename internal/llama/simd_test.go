@@ -67,9 +67,14 @@ func TestSIMDMatchesPortable(t *testing.T) {
 		// Whole matrices: three rows, each kernel against its rows'
 		// portable dot products.
 		w3 := append(append(append([]float32(nil), w...), x...), w...)
-		for _, typ := range []uint32{ggmlF32, ggmlQ8_0, ggmlQ4_1, ggmlQ5_0, ggmlQ5_1} {
+		for _, typ := range []uint32{ggmlF32, ggmlQ8_0, ggmlQ4_0, ggmlQ4_1, ggmlQ5_0, ggmlQ5_1, ggmlIQ4NL} {
 			m := f32Matrix(3, n, w3)
-			if typ != ggmlF32 {
+			switch typ {
+			case ggmlIQ4NL: // no quantizer: Q4_0's nibbles read through the table
+				q := quantize(ggmlQ4_0, &m)
+				m = quantMatrix(ggmlIQ4NL, 3, n, q.q)
+			case ggmlF32:
+			default:
 				m = quantize(typ, &m)
 			}
 			var in act
