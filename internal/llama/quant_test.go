@@ -2,6 +2,7 @@ package llama
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -322,5 +323,71 @@ func TestQuantMemory(t *testing.T) {
 		}
 		t.Logf("%s: file %d bytes, weights %d, heap held %d (KV cache %d)", f.name, st.Size(), m.WeightBytes(), held, kv)
 		runtime.KeepAlive(s)
+	}
+}
+
+// TestQuantPerturbErrors checks that a quantizing perturbation refuses a
+// model whose rows its blocks do not divide, naming the tensor, as
+// llama-quantize does, and accepts every kind on a model they fit.
+func TestQuantPerturbErrors(t *testing.T) {
+	m := Synth(1) // dim 64, hidden 172: ffn_down's rows are not whole Q4_0 blocks
+	_, err := m.Perturb(Perturbation{Kind: "q4_0"})
+	if !errors.Is(err, ErrPerturb) || !strings.Contains(err.Error(), "ffn_down") || !strings.Contains(err.Error(), "Q4_0") {
+		t.Errorf("q4_0 on rows of 172: %v, want ErrPerturb naming ffn_down and Q4_0", err)
+	}
+	f32, err := LoadGGUF(quantPath(t, "F32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q6_k"} {
+		p, err := f32.Perturb(Perturbation{Kind: k})
+		if err != nil {
+			t.Errorf("%s: %v", k, err)
+			continue
+		}
+		if p.WeightBytes() >= f32.WeightBytes()/3 {
+			t.Errorf("%s: %d bytes of weights, F32 %d", k, p.WeightBytes(), f32.WeightBytes())
+		}
+		if out := greedy(t, p, storiesPrompt, 8, 0); len(out.Tokens) != 8 {
+			t.Errorf("%s: %d tokens", k, len(out.Tokens))
+		}
+	}
+}
+
+// TestQuantHostileTypes relabels tensors of a quantized file with every
+// type number and cuts it at many offsets: decoding returns a
+// *FormatError or a model that generates, never a panic.
+func TestQuantHostileTypes(t *testing.T) {
+	b, err := os.ReadFile(quantPath(t, "Q4_K_M"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	try := func(what string, data []byte) {
+		m, err := DecodeGGUF(data)
+		if err != nil {
+			var fe *FormatError
+			if !errors.As(err, &fe) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("%s: error %q is not a one-line *FormatError", what, err)
+			}
+			return
+		}
+		if _, err := m.Generate(context.Background(), []int32{1}, Params{MaxTokens: 2, Logprobs: 2}, Options{}); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	for _, name := range []string{"token_embd.weight", "blk.0.ffn_down.weight", "blk.2.ffn_down.weight", "output.weight", "output_norm.weight"} {
+		dims := 2
+		if name == "output_norm.weight" {
+			dims = 1
+		}
+		at := tensorTypeAt(t, b, name, dims)
+		for typ := uint32(0); typ < 40; typ++ {
+			c := slices.Clone(b)
+			binary.LittleEndian.PutUint32(c[at:], typ)
+			try(fmt.Sprintf("%s as type %d", name, typ), c)
+		}
+	}
+	for cut := 0; cut < len(b); cut += len(b)/97 + 1 {
+		try(fmt.Sprintf("cut at %d", cut), b[:cut])
 	}
 }
