@@ -1,5 +1,7 @@
 package llama
 
+import "encoding/binary"
+
 // Block dot products and dequantizers, one pair per tensor type. A dot
 // product sums integer products exactly within a block and then adds the
 // block's scaled sum to one float32 total, block after block, as llama.cpp's
@@ -545,21 +547,26 @@ func decQ4_1(blk []byte, w *[32]byte) (float32, float32) {
 	return half(blk), half(blk[2:])
 }
 
-func decQ5_0(blk []byte, w *[32]byte) (float32, float32) {
-	qh := uint32(blk[2]) | uint32(blk[3])<<8 | uint32(blk[4])<<16 | uint32(blk[5])<<24
+// unpackQ5 writes the 32 five-bit values of a Q5 block, minus off, from
+// its 16 bytes of nibbles and its word of fifth bits (bit j for value j).
+func unpackQ5(qs []byte, qh uint32, off byte, w *[32]byte) {
+	qs = qs[:16]
+	lo, hi := qh, qh>>16
 	for j := range 16 {
-		lo, hi := q5(blk[6+j], qh, j)
-		w[j], w[j+16] = byte(lo-16), byte(hi-16)
+		w[j] = (qs[j]&0xf | byte(lo&1)<<4) - off
+		w[j+16] = (qs[j]>>4 | byte(hi&1)<<4) - off
+		lo >>= 1
+		hi >>= 1
 	}
+}
+
+func decQ5_0(blk []byte, w *[32]byte) (float32, float32) {
+	unpackQ5(blk[6:22], binary.LittleEndian.Uint32(blk[2:]), 16, w)
 	return half(blk), 0
 }
 
 func decQ5_1(blk []byte, w *[32]byte) (float32, float32) {
-	qh := uint32(blk[4]) | uint32(blk[5])<<8 | uint32(blk[6])<<16 | uint32(blk[7])<<24
-	for j := range 16 {
-		lo, hi := q5(blk[8+j], qh, j)
-		w[j], w[j+16] = byte(lo), byte(hi)
-	}
+	unpackQ5(blk[8:24], binary.LittleEndian.Uint32(blk[4:]), 0, w)
 	return half(blk), half(blk[2:])
 }
 
