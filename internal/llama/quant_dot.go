@@ -193,6 +193,32 @@ func scaleMinK4(j int, q []byte) (d, m int32) {
 
 func dotQ4_K(row []byte, a *act) float32 {
 	var sum float32
+	if a.simd {
+		var w [256]byte
+		var g [16]int32
+		for b, yd := range a.d {
+			blk := row[144*b : 144*b+144]
+			bs := a.bsums[16*b : 16*b+16]
+			sc := blk[4:16]
+			for j := range 4 {
+				q := blk[16+32*j : 16+32*j+32]
+				for l, v := range q {
+					w[64*j+l], w[64*j+32+l] = v&0xf, v>>4
+				}
+			}
+			sums16AVX2(&w[0], &a.qs[256*b], 16, &g[0])
+			var isum, msum int32
+			for j := range 4 {
+				d1, m1 := scaleMinK4(2*j, sc)
+				d2, m2 := scaleMinK4(2*j+1, sc)
+				isum += d1*(g[4*j]+g[4*j+1]) + d2*(g[4*j+2]+g[4*j+3])
+				msum += m1*(bs[4*j]+bs[4*j+1]) + m2*(bs[4*j+2]+bs[4*j+3])
+			}
+			sum += float32(float32(half(blk)*yd) * float32(isum))
+			sum -= float32(float32(half(blk[2:])*yd) * float32(msum))
+		}
+		return sum
+	}
 	for b, yd := range a.d {
 		blk := row[144*b : 144*b+144]
 		q8 := a.qs[256*b : 256*b+256]
@@ -316,6 +342,29 @@ func q6(ql []byte, qh byte, l int) (a, b, c, d int32) {
 
 func dotQ6_K(row []byte, a *act) float32 {
 	var sum float32
+	if a.simd {
+		// Unpacked in element order, each 16 summed by the kernel and
+		// then scaled: the same integer total.
+		var w [256]byte
+		var g [16]int32
+		for b, yd := range a.d {
+			blk := row[210*b : 210*b+210]
+			for n := 0; n < 2; n++ {
+				ql, qh := blk[64*n:64*n+64], blk[128+32*n:128+32*n+32]
+				for l := range 32 {
+					v1, v2, v3, v4 := q6(ql, qh[l], l)
+					w[128*n+l], w[128*n+l+32], w[128*n+l+64], w[128*n+l+96] = byte(v1), byte(v2), byte(v3), byte(v4)
+				}
+			}
+			sums16AVX2(&w[0], &a.qs[256*b], 16, &g[0])
+			var isum int32
+			for j, s := range g {
+				isum += int32(int8(blk[192+j])) * s
+			}
+			sum += float32(float32(half(blk[208:])*yd) * float32(isum))
+		}
+		return sum
+	}
 	for b, yd := range a.d {
 		blk := row[210*b : 210*b+210]
 		q8 := a.qs[256*b : 256*b+256]

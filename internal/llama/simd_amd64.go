@@ -24,6 +24,9 @@ func attvAVX2(lanes, v *float32, vstride int, att *float32, n, hs int)
 //go:noescape
 func nibbleSumsAVX2(w *byte, y *int8, table *[16]int8, nb int, sums *int32)
 
+//go:noescape
+func sums16AVX2(w *byte, y *int8, n int, sums *int32)
+
 // hasSIMD reports whether the processor and the OS support AVX2 and F16C,
 // which the vectorised kernels use. They give the same bits as the portable ones.
 func hasSIMD() bool {

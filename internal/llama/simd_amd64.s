@@ -412,3 +412,33 @@ nloop:
 ndone:
 	VZEROUPPER
 	RET
+
+// func sums16AVX2(w *byte, y *int8, n int, sums *int32)
+// sums[g] = the integer dot product of int8 weights w[16g:16g+16] and
+// activations y[16g:16g+16], for g < n.
+TEXT ·sums16AVX2(SB), NOSPLIT, $0-32
+	MOVQ w+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVQ sums+24(FP), DX
+sloop:
+	CMPQ CX, $0
+	JEQ sdone
+	VPMOVSXBW (SI), Y1
+	VPMOVSXBW (DI), Y2
+	VPMADDWD Y2, Y1, Y1
+	VEXTRACTI128 $1, Y1, X2
+	VPADDD X2, X1, X1
+	VPSHUFD $0x4E, X1, X2
+	VPADDD X2, X1, X1
+	VPSHUFD $0xB1, X1, X2
+	VPADDD X2, X1, X1
+	VMOVD X1, (DX)
+	ADDQ $16, SI
+	ADDQ $16, DI
+	ADDQ $4, DX
+	DECQ CX
+	JMP sloop
+sdone:
+	VZEROUPPER
+	RET

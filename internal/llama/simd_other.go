@@ -32,3 +32,7 @@ func attvAVX2(lanes, v *float32, vstride int, att *float32, n, hs int) {
 func nibbleSumsAVX2(w *byte, y *int8, table *[16]int8, nb int, sums *int32) {
 	panic("llama: no vectorised kernels on this architecture")
 }
+
+func sums16AVX2(w *byte, y *int8, n int, sums *int32) {
+	panic("llama: no vectorised kernels on this architecture")
+}

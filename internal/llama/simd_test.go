@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"encoding/binary"
 	"math"
 	"testing"
 )
@@ -67,12 +68,25 @@ func TestSIMDMatchesPortable(t *testing.T) {
 		// Whole matrices: three rows, each kernel against its rows'
 		// portable dot products.
 		w3 := append(append(append([]float32(nil), w...), x...), w...)
-		for _, typ := range []uint32{ggmlF32, ggmlQ8_0, ggmlQ4_0, ggmlQ4_1, ggmlQ5_0, ggmlQ5_1, ggmlIQ4NL} {
+		for _, typ := range []uint32{ggmlF32, ggmlQ8_0, ggmlQ4_0, ggmlQ4_1, ggmlQ5_0, ggmlQ5_1, ggmlIQ4NL, ggmlQ6_K, ggmlQ4_K} {
+			if n%256 != 0 && (typ == ggmlQ6_K || typ == ggmlQ4_K) {
+				continue
+			}
 			m := f32Matrix(3, n, w3)
 			switch typ {
 			case ggmlIQ4NL: // no quantizer: Q4_0's nibbles read through the table
 				q := quantize(ggmlQ4_0, &m)
 				m = quantMatrix(ggmlIQ4NL, 3, n, q.q)
+			case ggmlQ4_K: // no quantizer: random blocks with sane scales
+				q := make([]byte, 3*n/256*144)
+				for i := range q {
+					q[i] = byte(r.Uint64())
+				}
+				for b := 0; b < len(q); b += 144 {
+					binary.LittleEndian.PutUint16(q[b:], floatToHalf(0.01))
+					binary.LittleEndian.PutUint16(q[b+2:], floatToHalf(0.002))
+				}
+				m = quantMatrix(ggmlQ4_K, 3, n, q)
 			case ggmlF32:
 			default:
 				m = quantize(typ, &m)
