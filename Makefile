@@ -28,11 +28,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 2m -fuzzminimizetime 5s ./format
 
 # Benchmarks report figures; they assert nothing. The C baseline does the
-# engine's arithmetic in plain C -O3, for BenchmarkForwardFromBOS to compare.
+# engine's arithmetic in plain C -O3, for BenchmarkForwardFromBOS to compare;
+# whole.sh times both whole processes on 512 steps.
 # memory.sh measures peak memory on a 10-million-record stream (MEMORY_N).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./format ./internal/llama ./internal/model/openai ./internal/score ./internal/seqtest ./cmd/potgen ./cmd/potcmp
 	cc -O3 -o bin/cbaseline scripts/cbaseline/forward.c -lm && bin/cbaseline $(POT_MODELS)/stories260K.bin 256
+	./scripts/cbaseline/whole.sh 7
 	./scripts/memory.sh
 
 # pot's results table: every model pair, locally and through HTTP, over fresh
