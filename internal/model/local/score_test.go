@@ -13,7 +13,7 @@ import (
 	"github.com/pot-audit/pot/internal/testmodels"
 )
 
-func score(t *testing.T, m model.Model, q model.ScoreQuery) model.Scored {
+func scoreOf(t *testing.T, m model.Model, q model.ScoreQuery) model.Scored {
 	t.Helper()
 	s, ok := m.(model.Scorer)
 	if !ok {
@@ -48,7 +48,7 @@ func TestScoreAgreesWithGenerate(t *testing.T) {
 		} {
 			t.Run(filepath.Ext(spec)+"/"+tc.name, func(t *testing.T) {
 				rec := generate(t, m, tc.prompt, tc.seed, tc.s)
-				got := score(t, m, model.ScoreQuery{Prompt: tc.prompt, Tokens: rec.Tokens})
+				got := scoreOf(t, m, model.ScoreQuery{Prompt: tc.prompt, Tokens: rec.Tokens})
 				if !slices.Equal(got.Tokens, rec.Tokens) {
 					t.Fatalf("scored tokens %v, generated %v", got.Tokens, rec.Tokens)
 				}
@@ -65,7 +65,7 @@ func TestScoreAgreesWithGenerate(t *testing.T) {
 				// The text re-tokenised gives the same tokens here (the
 				// engine's samples are canonical for these prompts), so the
 				// same likelihood.
-				txt := score(t, m, model.ScoreQuery{Prompt: tc.prompt, Text: rec.Text})
+				txt := scoreOf(t, m, model.ScoreQuery{Prompt: tc.prompt, Text: rec.Text})
 				if !slices.Equal(txt.Tokens, rec.Tokens) || math.Abs(txt.Sum-got.Sum) > 1e-9 {
 					t.Errorf("text %q re-tokenised to %v (sum %g), generated %v (sum %g)", rec.Text, txt.Tokens, txt.Sum, rec.Tokens, got.Sum)
 				}
@@ -83,9 +83,9 @@ func TestScoreStop(t *testing.T) {
 	dir := testmodels.Dir(t)
 	m := open(t, "llama2c:"+filepath.Join(dir, "stories260K.bin")+",tokenizer="+filepath.Join(dir, "tok512.bin"))
 	rec := generate(t, m, "Once upon a time", 5, format.Sampling{Temperature: 1, MaxTokens: 30})
-	got := score(t, m, model.ScoreQuery{Prompt: "Once upon a time", Tokens: rec.Tokens, Stop: true})
+	got := scoreOf(t, m, model.ScoreQuery{Prompt: "Once upon a time", Tokens: rec.Tokens, Stop: true})
 	eos := m.(*Model).m.Vocab().EOS()
-	with := score(t, m, model.ScoreQuery{Prompt: "Once upon a time", Tokens: append(slices.Clone(rec.Tokens), eos)})
+	with := scoreOf(t, m, model.ScoreQuery{Prompt: "Once upon a time", Tokens: append(slices.Clone(rec.Tokens), eos)})
 	last := with.Logprobs[len(with.Logprobs)-1]
 	if got.StopLogprob != last || !(last < 0) || math.Abs(got.Sum-with.Sum) > 1e-9 {
 		t.Errorf("stop %g, EOS scored as a token %g; sums %g and %g", got.StopLogprob, last, got.Sum, with.Sum)
@@ -96,14 +96,14 @@ func TestScoreBoundaryAndErrors(t *testing.T) {
 	m := open(t, "synth:1")
 	// A continuation that merges with the end of the prompt: what is
 	// scored re-decodes to the part of the text after the common prefix.
-	got := score(t, m, model.ScoreQuery{Prompt: "Once upon a ti", Text: "me there was"})
+	got := scoreOf(t, m, model.ScoreQuery{Prompt: "Once upon a ti", Text: "me there was"})
 	if len(got.Tokens) == 0 || len(got.Logprobs) != len(got.Tokens) || !(got.Sum < 0) {
 		t.Errorf("boundary: %+v", got)
 	}
-	if e := score(t, m, model.ScoreQuery{Prompt: "x"}); len(e.Tokens) != 0 || e.Sum != 0 {
+	if e := scoreOf(t, m, model.ScoreQuery{Prompt: "x"}); len(e.Tokens) != 0 || e.Sum != 0 {
 		t.Errorf("empty continuation: %+v", e)
 	}
-	if e := score(t, m, model.ScoreQuery{Prompt: "x", Text: "", Stop: true}); !(e.StopLogprob < 0) || e.Sum != float64(e.StopLogprob) {
+	if e := scoreOf(t, m, model.ScoreQuery{Prompt: "x", Text: "", Stop: true}); !(e.StopLogprob < 0) || e.Sum != float64(e.StopLogprob) {
 		t.Errorf("empty continuation with stop: %+v", e)
 	}
 	s := m.(model.Scorer)
