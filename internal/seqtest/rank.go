@@ -50,9 +50,11 @@ const RankGrid = 10
 // needs only the one sequence at the violated threshold to fail.
 //
 // SAME is slow by nature: it has to show that the histogram of ranks is
-// flat to within eps, about 2 ln(1/alpha) b(1-b) / eps^2 challenges at
-// the middle thresholds (some 1000 at eps 0.05, 250 at 0.1 and alpha 0.01);
-// DIFFERENT against a real difference comes much sooner.
+// flat to within eps, and each middle threshold alone needs about
+// ln(1/alpha) / KL(1/2 || 1/2 + eps) challenges (226 at eps 0.1, alpha
+// 0.01). On uniform ranks at alpha 0.01, SAME came after 271, 698 and 2891
+// challenges on average (20 runs each) at eps 0.15, 0.1 and 0.05. DIFFERENT
+// against a real difference comes much sooner.
 type Rank struct {
 	alpha, eps float64
 	logThr     float64
