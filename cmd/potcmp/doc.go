@@ -22,8 +22,15 @@ Each (challenge, sample) pair is scored in [0, 1] (0: identical):
   prob    difference of the chosen tokens' probabilities (needs logprobs)
   tokens  first divergence of the token ids
   text    normalised edit distance of the texts (any two models)
-  mmd     kernel two-sample statistic over the K samples of a challenge
-          (sampled, unseeded outputs; one score per challenge)
+  mmd     unbiased kernel two-sample statistic over the K >= 2 samples of a
+          challenge (sampled outputs, any seeds; one score per challenge):
+          mean exactly 0 for the same model, so the tolerance is a distance:
+          under one vocabulary (token kernel, max-tokens positions) the mean
+          over positions of half the squared distance between the two
+          models' token distributions there, for greedy models the fraction
+          of positions that differ; otherwise (text kernel: other
+          vocabularies, backends without token ids) half the squared
+          distance between the models' mean character-trigram profiles
   auto    the strongest both streams support (tv > prob > tokens > text),
           decided from the headers and the first pair; token ids of different
           vocabularies are never compared

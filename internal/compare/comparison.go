@@ -57,6 +57,7 @@ type Comparison struct {
 	test      seqtest.Test // a recorder when calibrating
 	pending   []pending    // auto: pairs waiting for the choice of a score
 	groups    *groups      // mmd
+	kernel    score.Kernel // mmd
 
 	read, unmatched, dups int64
 	refFailed, candFailed int64
@@ -110,6 +111,11 @@ func (c *Comparison) setScore(name string) error {
 	c.scoreName = name
 	if sp, _ := score.Lookup(name); sp.Sets {
 		// A score of sample sets (mmd) scores a challenge's K samples at once.
+		k, t, err := mmdSetup(c.cfg, ref.name, c.cand, &ref.header, &c.candH)
+		if err != nil {
+			return err
+		}
+		c.kernel, c.test = k, t
 		c.groups = newGroups(max(c.candH.Sampling.Samples, 1))
 		return nil
 	}
@@ -229,7 +235,7 @@ func (c *Comparison) addSample(rec *format.Record) {
 	case g == nil:
 		return
 	}
-	x, err := score.MMD(refs, g, 0)
+	x, err := mmdScore(refs, g, c.kernel)
 	switch {
 	case errors.Is(err, score.ErrFailed):
 		for i := range refs {

@@ -42,7 +42,7 @@ type Spec struct {
 	// sampled runs of one model agree only when drawn with the same seeds.
 	SeedSensitive bool
 	// Sets says that it scores the K samples of a challenge together (see
-	// MMD), not a pair of records.
+	// UnbiasedMMD), not a pair of records.
 	Sets bool
 }
 
@@ -53,7 +53,9 @@ func specs() [5]Spec {
 		{Name: "prob", IDs: true, SeedSensitive: true},
 		{Name: "tokens", IDs: true, SeedSensitive: true},
 		{Name: "text", Text: true, SeedSensitive: true},
-		{Name: "mmd", IDs: true, Sets: true},
+		// mmd compares token ids under one vocabulary and texts otherwise
+		// (compare picks its kernel from the headers), so it keeps both.
+		{Name: "mmd", Text: true, Sets: true},
 	}
 }
 
@@ -79,7 +81,7 @@ func Lookup(name string) (Spec, bool) {
 }
 
 // ByName returns the per-record score called name. mmd compares sets of
-// samples, not a pair of records: use MMD.
+// samples, not a pair of records: use UnbiasedMMD.
 func ByName(name string) (Func, error) {
 	switch name {
 	case "tv":
@@ -91,7 +93,7 @@ func ByName(name string) (Func, error) {
 	case "text":
 		return Text, nil
 	case "mmd":
-		return nil, fmt.Errorf("%w %q for a pair of records: it scores sample sets (see MMD)", ErrName, name)
+		return nil, fmt.Errorf("%w %q for a pair of records: it scores sample sets (see UnbiasedMMD)", ErrName, name)
 	}
 	return nil, fmt.Errorf("%w %q", ErrName, name)
 }
