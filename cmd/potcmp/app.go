@@ -25,6 +25,10 @@ const (
 const (
 	defaultAlpha     = 0.01
 	defaultTolerance = 0.05
+	// rankTolerance is --score rank's default: a distance of the ranks'
+	// distribution from uniform, where 0.05 would need some 2,900
+	// challenges to say SAME and 0.1 some 700 (seqtest.Rank).
+	rankTolerance = 0.1
 )
 
 // gcPercent is the garbage collector's GOGC while potcmp runs, unless the
@@ -57,8 +61,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Version:     cli.Version,
 		Flags: []ucli.Flag{
 			&ucli.Float64Flag{Name: "alpha", Value: defaultAlpha, Usage: "error level: P(wrong verdict) <= `A` for each kind of error"},
-			&ucli.Float64Flag{Name: "tolerance", Value: defaultTolerance, Usage: "largest mean score `E` still called SAME"},
-			&ucli.StringFlag{Name: "score", Value: "auto", Usage: "per-pair score `NAME`: auto, tv, prob, tokens, text or mmd"},
+			&ucli.Float64Flag{Name: "tolerance", Value: defaultTolerance, Usage: "largest mean score `E` still called SAME (rank: distance from uniform ranks, default 0.1)"},
+			&ucli.StringFlag{Name: "score", Value: "auto", Usage: "score `NAME`: auto, tv, prob, tokens, text, mmd or rank"},
 			&ucli.StringFlag{Name: "test", Value: "betting", Usage: "sequential test `NAME`: betting or eb"},
 			&ucli.IntFlag{Name: "max-n", Usage: "stop UNDECIDED after `N` scores (0: until the candidate ends)"},
 			&ucli.BoolFlag{Name: "json", Usage: "write each result as one JSON object"},
@@ -88,6 +92,9 @@ func action(c *ucli.Context) (int, error) {
 		maxN:       c.Int("max-n"),
 		json:       c.Bool("json"),
 		transcript: c.String("transcript"),
+	}
+	if o.score == "rank" && !c.IsSet("tolerance") {
+		o.tolerance = rankTolerance
 	}
 	if err := o.check(); err != nil {
 		return exitTrouble, err
@@ -139,7 +146,7 @@ func (o *options) config(tr *transcript) compare.Config {
 // check refuses flag values no mode can use, as usage errors.
 func (o *options) check() error {
 	if o.score != "auto" && !slices.Contains(score.Names(), o.score) {
-		return cli.Usagef("--score %q: want auto, tv, prob, tokens, text or mmd", o.score)
+		return cli.Usagef("--score %q: want auto, tv, prob, tokens, text, mmd or rank", o.score)
 	}
 	if _, err := seqtest.New(o.test, o.alpha, o.tolerance); err != nil {
 		return cli.Usage(err)

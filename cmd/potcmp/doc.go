@@ -31,6 +31,10 @@ Each (challenge, sample) pair is scored in [0, 1] (0: identical):
           of positions that differ; otherwise (text kernel: other
           vocabularies, backends without token ids) half the squared
           distance between the models' mean character-trigram profiles
+  rank    one sampled candidate output a challenge, ranked by its
+          log-likelihood under a trusted model among the reference's own
+          samples (both streams through potgen score, candidate drawn with
+          another --seed); its own test, below
   auto    the strongest both streams support (tv > prob > tokens > text),
           decided from the headers and the first pair; token ids of different
           vocabularies are never compared
@@ -66,6 +70,19 @@ is and all are DIFFERENT or if several are SAME (the references are not told
 apart), 3 if none is SAME yet some are UNDECIDED, 2 on trouble. If no
 candidate record has a reference record (no challenge in common), that is
 trouble: 2.
+
+--score rank tests that the candidate's randomised ranks are uniform, as they
+are exactly when it is the trusted model: DIFFERENT when a test martingale
+(bets on the mean rank and on histograms of 4 and 16 cells) reaches 1/alpha,
+so P(DIFFERENT) <= alpha for the trusted model; SAME when confidence
+sequences put the ranks' distribution function within the tolerance of
+uniform at every decile (default 0.1: about 700 challenges at alpha 0.01),
+so P(SAME) <= alpha for a candidate farther than that. The mean printed is
+that distance as estimated. One candidate query per challenge:
+  potgen --model llama2c:stories260K.bin --key k -n 2000 --temperature 1 --samples 10 --seed 1 |
+    potgen score --model llama2c:stories260K.bin -o ref.pot -
+  potgen --model openai:URL --key k -n 2000 --temperature 1 --seed 2 |
+    potgen score --model llama2c:stories260K.bin - | potcmp --score rank ref.pot -
 
 --calibrate A B scores every pair of two runs of the same model and prints
 the noise floor (mean, 0.95 quantile, upper bound) and a suggested

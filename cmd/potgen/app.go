@@ -22,7 +22,7 @@ func newApp() *ucli.App {
 	return &ucli.App{
 		Name:        "potgen",
 		Usage:       "query a model on a secret challenge set and write a pot stream",
-		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\n   potgen keygen [-o FILE]\n   potgen challenges --key FILE -n N [-o FILE]\n   potgen verify --key FILE STREAM...",
+		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\n   potgen keygen [-o FILE]\n   potgen challenges --key FILE -n N [-o FILE]\n   potgen verify --key FILE STREAM...\n   potgen score --model SPEC [-o FILE] STREAM|-",
 		Description: usage,
 		Version:     cli.Version,
 		Flags:       generateFlags(),
@@ -53,6 +53,7 @@ func newApp() *ucli.App {
 				},
 				Action: verifyAction,
 			},
+			scoreCommand(),
 		},
 	}
 }

@@ -54,10 +54,11 @@ type Comparison struct {
 
 	scoreName string // "" while auto has not chosen
 	fn        score.Func
-	test      seqtest.Test // a recorder when calibrating
-	pending   []pending    // auto: pairs waiting for the choice of a score
-	groups    *groups      // mmd
-	kernel    score.Kernel // mmd
+	test      seqtest.Test    // a recorder when calibrating
+	pending   []pending       // auto: pairs waiting for the choice of a score
+	groups    *groups         // mmd
+	kernel    score.Kernel    // mmd
+	rankSeen  map[string]bool // rank: the challenges scored
 
 	read, unmatched, dups int64
 	refFailed, candFailed int64
@@ -109,7 +110,14 @@ func (c *Comparison) setScore(name string) error {
 		return err
 	}
 	c.scoreName = name
-	if sp, _ := score.Lookup(name); sp.Sets {
+	if sp, _ := score.Lookup(name); sp.Ranks {
+		t, err := rankSetup(c.cfg, ref.name, c.cand, &ref.header, &c.candH)
+		if err != nil {
+			return err
+		}
+		c.test, c.rankSeen = t, map[string]bool{}
+		return nil
+	} else if sp.Sets {
 		// A score of sample sets (mmd) scores a challenge's K samples at once.
 		k, t, err := mmdSetup(c.cfg, ref.name, c.cand, &ref.header, &c.candH)
 		if err != nil {
@@ -136,6 +144,10 @@ func (c *Comparison) Add(rec *format.Record) {
 		return
 	}
 	c.read++
+	if c.rankSeen != nil {
+		c.addRanked(rec)
+		return
+	}
 	if c.groups != nil {
 		c.addSample(rec)
 		return

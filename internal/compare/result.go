@@ -65,6 +65,9 @@ func (c *Comparison) Result() Result {
 	if r.Score == "" {
 		r.Score = "none" // auto never saw a pair to choose from
 	}
+	if c.rankSeen != nil {
+		r.Test = "rank" // the rank score has a test of its own
+	}
 	if c.test != nil {
 		r.N, r.Mean = c.test.N(), c.test.Mean()
 		r.Lower, r.Upper = c.test.Bounds()

@@ -44,10 +44,14 @@ type Spec struct {
 	// Sets says that it scores the K samples of a challenge together (see
 	// UnbiasedMMD), not a pair of records.
 	Sets bool
+	// Ranks says that it is the rank test's: the candidate's trusted
+	// log-likelihood ranked among the reference samples' (see
+	// stats.RandomRank), its own test in place of the score's.
+	Ranks bool
 }
 
 // specs are the scores, strongest first.
-func specs() [5]Spec {
+func specs() [6]Spec {
 	return [...]Spec{
 		{Name: "tv", Top: true, IDs: true},
 		{Name: "prob", IDs: true, SeedSensitive: true},
@@ -56,6 +60,7 @@ func specs() [5]Spec {
 		// mmd compares token ids under one vocabulary and texts otherwise
 		// (compare picks its kernel from the headers), so it keeps both.
 		{Name: "mmd", Text: true, Sets: true},
+		{Name: "rank", Ranks: true},
 	}
 }
 
@@ -94,6 +99,8 @@ func ByName(name string) (Func, error) {
 		return Text, nil
 	case "mmd":
 		return nil, fmt.Errorf("%w %q for a pair of records: it scores sample sets (see UnbiasedMMD)", ErrName, name)
+	case "rank":
+		return nil, fmt.Errorf("%w %q for a pair of records: it ranks a log-likelihood among a challenge's samples (see stats.RandomRank)", ErrName, name)
 	}
 	return nil, fmt.Errorf("%w %q", ErrName, name)
 }
