@@ -75,3 +75,18 @@ func TestMMDText(t *testing.T) {
 		t.Errorf("--calibrate --score mmd: exit %d: %s", code, errs)
 	}
 }
+
+// A reference challenge with fewer samples than its header says is
+// counted, not scored: its statistic could leave the test's range.
+func TestMMDShortReference(t *testing.T) {
+	dir := t.TempDir()
+	h := streamtest.Header("s", "a", "v")
+	h.Sampling.Samples, h.Sampling.Temperature = 4, 1
+	recs := sampledSets(4, 10, false)
+	ref := streamtest.Write(t, dir, "ref.pot", h, recs[1:]) // challenge 0 has 3 samples
+	cand := streamtest.Write(t, dir, "cand.pot", h, sampledSets(4, 40, false))
+	code, out, errs := potcmp(t, nil, "--score", "mmd", "--json", ref, cand)
+	if code != 1 || !strings.Contains(out, `"ref_failed":1`) {
+		t.Errorf("exit %d: %s %s", code, out, errs)
+	}
+}
