@@ -49,7 +49,7 @@ func scoreCommand() *ucli.Command {
 		Description: scoreUsage,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "the trusted model `SPEC` (a local model)"},
-			&ucli.StringFlag{Name: "by", Value: "auto", Usage: "score the outputs' `tokens`, their text, or auto"},
+			&ucli.StringFlag{Name: "by", Value: "auto", Usage: "score by `WAY`: tokens (the outputs' own ids), text (re-tokenised) or auto"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"},
 			&ucli.IntFlag{Name: "threads", Usage: "compute threads (0: all cores)"},
 		},
