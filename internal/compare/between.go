@@ -173,7 +173,7 @@ func pairScores(hA, hB *format.Header) []*pairScore {
 	for _, name := range score.Names() {
 		fn, err := score.ByName(name)
 		if err != nil {
-			continue // not a per-pair score (mmd)
+			continue // not a per-pair score (mmd, rank)
 		}
 		scores = append(scores, &pairScore{name: name, fn: fn, err: score.Check(name, hA, hB)})
 	}
