@@ -50,7 +50,7 @@ func TestMMDText(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cand := streamtest.Write(t, t.TempDir(), "cand.pot", tt.h, tt.recs)
 			code, out, errs := potcmp(t, nil, "--score", "mmd", ref, cand)
-			if code != tt.code || !strings.Contains(out, "score=mmd") {
+			if code != tt.code || !strings.Contains(out, "score=mmd") || !strings.Contains(errs, "mmd compared texts") {
 				t.Errorf("exit %d, want %d: %s %s", code, tt.code, out, errs)
 			}
 		})

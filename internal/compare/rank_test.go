@@ -29,10 +29,10 @@ func scored(i int, s uint32, base uint64, ll float64) format.Record {
 		Tokens: []int32{10}, Text: "w10", Loglik: ll, Scored: true}
 }
 
-// loadRanked loads the reference at path whole, for the rank test.
-func loadRanked(t *testing.T, path string) *Reference {
+// loadAs loads the reference at path whole, for the score scoreName.
+func loadAs(t *testing.T, path, scoreName string) *Reference {
 	t.Helper()
-	r, err := Load(&cli.Env{Stdout: io.Discard, Stderr: io.Discard}, path, "rank")
+	r, err := Load(&cli.Env{Stdout: io.Discard, Stderr: io.Discard}, path, scoreName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func rankRun(t *testing.T, dir string, n, m int, alpha, eps float64, ref, cand f
 			recs = append(recs, scored(i, s, 1, ref()))
 		}
 	}
-	r := loadRanked(t, streamtest.Write(t, dir, "ref.pot", rankHeader(m, 1), recs))
+	r := loadAs(t, streamtest.Write(t, dir, "ref.pot", rankHeader(m, 1), recs), "rank")
 	c, err := New(Config{Alpha: alpha, Tolerance: eps, Score: "rank", Test: "betting"}, r, "cand", rankHeader(1, 2))
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +122,7 @@ func TestRankRefuses(t *testing.T) {
 		}
 	}
 	recs[4].Scored = false // challenge 1 has an unscored sample
-	ref := loadRanked(t, streamtest.Write(t, dir, "ref.pot", rankHeader(3, 1), recs))
+	ref := loadAs(t, streamtest.Write(t, dir, "ref.pot", rankHeader(3, 1), recs), "rank")
 	cfg := Config{Alpha: 0.01, Tolerance: 0.1, Score: "rank", Test: "betting"}
 	unscored := rankHeader(1, 2)
 	unscored.Labels = nil

@@ -117,6 +117,9 @@ func (c *Comparison) Notes(w io.Writer, tool string) {
 	if g := c.groups; g != nil && len(g.open) > 0 && c.stop == "end" {
 		fmt.Fprintf(w, "%s%s without all %d samples, not scored\n", pfx, plural(int64(len(g.open)), "challenge", "challenges"), g.samples)
 	}
+	if c.groups != nil && c.kernel.String() == "text" {
+		fmt.Fprintf(w, "%smmd compared texts (character trigrams): the vocabularies differ or are unknown\n", pfx)
+	}
 	if c.candErr != nil {
 		fmt.Fprintf(w, "%struncated or damaged: %v; verdict from the %d records read before\n", pfx, c.candErr, c.read)
 	}
