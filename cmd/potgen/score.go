@@ -102,18 +102,21 @@ func scoreAction(c *ucli.Context) error {
 	case by == "tokens" && !sameVocab:
 		return cli.Usagef("--by tokens: %s has another vocabulary than %s (vocab %q vs %q); use --by text", in.Name, info.Name, h.Model.Vocab, info.Vocab)
 	}
-	h.Labels = maps.Clone(h.Labels)
-	if h.Labels == nil {
-		h.Labels = map[string]string{}
+	scorer := compare.ModelName(&format.Header{Model: info}) + "@" + info.Digest
+	label := func(h format.Header) format.Header {
+		h.Labels = maps.Clone(h.Labels)
+		if h.Labels == nil {
+			h.Labels = map[string]string{}
+		}
+		h.Labels[compare.LabelLoglikModel], h.Labels[compare.LabelLoglikBy] = scorer, by
+		return h
 	}
-	h.Labels[compare.LabelLoglikModel] = compare.ModelName(&format.Header{Model: info}) + "@" + info.Digest
-	h.Labels[compare.LabelLoglikBy] = by
 	out, err := env.Create(c.String("output"), cli.OutputOptions{Binary: true, Inputs: []string{c.Args().First()}})
 	if err != nil {
 		return err
 	}
 	defer out.Abort()
-	st, err := scoreStream(c, rd, in.Name, out, h, sc, by == "text")
+	st, err := scoreStream(c, rd, in.Name, out, label, sc, by == "text")
 	if cli.IsBrokenPipe(err) {
 		return nil // the reader has what it needed
 	}
@@ -135,15 +138,15 @@ type scoreStats struct {
 	first            error
 }
 
-// scoreStream copies rd to out under h, each successful output with its
-// log-likelihood under sc, flushing at most generate.FlushEvery after a
-// record so that a reader downstream sees it promptly.
-func scoreStream(c *ucli.Context, rd *format.Reader, name string, out generate.Output, h format.Header, sc model.Scorer, byText bool) (scoreStats, error) {
+// scoreStream copies rd to out, segment by segment under the headers
+// label makes of the input's (a concatenation of shards stays one), each
+// successful output with its log-likelihood under sc, flushing at most
+// generate.FlushEvery after a record so that a reader downstream sees it
+// promptly.
+func scoreStream(c *ucli.Context, rd *format.Reader, name string, out generate.Output, label func(format.Header) format.Header, sc model.Scorer, byText bool) (scoreStats, error) {
 	var st scoreStats
-	w, err := format.NewWriter(out, h)
-	if err != nil {
-		return st, err
-	}
+	var w *format.Writer
+	seg := -1
 	last := time.Now()
 	for {
 		rec, err := rd.Read()
@@ -152,6 +155,17 @@ func scoreStream(c *ucli.Context, rd *format.Reader, name string, out generate.O
 		}
 		if err != nil {
 			return st, fmt.Errorf("%s: %w", name, err)
+		}
+		if rd.Segment() != seg {
+			if w != nil {
+				if err := w.Close(); err != nil {
+					return st, err
+				}
+			}
+			if w, err = format.NewWriter(out, label(rd.Header())); err != nil {
+				return st, err
+			}
+			seg = rd.Segment()
 		}
 		st.read++
 		rec.Scored, rec.Loglik = false, 0
@@ -186,6 +200,13 @@ func scoreStream(c *ucli.Context, rd *format.Reader, name string, out generate.O
 				return st, err
 			}
 			last = time.Now()
+		}
+	}
+	if w == nil {
+		// No record: the stream is the first header alone.
+		var err error
+		if w, err = format.NewWriter(out, label(rd.First())); err != nil {
+			return st, err
 		}
 	}
 	if err := w.Close(); err != nil {

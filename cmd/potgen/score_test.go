@@ -53,6 +53,38 @@ func TestScore(t *testing.T) {
 	}
 }
 
+// A concatenation of segments (shards joined with cat) stays one: each
+// segment scored under its own header.
+func TestScoreSegments(t *testing.T) {
+	dir := t.TempDir()
+	key := writeKey(t, dir)
+	in := filepath.Join(dir, "in.pot")
+	if r := potgen(t, "--model", "synth:1", "--key", key, "-n", "3", "--temperature", "1", "--max-tokens", "4", "-o", in); r.code != 0 {
+		t.Fatalf("potgen: %+v", r)
+	}
+	data, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := filepath.Join(dir, "both.pot")
+	if err := os.WriteFile(both, append(append([]byte{}, data...), data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.pot")
+	if r := potgen(t, "score", "--model", "synth:1", "-o", out, both); r.code != 0 {
+		t.Fatalf("potgen score: %+v", r)
+	}
+	hs, recs := readFile(t, out)
+	if len(hs) != 2 || len(recs) != 6 {
+		t.Fatalf("%d segments and %d records, want 2 and 6", len(hs), len(recs))
+	}
+	for i, h := range hs {
+		if h.Labels[compare.LabelLoglikBy] != "tokens" {
+			t.Errorf("segment %d: labels %v", i, h.Labels)
+		}
+	}
+}
+
 // What potgen score cannot do is a one-line error that leaves nothing
 // behind; failed records pass through unscored.
 func TestScoreRefuses(t *testing.T) {
