@@ -71,8 +71,10 @@ func TestMMDText(t *testing.T) {
 	if code, _, errs := potcmp(t, nil, "--score", "mmd", ref, cand); code != 2 || !strings.Contains(errs, "at least 2 samples") {
 		t.Errorf("one sample: exit %d: %s", code, errs)
 	}
-	if code, _, errs := potcmp(t, nil, "--calibrate", "--score", "mmd", ref, filepath.Join(dir, "ref.pot")); code != 2 || !strings.Contains(errs, "no noise floor") {
-		t.Errorf("--calibrate --score mmd: exit %d: %s", code, errs)
+	for _, name := range []string{"mmd", "rank"} {
+		if code, _, errs := potcmp(t, nil, "--calibrate", "--score", name, ref, filepath.Join(dir, "ref.pot")); code != 2 || !strings.Contains(errs, "no noise floor") {
+			t.Errorf("--calibrate --score %s: exit %d: %s", name, code, errs)
+		}
 	}
 }
 
