@@ -38,7 +38,7 @@ unscored and is counted. In a pipe it writes as it reads, and stops when
 its reader does, so that potcmp's early stop reaches the queries upstream:
 
   potgen --model CAND --key k -n 2000 --temperature 1 --seed 2 |
-    potgen score --model llama2c:stories260K.bin - | potcmp --score rank ref.pot -`
+    potgen score --model llama2c:stories260K.bin,tokenizer=tok512.bin - | potcmp --score rank ref.pot -`
 
 // scoreCommand is potgen score.
 func scoreCommand() *ucli.Command {
