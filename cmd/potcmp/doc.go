@@ -80,9 +80,9 @@ uniform at every decile (default 0.1: about 700 challenges at alpha 0.01),
 so P(SAME) <= alpha for a candidate farther than that. The mean printed is
 that distance as estimated. One candidate query per challenge:
   potgen --model llama2c:stories260K.bin,tokenizer=tok512.bin --key k -n 2000 --temperature 1 --samples 10 --seed 1 |
-    potgen score --model llama2c:stories260K.bin,tokenizer=tok512.bin -o ref.pot -
+    potgen score --by text --model llama2c:stories260K.bin,tokenizer=tok512.bin -o ref.pot -
   potgen --model openai:URL --key k -n 2000 --temperature 1 --seed 2 |
-    potgen score --model llama2c:stories260K.bin,tokenizer=tok512.bin - | potcmp --score rank ref.pot -
+    potgen score --by text --model llama2c:stories260K.bin,tokenizer=tok512.bin - | potcmp --score rank ref.pot -
 
 --calibrate A B scores every pair of two runs of the same model and prints
 the noise floor (mean, 0.95 quantile, upper bound) and a suggested
