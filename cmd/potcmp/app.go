@@ -92,10 +92,7 @@ func action(c *ucli.Context) (int, error) {
 	if err := o.check(); err != nil {
 		return exitTrouble, err
 	}
-	args, err := cli.Args(c, "the streams")
-	if err != nil {
-		return exitTrouble, err
-	}
+	args := cli.Args(c)
 	env := cli.EnvOf(c)
 	if err := checkStdin(args); err != nil {
 		return exitTrouble, err
