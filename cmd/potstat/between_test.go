@@ -78,7 +78,7 @@ func TestBetweenCommandLine(t *testing.T) {
 		stdout []string // substrings of stdout, in order
 		stderr string   // substring of stderr ("" means stderr must be empty)
 	}{
-		{name: "help", args: []string{"--help"}, stdout: []string{"potstat --between", "--between compares", "ref_unmatched", "logprob_ks", "length_unit", "potstat --between --plot"}},
+		{name: "help", args: []string{"--help"}, stdout: []string{"potstat --between", "--between compares", "ref_unmatched", "logprob_ks", "length_unit", "potstat --between ref.pot cand.pot --plot"}},
 		{name: "same stream", args: []string{"--between", a, a}, stdout: []string{a + " vs " + a,
 			"pairs", "40 joined on challenge id and sample, 35 compared",
 			"unpaired", "0 only in " + a + ", 0 only in " + a,

@@ -128,10 +128,12 @@ missing or unreadable input (each reported on one stderr line, or on
 stdout with --verify).
 
 Examples:
+  potgen --model synth:1 --key audit.key -n 50 -o ref.pot
+  potgen --model synth:1,perturb=noise:0.05 --key audit.key -n 50 -o cand.pot
   potstat ref.pot cand.pot
   potstat --json ref.pot | jq '{records, complete, model: .header.model.name}'
   potstat --records ref.pot | jq -r 'select(.error) | .id'
-  cat shard-*.pot | potstat -
-  potstat --verify archive/*.pot || echo 'some streams are damaged'
-  potstat --between --plot dist.svg ref.pot cand.pot
+  potsplit -n 4 -o 'shard-{}.pot' ref.pot && cat shard-*.pot | potstat -
+  potstat --verify *.pot || echo 'some streams are damaged'
+  potstat --between ref.pot cand.pot --plot dist.svg
   potstat --between --json ref.pot cand.pot | jq '.scores[0]'`
