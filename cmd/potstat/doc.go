@@ -47,8 +47,12 @@ these fields (absent when empty, where marked *):
   expected_challenges  the set's challenge count from the header (0: unknown)
   expected_samples     samples per challenge from the header (1 for challenges)
   complete             true when challenges 0..expected_challenges-1 all have
-                       samples 0..expected_samples-1; null when the count is unknown
-  missing              challenges of the set without all their samples
+                       samples 0..expected_samples-1; null when the count is unknown.
+                       For one shard alone (header.shard.count > 0), whose share
+                       only the key tells: true when it is intact and every
+                       challenge it holds has all its samples
+  missing              challenges of the set without all their samples (of a
+                       shard alone: challenges it holds without all of them)
   missing_first *      the first of them (up to 10 indices)
   outside              records whose challenge index is not below the count
   duplicates           records repeating a (challenge, sample) already seen
