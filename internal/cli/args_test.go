@@ -158,7 +158,7 @@ func TestHelp(t *testing.T) {
 	}
 	sub := help("sub", "--help")
 	for _, want := range []string{"NAME:\n   potx sub - a subcommand\n", "USAGE:\n   potx sub [options] STREAM...\n",
-		"DESCRIPTION:\n   does less.\n\n   Examples:\n   potx sub -n 3 a.pot\n", "   -o VALUE\n", "   -n N "} {
+		"DESCRIPTION:\n   does less.\n\n   Examples:\n     potx sub -n 3 a.pot\n", "   -o VALUE\n", "   -n N "} {
 		if !strings.Contains(sub, want) {
 			t.Errorf("sub --help lacks %q:\n%s", want, sub)
 		}

@@ -80,15 +80,16 @@ func writeHelp(w io.Writer, app *ucli.App, path []*ucli.Command) error {
 	return err
 }
 
-// indent writes text with every line indented by three spaces, as the
-// sections of a help text are.
+// indent writes text with every line indented by three more spaces, as
+// the sections of a help text are; the text's own indentation (tables,
+// examples) is kept.
 func indent(b *strings.Builder, text string) {
 	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		if strings.TrimSpace(line) == "" {
 			b.WriteString("\n")
 			continue
 		}
-		b.WriteString("   " + strings.TrimLeft(line, " ") + "\n")
+		b.WriteString("   " + strings.TrimRight(line, " ") + "\n")
 	}
 }
 
