@@ -36,7 +36,7 @@ Examples:
    potgen --model openai:http://127.0.0.1:8080/v1 --key audit.key -n 200 | potcmp ref.pot -
    potgen challenges --key audit.key -n 200 | potsplit -n 8 -o 'ch-{}.pot'
    potgen --model gguf:model.gguf --challenges ch-3.pot -o out-3.pot
-   potgen --model synth:1 --key audit.key -n 50 --temperature 1 --samples 4 -j 2 -o sampled.pot
+   potgen --model synth:1 --key audit.key -n 20 --temperature 1 --samples 4 -j 2 -o sampled.pot
 
 Exit status: 0 success (or the reader went away), 1 some queries failed or a
 runtime failure, 2 bad usage or bad input.`
