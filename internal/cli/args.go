@@ -27,8 +27,9 @@ type parsed struct {
 // subcommand's level: what follows it is the subcommand's. An unknown
 // option is kept among the options for urfave/cli to refuse. The operands
 // of the innermost level go after a "--" of our own, so an operand the user
-// protected with "--" stays one. Help options are taken out and reported:
-// urfave/cli's own help is not used (see help.go).
+// protected with "--" stays one. Help options, and a first operand "help"
+// where there are subcommands, are taken out and reported: urfave/cli's
+// own help is not used (see help.go).
 func permute(app *ucli.App, args []string) parsed {
 	p := parsed{args: []string{args[0]}}
 	flags, cmds := app.Flags, app.Commands
@@ -55,6 +56,10 @@ func permute(app *ucli.App, args []string) parsed {
 					i++
 					opts = append(opts, rest[i])
 				}
+			case len(operands) == 0 && len(cmds) > 0 && a == "help" && command(cmds, a) == nil:
+				// `potgen help keygen`, as urfave/cli's hidden help
+				// command answered it.
+				p.help = true
 			case len(operands) == 0 && command(cmds, a) != nil:
 				sub = command(cmds, a)
 				rest = rest[i+1:]

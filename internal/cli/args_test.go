@@ -72,6 +72,8 @@ func TestPermute(t *testing.T) {
 		{"help of a subcommand", []string{"sub", "-h"}, []string{"sub"}, true},
 		{"help as a value", []string{"-o", "--help"}, []string{"-o", "--help"}, false},
 		{"help after double dash", []string{"--", "--help"}, []string{"--", "--help"}, false},
+		{"help command", []string{"help", "sub"}, []string{"sub"}, true},
+		{"help as an operand", []string{"a", "help"}, []string{"--", "a", "help"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,6 +167,9 @@ func TestHelp(t *testing.T) {
 	}
 	if strings.Contains(sub, "VERSION") || strings.Contains(sub, "--version") {
 		t.Errorf("sub --help shows the tool's version:\n%s", sub)
+	}
+	if got := help("help", "sub"); got != sub {
+		t.Errorf("help sub is not sub --help:\n%s", got)
 	}
 	if got := help("--json", "sub", "x", "--help"); got != sub {
 		t.Errorf("help after a subcommand's operand is not its help:\n%s", got)
