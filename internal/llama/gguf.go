@@ -1,10 +1,12 @@
 package llama
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -32,13 +34,7 @@ const (
 	ggufFloat64 = 12
 )
 
-// GGML tensor types read by the engine; the names of the others are for
-// error messages.
-const (
-	ggmlF32 = 0
-	ggmlF16 = 1
-)
-
+// ggmlTypeName names a GGML tensor type, for messages and headers.
 func ggmlTypeName(t uint32) string {
 	names := [...]string{0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0",
 		9: "Q8_1", 10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 16: "IQ2_XXS",
@@ -376,24 +372,26 @@ func (t ggufTensor) elements() int64 {
 	return n
 }
 
-// size is the byte size of an F32 or F16 tensor (-1 on overflow); known is
-// false for other types.
+// size is the byte size of a tensor of a supported type (-1 on overflow);
+// known is false for other types and for rows that its blocks do not
+// divide, which the tensor's reader reports.
 func (t ggufTensor) size() (n int64, known bool) {
 	e := t.elements()
 	if e < 0 || e > 1<<58 {
 		return -1, true
 	}
-	switch t.typ {
-	case ggmlF32:
-		return 4 * e, true
-	case ggmlF16:
-		return 2 * e, true
+	q, ok := qtypeOf(t.typ)
+	if !ok || t.dims[0]%uint64(q.block) != 0 {
+		return 0, false
 	}
-	return 0, false
+	return e / int64(q.block) * int64(q.bytes), true
 }
 
-// LoadGGUF reads a GGUF file of the llama architecture with F32 and F16
-// tensors and a SentencePiece ("llama") vocabulary.
+// LoadGGUF reads a GGUF file of the llama architecture and a SentencePiece
+// ("llama") vocabulary. Its weight matrices may be F32, F16, BF16, Q4_0,
+// Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL or IQ4_XS;
+// quantized ones stay in their blocks and are computed as llama.cpp's CPU
+// backend computes them (see matmul).
 func LoadGGUF(path string) (*Model, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -577,39 +575,52 @@ func (f *ggufFile) vocab(n int) (*Vocab, error) {
 	return v, nil
 }
 
-// tensor reads a tensor of the given shape (GGUF order: the row length
-// first) as float32.
-func (f *ggufFile) tensor(b []byte, name string, shape ...uint64) ([]float32, error) {
+// matrix reads the tensor name of shape (cols, rows), GGUF's order with the
+// row length first, keeping its type.
+func (f *ggufFile) matrix(b []byte, name string, cols, rows uint64) (matrix, error) {
 	t, ok := f.tensors[name]
-	if !ok {
-		return nil, &FormatError{Offset: -1, What: "tensor " + name, Err: fmt.Errorf("%w: missing", ErrFormat)}
-	}
 	what := "tensor " + name
-	if len(t.dims) != len(shape) {
-		return nil, &FormatError{Offset: t.at, What: what, Err: fmt.Errorf("%w: shape %v, want %v", ErrFormat, t.dims, shape)}
+	if !ok {
+		return matrix{}, &FormatError{Offset: -1, What: what, Err: fmt.Errorf("%w: missing", ErrFormat)}
 	}
-	for i := range shape {
-		if t.dims[i] != shape[i] {
-			return nil, &FormatError{Offset: t.at, What: what, Err: fmt.Errorf("%w: shape %v, want %v", ErrFormat, t.dims, shape)}
-		}
+	shape := []uint64{cols, rows}
+	if rows == 1 {
+		shape = shape[:1]
 	}
-	if t.typ != ggmlF32 && t.typ != ggmlF16 {
-		return nil, &FormatError{Offset: t.at, What: what,
-			Err: fmt.Errorf("%w: tensor type %s, only F32 and F16 are supported", ErrUnsupported, ggmlTypeName(t.typ))}
+	if !slices.Equal(t.dims, shape) {
+		return matrix{}, &FormatError{Offset: t.at, What: what, Err: fmt.Errorf("%w: shape %v, want %v", ErrFormat, t.dims, shape)}
 	}
-	n := t.elements() // bounded by the file size, checked in decodeGGUF
+	q, ok := qtypeOf(t.typ)
+	if !ok {
+		return matrix{}, &FormatError{Offset: t.at, What: what,
+			Err: fmt.Errorf("%w: tensor type %s is not supported (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, IQ4_NL, IQ4_XS are)", ErrUnsupported, ggmlTypeName(t.typ))}
+	}
+	if cols%uint64(q.block) != 0 {
+		return matrix{}, &FormatError{Offset: t.at, What: what,
+			Err: fmt.Errorf("%w: rows of %d weights are not a whole number of %s blocks of %d", ErrFormat, cols, ggmlTypeName(t.typ), q.block)}
+	}
+	// The size was checked against the file in decodeGGUF.
+	size, _ := t.size()
 	at := f.data + int64(t.offset)
-	out := make([]float32, n)
+	data := b[at : at+size]
 	if t.typ == ggmlF32 {
+		out := make([]float32, cols*rows)
 		for i := range out {
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[at+4*int64(i):]))
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 		}
-	} else {
-		for i := range out {
-			out[i] = halfToFloat(binary.LittleEndian.Uint16(b[at+2*int64(i):]))
-		}
+		return f32Matrix(int(rows), int(cols), out), nil
 	}
-	return out, nil
+	// A copy, so that the file's bytes can be freed once it is loaded.
+	return quantMatrix(t.typ, int(rows), int(cols), bytes.Clone(data)), nil
+}
+
+// vector reads a one-dimensional tensor of n values as float32.
+func (f *ggufFile) vector(b []byte, name string, n uint64) ([]float32, error) {
+	m, err := f.matrix(b, name, n, 1)
+	if err != nil {
+		return nil, err
+	}
+	return m.toF32().f, nil
 }
 
 // weights reads every tensor. GGUF's llama tensors use the same row-major
@@ -618,40 +629,49 @@ func (f *ggufFile) tensor(b []byte, name string, shape ...uint64) ([]float32, er
 // this layout, and its llama2.c converter copies them unchanged.
 func (f *ggufFile) weights(b []byte, c Config) (w weights, shared bool, err error) {
 	d, h, kv, v := uint64(c.Dim), uint64(c.HiddenDim), uint64(c.KVDim()), uint64(c.VocabSize)
-	if w.embed, err = f.tensor(b, "token_embd.weight", d, v); err != nil {
+	embed, err := f.matrix(b, "token_embd.weight", d, v)
+	if err != nil {
 		return
 	}
+	w.embed = &embed
 	w.layers = make([]layer, c.Layers)
 	for i := range w.layers {
 		l := &w.layers[i]
 		p := fmt.Sprintf("blk.%d.", i)
 		for _, t := range []struct {
-			name  string
-			dst   *[]float32
-			shape []uint64
+			name string
+			dst  *[]float32
+		}{{"attn_norm.weight", &l.attnNorm}, {"ffn_norm.weight", &l.ffnNorm}} {
+			if *t.dst, err = f.vector(b, p+t.name, d); err != nil {
+				return
+			}
+		}
+		for _, t := range []struct {
+			name       string
+			dst        *matrix
+			cols, rows uint64
 		}{
-			{"attn_norm.weight", &l.attnNorm, []uint64{d}},
-			{"attn_q.weight", &l.wq, []uint64{d, d}},
-			{"attn_k.weight", &l.wk, []uint64{d, kv}},
-			{"attn_v.weight", &l.wv, []uint64{d, kv}},
-			{"attn_output.weight", &l.wo, []uint64{d, d}},
-			{"ffn_norm.weight", &l.ffnNorm, []uint64{d}},
-			{"ffn_gate.weight", &l.w1, []uint64{d, h}},
-			{"ffn_down.weight", &l.w2, []uint64{h, d}},
-			{"ffn_up.weight", &l.w3, []uint64{d, h}},
+			{"attn_q.weight", &l.wq, d, d},
+			{"attn_k.weight", &l.wk, d, kv},
+			{"attn_v.weight", &l.wv, d, kv},
+			{"attn_output.weight", &l.wo, d, d},
+			{"ffn_gate.weight", &l.w1, d, h},
+			{"ffn_down.weight", &l.w2, h, d},
+			{"ffn_up.weight", &l.w3, d, h},
 		} {
-			if *t.dst, err = f.tensor(b, p+t.name, t.shape...); err != nil {
+			if *t.dst, err = f.matrix(b, p+t.name, t.cols, t.rows); err != nil {
 				return
 			}
 		}
 	}
-	if w.finalNorm, err = f.tensor(b, "output_norm.weight", d); err != nil {
+	if w.finalNorm, err = f.vector(b, "output_norm.weight", d); err != nil {
 		return
 	}
 	if _, ok := f.tensors["output.weight"]; !ok {
 		w.cls = w.embed
 		return w, true, nil
 	}
-	w.cls, err = f.tensor(b, "output.weight", d, v)
+	cls, err := f.matrix(b, "output.weight", d, v)
+	w.cls = &cls
 	return w, false, err
 }
