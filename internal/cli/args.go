@@ -31,6 +31,9 @@ type parsed struct {
 // where there are subcommands, are taken out and reported: urfave/cli's
 // own help is not used (see help.go).
 func permute(app *ucli.App, args []string) parsed {
+	if len(args) == 0 {
+		args = []string{app.Name}
+	}
 	p := parsed{args: []string{args[0]}}
 	flags, cmds := app.Flags, app.Commands
 	rest := args[1:]
