@@ -64,7 +64,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			&ucli.BoolFlag{Name: "json", Usage: "write each result as one JSON object"},
 			&ucli.StringFlag{Name: "transcript", Usage: "write every score and the running bounds to `FILE` (JSON lines)"},
 			&ucli.BoolFlag{Name: "refs", Usage: "the arguments are references and the last one the candidate: which reference does it match?"},
-			&ucli.BoolFlag{Name: "calibrate", Usage: "A B: score two runs of the same model; print the noise floor and a suggested tolerance"},
+			&ucli.BoolFlag{Name: "calibrate", Usage: "the two arguments A B are runs of the same model: print their noise floor and a suggested tolerance"},
 		},
 		Action: func(c *ucli.Context) error {
 			code, err := action(c)
@@ -92,10 +92,7 @@ func action(c *ucli.Context) (int, error) {
 	if err := o.check(); err != nil {
 		return exitTrouble, err
 	}
-	args, err := cli.Args(c, "the streams")
-	if err != nil {
-		return exitTrouble, err
-	}
+	args := cli.Args(c)
 	env := cli.EnvOf(c)
 	if err := checkStdin(args); err != nil {
 		return exitTrouble, err

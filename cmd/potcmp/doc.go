@@ -65,10 +65,12 @@ the noise floor (mean, 0.95 quantile, upper bound) and a suggested
 tolerance, for servers whose outputs are not exactly reproducible.
 
 Examples:
-  potgen --model llama2c:stories260K.bin --key audit.key -n 1000 > ref.pot
-  potgen --model openai:http://127.0.0.1:8080/v1 --key audit.key -n 1000 | potcmp ref.pot -
-  potcmp --alpha 0.001 --tolerance 0.02 --transcript audit.jsonl ref.pot cand.pot
-  potcmp ref.pot monday.pot tuesday.pot wednesday.pot
-  potcmp --refs llama-7b.pot mistral-7b.pot qwen-7b.pot cand.pot
-  potcmp --score text --json ref.pot other-vocab.pot
-  potcmp --calibrate run1.pot run2.pot`
+  potgen --model llama2c:stories260K.bin,tokenizer=tok512.bin --key audit.key -n 200 -o ref.pot
+  potgen --model openai:http://127.0.0.1:8080/v1 --key audit.key -n 200 | potcmp ref.pot -
+  potgen --model gguf:stories260K.gguf --key audit.key -n 200 -o cand.pot
+  potcmp --alpha 0.001 --transcript audit.jsonl ref.pot cand.pot
+  potgen --model llama2c:aidreams260K.bin,tokenizer=aidreams-tok512.bin --key audit.key -n 20 -o other.pot
+  potcmp ref.pot cand.pot other.pot  # exit 1: other.pot is DIFFERENT
+  potcmp --refs other.pot ref.pot cand.pot
+  potcmp --score text --json ref.pot cand.pot
+  potcmp --calibrate ref.pot cand.pot`

@@ -22,7 +22,7 @@ func newApp() *ucli.App {
 	return &ucli.App{
 		Name:        "potgen",
 		Usage:       "query a model on a secret challenge set and write a pot stream",
-		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\n   potgen keygen [-o FILE]\n   potgen challenges --key FILE -n N [-o FILE]\n   potgen verify --key FILE STREAM...",
+		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\npotgen keygen [-o FILE]\npotgen challenges --key FILE -n N [options]\npotgen verify --key FILE [--prompts FILE] STREAM...",
 		Description: usage,
 		Version:     cli.Version,
 		Flags:       generateFlags(),
@@ -31,13 +31,15 @@ func newApp() *ucli.App {
 			{
 				Name:        "keygen",
 				Usage:       "write a new secret key",
+				UsageText:   "potgen keygen [-o FILE]",
 				Description: keygenUsage,
-				Flags:       []ucli.Flag{&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "key file to create (mode 0600)"}},
+				Flags:       []ucli.Flag{&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "key `FILE` to create (mode 0600; - is stdout)"}},
 				Action:      keygenAction,
 			},
 			{
 				Name:        "challenges",
 				Usage:       "write a challenge stream",
+				UsageText:   "potgen challenges --key FILE -n N [--family FAMILY | --prompts FILE] [--run-id ID] [-o FILE]",
 				Description: challengesUsage,
 				Flags:       append(setFlags(), &ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"}),
 				Action:      challengesAction,
@@ -45,7 +47,7 @@ func newApp() *ucli.App {
 			{
 				Name:        "verify",
 				Usage:       "check streams against a revealed key",
-				ArgsUsage:   "STREAM...",
+				UsageText:   "potgen verify --key FILE [--prompts FILE] STREAM...",
 				Description: verifyUsage,
 				Flags: []ucli.Flag{
 					&ucli.StringFlag{Name: "key", Usage: "revealed key `FILE` (required)"},
@@ -64,7 +66,7 @@ func setFlags() []ucli.Flag {
 		&ucli.IntFlag{Name: "n", Usage: "number of challenges"},
 		&ucli.StringFlag{Name: "family", Value: "templates", Usage: "built-in prompt `FAMILY` (templates = templates/v1)"},
 		&ucli.StringFlag{Name: "prompts", Usage: "pick prompts from `FILE` (text lines or JSON Lines with a \"prompt\" field) instead of a family"},
-		&ucli.StringFlag{Name: "run-id", Value: "default", Usage: "draw another challenge set from the same key"},
+		&ucli.StringFlag{Name: "run-id", Value: "default", Usage: "draw another challenge set from the same key, named `ID`"},
 	}
 }
 
@@ -72,23 +74,23 @@ func generateFlags() []ucli.Flag {
 	return append(setFlags(),
 		&ucli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model `SPEC` (see above)"},
 		&ucli.StringFlag{Name: "challenges", Usage: "read challenges from a challenge stream `FILE` (- is stdin) instead of --key/-n"},
-		&ucli.IntFlag{Name: "samples", Value: 1, Usage: "samples per challenge"},
-		&ucli.Uint64Flag{Name: "seed", Usage: "base seed mixed into every sample's seed"},
-		&ucli.Float64Flag{Name: "temperature", Usage: "sampling temperature (0 is greedy)"},
-		&ucli.Float64Flag{Name: "top-p", Usage: "nucleus sampling threshold (0 or 1 is off)"},
-		&ucli.IntFlag{Name: "top-k", Usage: "sample from the K most likely tokens (0 is off)"},
-		&ucli.IntFlag{Name: "max-tokens", Value: 32, Usage: "tokens to generate per sample"},
-		&ucli.IntFlag{Name: "logprobs", Value: 5, Usage: "top-K alternatives recorded per position (0: chosen tokens only)"},
-		&ucli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: 1, Usage: "queries in flight (workers share the model)"},
+		&ucli.IntFlag{Name: "samples", Value: 1, Usage: "`K` samples per challenge"},
+		&ucli.Uint64Flag{Name: "seed", Usage: "base `SEED` mixed into every sample's seed"},
+		&ucli.Float64Flag{Name: "temperature", Usage: "sampling temperature `T` (0 is greedy)"},
+		&ucli.Float64Flag{Name: "top-p", Usage: "nucleus sampling threshold `P` (0 or 1 is off)"},
+		&ucli.IntFlag{Name: "top-k", Usage: "sample from the `K` most likely tokens (0 is off)"},
+		&ucli.IntFlag{Name: "max-tokens", Value: 32, Usage: "`N` tokens to generate per sample"},
+		&ucli.IntFlag{Name: "logprobs", Value: 5, Usage: "top-`K` alternatives recorded per position (0: chosen tokens only)"},
+		&ucli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: 1, Usage: "`N` queries in flight (workers share the model)"},
 		&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"},
 		&ucli.BoolFlag{Name: "resume", Usage: "continue an interrupted -o FILE: keep its records, redo only missing and failed ones"},
-		&ucli.StringSliceFlag{Name: "label", Usage: "free-form `KEY=VALUE` label for the header (repeatable)"},
-		&ucli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "per-request timeout for servers and commands"},
-		&ucli.IntFlag{Name: "retries", Value: 5, Usage: "retries of a failed request (servers and commands)"},
-		&ucli.Float64Flag{Name: "rate", Usage: "at most this many requests per second (0: no limit)"},
-		&ucli.StringFlag{Name: "api-key-env", Usage: "environment variable holding the server's API key (default OPENAI_API_KEY, used when set)"},
-		&ucli.StringFlag{Name: "api-key-file", Usage: "file holding the server's API key"},
-		&ucli.IntFlag{Name: "threads", Usage: "compute threads per query for local models (0: cores / jobs)"},
+		&ucli.StringSliceFlag{Name: "label", Usage: "free-form `KEY=VALUE` label for the header"},
+		&ucli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "per-request timeout `DURATION` for servers and commands (30s, 2m)"},
+		&ucli.IntFlag{Name: "retries", Value: 5, Usage: "`N` retries of a failed request (servers and commands)"},
+		&ucli.Float64Flag{Name: "rate", Usage: "at most `R` requests per second (0: no limit)"},
+		&ucli.StringFlag{Name: "api-key-env", Usage: "environment variable `NAME` holding the server's API key (default OPENAI_API_KEY, used when set)"},
+		&ucli.StringFlag{Name: "api-key-file", Usage: "`FILE` holding the server's API key"},
+		&ucli.IntFlag{Name: "threads", Usage: "`N` compute threads per query for local models (0: cores / jobs)"},
 	)
 }
 

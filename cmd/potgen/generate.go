@@ -76,7 +76,7 @@ func generateAction(c *ucli.Context) error {
 // checkGenerateFlags refuses what no run can do, as usage errors.
 func checkGenerateFlags(c *ucli.Context) error {
 	if c.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q (options go before arguments)", c.Args().First())
+		return cli.Usagef("unexpected argument %q: the challenges come from --key FILE -n N or --challenges FILE", c.Args().First())
 	}
 	if c.String("model") == "" {
 		return cli.Usagef("--model SPEC is required (try --model synth:1); see potgen --help")

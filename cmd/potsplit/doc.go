@@ -46,8 +46,10 @@ written (all SHARDS with -n, one with --records and --size).
 Exit status: 0 done, 1 a write failed, 2 bad usage or damaged input.
 
 Examples:
+  potgen challenges --key audit.key -n 100 -o ch.pot
   potsplit -n 8 -o 'ch-{}.pot' ch.pot
   parallel potgen --model synth:1 --challenges ch-{}.pot -o out-{}.pot ::: 0 1 2 3 4 5 6 7
   cat out-*.pot | potstat -
-  potsplit --records 500 -o 'part-{}.pot' - < ref.pot
-  potsplit --size 64M -o 'part-{}.pot' ref.pot`
+  cat out-*.pot > out.pot
+  potsplit --records 30 -o 'part-{}.pot' - < out.pot
+  potsplit --size 4k -o 'piece-{}.pot' out.pot`

@@ -59,10 +59,7 @@ type plan struct {
 
 func parsePlan(c *ucli.Context) (plan, error) {
 	var p plan
-	args, err := cli.Args(c, "the input file")
-	if err != nil {
-		return p, err
-	}
+	args := cli.Args(c)
 	modes := 0
 	if c.IsSet("n") {
 		modes++

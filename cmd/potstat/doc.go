@@ -47,8 +47,12 @@ these fields (absent when empty, where marked *):
   expected_challenges  the set's challenge count from the header (0: unknown)
   expected_samples     samples per challenge from the header (1 for challenges)
   complete             true when challenges 0..expected_challenges-1 all have
-                       samples 0..expected_samples-1; null when the count is unknown
-  missing              challenges of the set without all their samples
+                       samples 0..expected_samples-1; null when the count is unknown.
+                       For one shard alone (header.shard.count > 0), whose share
+                       only the key tells: true when it is intact and every
+                       challenge it holds has all its samples
+  missing              challenges of the set without all their samples (of a
+                       shard alone: challenges it holds without all of them)
   missing_first *      the first of them (up to 10 indices)
   outside              records whose challenge index is not below the count
   duplicates           records repeating a (challenge, sample) already seen
@@ -128,10 +132,12 @@ missing or unreadable input (each reported on one stderr line, or on
 stdout with --verify).
 
 Examples:
+  potgen --model synth:1 --key audit.key -n 50 -o ref.pot
+  potgen --model synth:1,perturb=noise:0.05 --key audit.key -n 50 -o cand.pot
   potstat ref.pot cand.pot
   potstat --json ref.pot | jq '{records, complete, model: .header.model.name}'
   potstat --records ref.pot | jq -r 'select(.error) | .id'
-  cat shard-*.pot | potstat -
-  potstat --verify archive/*.pot || echo 'some streams are damaged'
-  potstat --between --plot dist.svg ref.pot cand.pot
+  potsplit -n 4 -o 'shard-{}.pot' ref.pot && cat shard-*.pot | potstat -
+  potstat --verify *.pot || echo 'some streams are damaged'
+  potstat --between ref.pot cand.pot --plot dist.svg
   potstat --between --json ref.pot cand.pot | jq '.scores[0]'`

@@ -37,10 +37,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func action(c *ucli.Context) error {
-	files, err := cli.Args(c, "the files")
-	if err != nil {
-		return err
-	}
+	files := cli.Args(c)
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -76,6 +73,7 @@ func action(c *ucli.Context) error {
 	t := &tool{env: cli.EnvOf(c), opts: opts, once: once}
 	out := bufio.NewWriterSize(t.env.Stdout, 64<<10)
 	t.out = out
+	var err error
 	switch {
 	case c.Bool("records"):
 		err = t.eachFile(files, t.records)
