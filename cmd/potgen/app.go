@@ -22,7 +22,7 @@ func newApp() *ucli.App {
 	return &ucli.App{
 		Name:        "potgen",
 		Usage:       "query a model on a secret challenge set and write a pot stream",
-		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\n   potgen keygen [-o FILE]\n   potgen challenges --key FILE -n N [-o FILE]\n   potgen verify --key FILE STREAM...",
+		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\n   potgen keygen [-o FILE]\n   potgen signkey -o NAME\n   potgen challenges --key FILE -n N [-o FILE]\n   potgen verify --key FILE STREAM...",
 		Description: usage,
 		Version:     cli.Version,
 		Flags:       generateFlags(),
@@ -35,11 +35,12 @@ func newApp() *ucli.App {
 				Flags:       []ucli.Flag{&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "key file to create (mode 0600)"}},
 				Action:      keygenAction,
 			},
+			signkeyCommand(),
 			{
 				Name:        "challenges",
 				Usage:       "write a challenge stream",
 				Description: challengesUsage,
-				Flags:       append(setFlags(), &ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"}),
+				Flags:       append(setFlags(), &ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"}, signFlag()),
 				Action:      challengesAction,
 			},
 			{
@@ -89,6 +90,7 @@ func generateFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "api-key-env", Usage: "environment variable holding the server's API key (default OPENAI_API_KEY, used when set)"},
 		&ucli.StringFlag{Name: "api-key-file", Usage: "file holding the server's API key"},
 		&ucli.IntFlag{Name: "threads", Usage: "compute threads per query for local models (0: cores / jobs)"},
+		signFlag(),
 	)
 }
 
