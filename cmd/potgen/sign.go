@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -47,8 +48,11 @@ func signkeyAction(c *ucli.Context) error {
 		return cli.Usagef("signkey: -o -: a private signing key is never written to standard output; name a file")
 	}
 	pub, err := signkey.Generate(name, nil)
-	if errors.Is(err, signkey.ErrBadKey) {
-		return cli.Usage(err) // the file exists: the user chooses another name
+	var pe *fs.PathError
+	if errors.Is(err, signkey.ErrBadKey) || errors.As(err, &pe) {
+		// The file exists, or its folder does not or may not be written:
+		// the user chooses another name.
+		return cli.Usage(err)
 	}
 	if err != nil {
 		return err
