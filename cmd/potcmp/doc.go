@@ -60,6 +60,15 @@ apart), 3 if none is SAME yet some are UNDECIDED, 2 on trouble. If no
 candidate record has a reference record (no challenge in common), that is
 trouble: 2.
 
+Signed streams (potgen --sign): --ref-pubkey FILE requires every segment of
+every reference to be signed by a key in FILE (repeatable; a file may hold
+several keys, any of them trusted); a reference file that is not is refused
+before the candidate is read. --cand-pubkey FILE does the same for the
+candidates, which are then read to their end before the verdict, since a
+segment's signature is in its trailer: a candidate piped from potgen no
+longer stops early. A signature that does not verify is trouble with or
+without these flags.
+
 --calibrate A B scores every pair of two runs of the same model and prints
 the noise floor (mean, 0.95 quantile, upper bound) and a suggested
 tolerance, for servers whose outputs are not exactly reproducible.
@@ -71,4 +80,5 @@ Examples:
   potcmp ref.pot monday.pot tuesday.pot wednesday.pot
   potcmp --refs llama-7b.pot mistral-7b.pot qwen-7b.pot cand.pot
   potcmp --score text --json ref.pot other-vocab.pot
-  potcmp --calibrate run1.pot run2.pot`
+  potcmp --calibrate run1.pot run2.pot
+  potcmp --ref-pubkey archive.sign.pub refs/stories260K.pot cands/*.pot`
