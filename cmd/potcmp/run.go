@@ -19,7 +19,7 @@ func compareAll(ctx context.Context, env *cli.Env, o *options, refName string, c
 	if len(cands) == 1 {
 		load = compare.LoadStreamed
 	}
-	opts, err := compare.RequireSigned(env, refName, o.refSigners)
+	opts, err := compare.RequireSigned(env, refName, o.refSigners, cands...)
 	if err != nil {
 		return exitTrouble, err
 	}

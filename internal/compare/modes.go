@@ -141,7 +141,7 @@ func Match(ctx context.Context, env *cli.Env, cfg Config, refNames []string, can
 		return err
 	}
 	for _, name := range refNames {
-		opts, err := RequireSigned(env, name, cfg.RefSigners)
+		opts, err := RequireSigned(env, name, cfg.RefSigners, candName)
 		if err != nil {
 			return "", nil, refErr(err)
 		}
@@ -197,7 +197,7 @@ type Calibration struct {
 // decides nothing: the noise floor a tolerance must clear. On trouble the
 // calibration may still say which models it met (Models).
 func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Calibration, error) {
-	opts, err := RequireSigned(env, a, cfg.RefSigners)
+	opts, err := RequireSigned(env, a, cfg.RefSigners, b)
 	if err != nil {
 		return nil, err
 	}

@@ -20,19 +20,37 @@ import (
 
 // RequireSigned returns the reader options that require every segment of
 // the reference called name to be signed by one of keys, none when keys is
-// empty. When name is a regular file it is first read through and
-// checked, so that a reference nobody trusted signed is refused before a
-// candidate is read (and a model queried for it in vain); the options
-// check again as the stream is loaded, since standard input cannot be read
-// twice and a file can change between two reads.
-func RequireSigned(env *cli.Env, name string, keys []ed25519.PublicKey) ([]format.ReaderOption, error) {
+// empty. The options check each segment as the reference loads, and no
+// verdict is given before it has loaded whole. When a candidate is a pipe
+// (standard input, where potgen may be querying a model for it) and the
+// reference a regular file, the reference is first read through and
+// checked as well, so that one nobody trusted is refused before the
+// candidate is read and no model is queried in vain; candidates that are
+// all files spare that second read.
+func RequireSigned(env *cli.Env, name string, keys []ed25519.PublicKey, cands ...string) ([]format.ReaderOption, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	if err := verifyFile(env, name, keys); err != nil {
-		return nil, err
+	if live(cands) {
+		if err := verifyFile(env, name, keys); err != nil {
+			return nil, err
+		}
 	}
 	return []format.ReaderOption{format.RequireSigners(keys...)}, nil
+}
+
+// live reports whether one of the candidates is not a regular file: a
+// stream that may be made as it is read.
+func live(cands []string) bool {
+	for _, c := range cands {
+		if c == "-" || c == "" {
+			return true
+		}
+		if st, err := os.Stat(c); err == nil && !st.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
 }
 
 // verifyFile checks every segment's signature of name, when it is a
