@@ -5,7 +5,6 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/pot-audit/pot/format"
@@ -108,22 +107,7 @@ func TestSignedComparisons(t *testing.T) {
 				stdin = bytes.NewReader(tc.stdin)
 			}
 			code, stdout, stderr := potcmp(t, stdin, tc.args...)
-			if code != tc.code {
-				t.Errorf("exit %d, want %d\nstdout %q\nstderr %q", code, tc.code, stdout, stderr)
-			}
-			if !regexp.MustCompile(tc.stdout).MatchString(stdout) {
-				t.Errorf("stdout %q, want it to match %s", stdout, tc.stdout)
-			}
-			switch {
-			case tc.stderr == "" && stderr != "":
-				t.Errorf("stderr %q, want none", stderr)
-			case tc.stderr != "" && (!regexp.MustCompile(tc.stderr).MatchString(stderr) || strings.Count(stderr, "\n") != 1):
-				t.Errorf("stderr %q, want one line matching %s", stderr, tc.stderr)
-			}
-			for _, k := range []string{refKey, candKey, otherKey} {
-				streamtest.NoPrivateKey(t, k, "stdout", []byte(stdout))
-				streamtest.NoPrivateKey(t, k, "stderr", []byte(stderr))
-			}
+			streamtest.Outcome{Code: tc.code, Stdout: tc.stdout, Stderr: tc.stderr}.Check(t, code, stdout, stderr, refKey, candKey, otherKey)
 		})
 	}
 

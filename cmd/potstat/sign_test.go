@@ -88,22 +88,11 @@ func TestVerifySignatures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := potstat(t, nil, tc.args...)
-			if code != tc.code {
-				t.Errorf("exit %d, want %d; stdout %q, stderr %q", code, tc.code, stdout, stderr)
+			want := streamtest.Outcome{Code: tc.code, Stdout: tc.stdout}
+			if tc.stderr != "" {
+				want.Stderr = regexp.QuoteMeta(tc.stderr)
 			}
-			if !regexp.MustCompile(tc.stdout).MatchString(stdout) {
-				t.Errorf("stdout %q, want it to match %s", stdout, tc.stdout)
-			}
-			switch {
-			case tc.stderr == "" && stderr != "":
-				t.Errorf("stderr %q, want none", stderr)
-			case tc.stderr != "" && (!strings.Contains(stderr, tc.stderr) || strings.Count(stderr, "\n") != 1):
-				t.Errorf("stderr %q, want one line with %q", stderr, tc.stderr)
-			}
-			for _, k := range []string{a, b} {
-				streamtest.NoPrivateKey(t, k, "stdout", []byte(stdout))
-				streamtest.NoPrivateKey(t, k, "stderr", []byte(stderr))
-			}
+			want.Check(t, code, stdout, stderr, a, b)
 		})
 	}
 }

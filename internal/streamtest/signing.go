@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -124,4 +125,35 @@ func NoPrivateKey(t testing.TB, keyPath, what string, data []byte) {
 func readKeyLine(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return strings.TrimSpace(string(b)), err
+}
+
+// Outcome is what a tool run in a signing test must give: its exit
+// status, a regexp its stdout must match, and a regexp its stderr must
+// match on exactly one line ("" for no stderr at all: one failure, one
+// line, and nothing on success).
+type Outcome struct {
+	Code           int
+	Stdout, Stderr string
+}
+
+// Check fails t where the run (code, stdout, stderr) is not o, and where
+// its output holds a piece of one of the private keys in the files keys.
+func (o Outcome) Check(t testing.TB, code int, stdout, stderr string, keys ...string) {
+	t.Helper()
+	if code != o.Code {
+		t.Errorf("exit %d, want %d\nstdout %q\nstderr %q", code, o.Code, stdout, stderr)
+	}
+	if !regexp.MustCompile(o.Stdout).MatchString(stdout) {
+		t.Errorf("stdout %q, want it to match %s", stdout, o.Stdout)
+	}
+	switch {
+	case o.Stderr == "" && stderr != "":
+		t.Errorf("stderr %q, want none", stderr)
+	case o.Stderr != "" && (!regexp.MustCompile(o.Stderr).MatchString(stderr) || strings.Count(stderr, "\n") != 1):
+		t.Errorf("stderr %q, want one line matching %s", stderr, o.Stderr)
+	}
+	for _, k := range keys {
+		NoPrivateKey(t, k, "stdout", []byte(stdout))
+		NoPrivateKey(t, k, "stderr", []byte(stderr))
+	}
 }
