@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"io"
 	"runtime/debug"
 	"slices"
@@ -46,6 +47,9 @@ type options struct {
 	maxN       int // 0: until the candidate ends
 	json       bool
 	transcript string
+	// The keys trusted to sign references and candidates (--ref-pubkey,
+	// --cand-pubkey); none: signatures are checked where present only.
+	refSigners, candSigners []ed25519.PublicKey
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -65,6 +69,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			&ucli.StringFlag{Name: "transcript", Usage: "write every score and the running bounds to `FILE` (JSON lines)"},
 			&ucli.BoolFlag{Name: "refs", Usage: "the arguments are references and the last one the candidate: which reference does it match?"},
 			&ucli.BoolFlag{Name: "calibrate", Usage: "the two arguments A B are runs of the same model: print their noise floor and a suggested tolerance"},
+			&ucli.StringSliceFlag{Name: "ref-pubkey", Usage: "require every reference signed by a key in `FILE` (repeatable: any is trusted)"},
+			&ucli.StringSliceFlag{Name: "cand-pubkey", Usage: "require every candidate signed by a key in `FILE` (repeatable); read to its end before the verdict"},
 		},
 		Action: func(c *ucli.Context) error {
 			code, err := action(c)
@@ -90,6 +96,9 @@ func action(c *ucli.Context) (int, error) {
 		transcript: c.String("transcript"),
 	}
 	if err := o.check(); err != nil {
+		return exitTrouble, err
+	}
+	if err := o.loadSigners(c); err != nil {
 		return exitTrouble, err
 	}
 	args := cli.Args(c)
@@ -126,7 +135,8 @@ func action(c *ucli.Context) (int, error) {
 // config is the comparison the flags ask for, its scores written to tr
 // when there is a transcript.
 func (o *options) config(tr *transcript) compare.Config {
-	cfg := compare.Config{Alpha: o.alpha, Tolerance: o.tolerance, Score: o.score, Test: o.test, MaxN: o.maxN}
+	cfg := compare.Config{Alpha: o.alpha, Tolerance: o.tolerance, Score: o.score, Test: o.test, MaxN: o.maxN,
+		RefSigners: o.refSigners, CandSigners: o.candSigners}
 	if tr != nil {
 		cfg.Observe = tr.observe
 	}
@@ -200,4 +210,19 @@ func quiet(code int) error {
 		return nil
 	}
 	return cli.Quiet(code)
+}
+
+// loadSigners loads the keys --ref-pubkey and --cand-pubkey name.
+func (o *options) loadSigners(c *ucli.Context) (err error) {
+	if f := c.StringSlice("ref-pubkey"); len(f) > 0 {
+		if o.refSigners, err = cli.LoadTrusted("ref-pubkey", f); err != nil {
+			return err
+		}
+	}
+	if f := c.StringSlice("cand-pubkey"); len(f) > 0 {
+		if o.candSigners, err = cli.LoadTrusted("cand-pubkey", f); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -60,6 +60,15 @@ apart), 3 if none is SAME yet some are UNDECIDED, 2 on trouble. If no
 candidate record has a reference record (no challenge in common), that is
 trouble: 2.
 
+Signed streams (potgen --sign): --ref-pubkey FILE requires every segment of
+every reference to be signed by a key in FILE (repeatable; a file may hold
+several keys, any of them trusted); a reference file that is not is refused
+before the candidate is read. --cand-pubkey FILE does the same for the
+candidates, which are then read to their end before the verdict, since a
+segment's signature is in its trailer: a candidate piped from potgen no
+longer stops early. A signature that does not verify is trouble with or
+without these flags.
+
 --calibrate A B scores every pair of two runs of the same model and prints
 the noise floor (mean, 0.95 quantile, upper bound) and a suggested
 tolerance, for servers whose outputs are not exactly reproducible.
@@ -73,4 +82,7 @@ Examples:
   potcmp ref.pot cand.pot other.pot  # exit 1: other.pot is DIFFERENT
   potcmp --refs other.pot ref.pot cand.pot
   potcmp --score text --json ref.pot cand.pot
-  potcmp --calibrate ref.pot cand.pot`
+  potcmp --calibrate ref.pot cand.pot
+  potgen signkey -o archive.sign
+  potgen --model llama2c:stories260K.bin,tokenizer=tok512.bin --key audit.key -n 200 --sign archive.sign -o signed.pot
+  potcmp --ref-pubkey archive.sign.pub signed.pot cand.pot`

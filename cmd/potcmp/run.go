@@ -19,7 +19,11 @@ func compareAll(ctx context.Context, env *cli.Env, o *options, refName string, c
 	if len(cands) == 1 {
 		load = compare.LoadStreamed
 	}
-	ref, err := load(env, refName, o.score)
+	opts, err := compare.RequireSigned(env, refName, o.refSigners, cands...)
+	if err != nil {
+		return exitTrouble, err
+	}
+	ref, err := load(env, refName, o.score, opts...)
 	if err != nil {
 		return exitTrouble, err
 	}

@@ -22,7 +22,7 @@ func newApp() *ucli.App {
 	return &ucli.App{
 		Name:        "potgen",
 		Usage:       "query a model on a secret challenge set and write a pot stream",
-		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\npotgen keygen [-o FILE]\npotgen challenges --key FILE -n N [options]\npotgen verify --key FILE [--prompts FILE] STREAM...",
+		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\npotgen keygen [-o FILE]\npotgen signkey -o NAME\npotgen challenges --key FILE -n N [options]\npotgen verify --key FILE [--prompts FILE] STREAM...",
 		Description: usage,
 		Version:     cli.Version,
 		Flags:       generateFlags(),
@@ -36,12 +36,13 @@ func newApp() *ucli.App {
 				Flags:       []ucli.Flag{&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "key `FILE` to create (mode 0600; - is stdout)"}},
 				Action:      keygenAction,
 			},
+			signkeyCommand(),
 			{
 				Name:        "challenges",
 				Usage:       "write a challenge stream",
 				UsageText:   "potgen challenges --key FILE -n N [--family FAMILY | --prompts FILE] [--run-id ID] [-o FILE]",
 				Description: challengesUsage,
-				Flags:       append(setFlags(), &ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"}),
+				Flags:       append(setFlags(), &ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"}, signFlag()),
 				Action:      challengesAction,
 			},
 			{
@@ -91,6 +92,7 @@ func generateFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "api-key-env", Usage: "environment variable `NAME` holding the server's API key (default OPENAI_API_KEY, used when set)"},
 		&ucli.StringFlag{Name: "api-key-file", Usage: "`FILE` holding the server's API key"},
 		&ucli.IntFlag{Name: "threads", Usage: "`N` compute threads per query for local models (0: cores / jobs)"},
+		signFlag(),
 	)
 }
 

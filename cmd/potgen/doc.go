@@ -27,6 +27,12 @@ interruption, run the same command with --resume to continue without redoing wor
 When the reader of stdout goes away (potcmp has decided), potgen stops asking the
 model and exits with status 0.
 
+--sign NAME signs every segment written (here, by potgen challenges, and by a
+resumed run, whose kept records are signed again) with the private key NAME
+from 'potgen signkey -o NAME'; potstat --verify --pubkey NAME.pub checks it.
+A resumed run without --sign whose earlier output was signed says on stderr
+that its output is unsigned.
+
 Log-probabilities of local models are those of the raw softmax, before temperature
 and truncation (as vLLM reports them); the header says so.
 
@@ -37,6 +43,8 @@ Examples:
    potgen challenges --key audit.key -n 200 | potsplit -n 8 -o 'ch-{}.pot'
    potgen --model gguf:model.gguf --challenges ch-3.pot -o out-3.pot
    potgen --model synth:1 --key audit.key -n 20 --temperature 1 --samples 4 -j 2 -o sampled.pot
+   potgen signkey -o archive.sign
+   potgen --model synth:1 --key audit.key -n 200 --sign archive.sign -o signed.pot
 
 Exit status: 0 success (or the reader went away), 1 some queries failed or a
 runtime failure, 2 bad usage or bad input.`

@@ -12,7 +12,7 @@ package main
 // usageText is the synopsis shown by --help.
 const usageText = `potstat [--json] [--mixed] [FILE|-]...   summary of each stream
 potstat --records [FILE|-]...            every record as one JSON object a line
-potstat --verify [FILE|-]...             integrity: checksums, trailers, digests
+potstat --verify [--pubkey FILE]... [FILE|-]...   integrity: checksums, trailers, digests, signatures
 potstat --between [--json] [--plot FILE.svg] A B   distributional distance`
 
 // description is the body of --help: what the tool is for, how to read its
@@ -77,9 +77,15 @@ empty. top_tokens and top_logprobs hold one array of top_k entries per
 position. A log-probability of -Inf (a padded alternative) is null.
 
 --verify reads each stream to its end and checks every frame checksum,
-segment trailer and digest. It prints one line a file, "FILE: ok (N records,
-S segments)" or "FILE: DAMAGED: <where and what>", and exits 0 only when
-every file is intact, after checking them all.
+segment trailer and digest, and every segment's signature (potgen --sign).
+It prints one line a file, "FILE: ok (N records, S segments)" (with ",
+signed by KEYID..." or ", K signed by KEYID..." when segments are signed)
+or "FILE: DAMAGED: <where and what>", and exits 0 only when every file is
+intact, after checking them all. A signature that does not verify is
+damage. With --pubkey FILE (repeatable; a file may hold several keys, any
+of them trusted) every segment must be signed by a trusted key, or the line
+is "FILE: UNTRUSTED: <segment and signer>". Streams written before
+signatures existed verify as before without --pubkey.
 
 --between compares two outputs streams of the same challenge set (other
 models, or the same model twice). Records are joined on challenge id and
@@ -128,8 +134,8 @@ Segments whose headers are incompatible (another model, challenge set or
 sampling) are an error unless --mixed is given.
 
 Exit status: 0 all intact, 1 a write failed, 2 bad usage or a damaged,
-missing or unreadable input (each reported on one stderr line, or on
-stdout with --verify).
+untrusted (--pubkey), missing or unreadable input (each reported on one
+stderr line, or on stdout with --verify).
 
 Examples:
   potgen --model synth:1 --key audit.key -n 50 -o ref.pot
@@ -140,4 +146,7 @@ Examples:
   potsplit -n 4 -o 'shard-{}.pot' ref.pot && cat shard-*.pot | potstat -
   potstat --verify *.pot || echo 'some streams are damaged'
   potstat --between ref.pot cand.pot --plot dist.svg
+  potgen signkey -o archive.sign
+  potgen --model synth:1 --key audit.key -n 50 --sign archive.sign -o signed.pot
+  potstat --verify --pubkey archive.sign.pub signed.pot
   potstat --between --json ref.pot cand.pot | jq '.scores[0]'`

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 
@@ -22,6 +23,10 @@ type Config struct {
 	// Observe, when set, is called with every score fed to the test, in
 	// order; an error it returns stops the comparison with that error.
 	Observe func(Observation) error
+	// RefSigners and CandSigners, when not empty, are the keys trusted to
+	// sign the reference and the candidates: every segment must be signed
+	// by one of them, or the comparison is trouble (see trust.go).
+	RefSigners, CandSigners []ed25519.PublicKey
 }
 
 // Observation is one score fed to the test, with the bounds after it: a

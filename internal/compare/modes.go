@@ -23,7 +23,7 @@ func One(ctx context.Context, env *cli.Env, cfg Config, ref *Reference, name str
 }
 
 func one(ctx context.Context, env *cli.Env, cfg Config, ref *Reference, name string) (*Comparison, error) {
-	in, rd, err := OpenCandidate(env, name)
+	in, rd, err := OpenCandidate(env, name, cfg.candOptions()...)
 	if err != nil {
 		return nil, err
 	}
@@ -43,13 +43,14 @@ func one(ctx context.Context, env *cli.Env, cfg Config, ref *Reference, name str
 }
 
 // OpenCandidate opens a candidate and reads its header. A candidate
-// without even a header gives nothing to decide on: trouble.
-func OpenCandidate(env *cli.Env, name string) (*cli.Input, *format.Reader, error) {
+// without even a header gives nothing to decide on: trouble. opts go to
+// the stream's reader.
+func OpenCandidate(env *cli.Env, name string, opts ...format.ReaderOption) (*cli.Input, *format.Reader, error) {
 	in, err := env.Open(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	rd, err := format.NewReader(in)
+	rd, err := format.NewReader(in, opts...)
 	if err != nil {
 		in.Close()
 		return nil, nil, fmt.Errorf("%s: %w", in.Name, err)
@@ -71,6 +72,7 @@ func Run(ctx context.Context, env *cli.Env, in *cli.Input, rd *format.Reader, cs
 	}
 	prog := cli.NewProgress(env.Stderr, "potcmp "+in.Name, total)
 	defer prog.Done()
+	signed := len(cs[0].cfg.CandSigners) > 0
 	for {
 		var batch []format.Record
 		var ok bool
@@ -80,12 +82,20 @@ func Run(ctx context.Context, env *cli.Env, in *cli.Input, rd *format.Reader, cs
 		case batch, ok = <-f.batches:
 		}
 		if !ok {
+			if signed {
+				if err := signedEnd(f, in); err != nil {
+					return err
+				}
+			}
 			for _, c := range cs {
 				c.Finish(f.err)
 			}
 			return nil
 		}
 		if addAll(batch, cs) {
+			if signed {
+				return drain(f, ctx.Done(), in, cs[0].read)
+			}
 			return nil
 		}
 		prog.Add(int64(len(batch)))
@@ -131,13 +141,17 @@ func Match(ctx context.Context, env *cli.Env, cfg Config, refNames []string, can
 		return err
 	}
 	for _, name := range refNames {
-		ref, err := Load(env, name, cfg.Score)
+		opts, err := RequireSigned(env, name, cfg.RefSigners, candName)
+		if err != nil {
+			return "", nil, refErr(err)
+		}
+		ref, err := Load(env, name, cfg.Score, opts...)
 		if err != nil {
 			return "", nil, refErr(err)
 		}
 		refs = append(refs, ref)
 	}
-	in, rd, err := OpenCandidate(env, candName)
+	in, rd, err := OpenCandidate(env, candName, cfg.candOptions()...)
 	if err != nil {
 		return "", nil, refErr(err)
 	}
@@ -183,7 +197,11 @@ type Calibration struct {
 // decides nothing: the noise floor a tolerance must clear. On trouble the
 // calibration may still say which models it met (Models).
 func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Calibration, error) {
-	ref, err := LoadStreamed(env, a, cfg.Score)
+	opts, err := RequireSigned(env, a, cfg.RefSigners, b)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := LoadStreamed(env, a, cfg.Score, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +213,7 @@ func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Cal
 		}
 		return err
 	}
-	in, rd, err := OpenCandidate(env, b)
+	in, rd, err := OpenCandidate(env, b, cfg.candOptions()...)
 	if err != nil {
 		return nil, refErr(err)
 	}

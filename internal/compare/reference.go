@@ -77,15 +77,17 @@ const (
 // scoreName is the score to be used, or "auto": a score named lets the
 // reference drop what it does not read (the text, or the top-k
 // alternatives).
-func Load(env *cli.Env, name, scoreName string) (*Reference, error) {
-	return openReference(env, name, scoreName, false)
+//
+// opts go to the stream's reader (RequireSigned).
+func Load(env *cli.Env, name, scoreName string, opts ...format.ReaderOption) (*Reference, error) {
+	return openReference(env, name, scoreName, false, opts)
 }
 
 // LoadStreamed is Load for a reference that one comparison alone reads: a
 // regular file streams (see openReference). Its view
 // holds keys only, so it must not be handed to more than one comparison.
-func LoadStreamed(env *cli.Env, name, scoreName string) (*Reference, error) {
-	return openReference(env, name, scoreName, true)
+func LoadStreamed(env *cli.Env, name, scoreName string, opts ...format.ReaderOption) (*Reference, error) {
+	return openReference(env, name, scoreName, true, opts)
 }
 
 // openReference is Load, with streamed for a reference that a
@@ -98,12 +100,12 @@ func LoadStreamed(env *cli.Env, name, scoreName string) (*Reference, error) {
 // of a million records then costs its keys, some hundred megabytes,
 // instead of gigabytes of arrays, and none of the page faults of filling
 // them. Standard input, or a pipe, cannot be read twice and is held.
-func openReference(env *cli.Env, name, scoreName string, streamed bool) (*Reference, error) {
+func openReference(env *cli.Env, name, scoreName string, streamed bool, opts []format.ReaderOption) (*Reference, error) {
 	in, err := env.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	rd, err := format.NewReader(in)
+	rd, err := format.NewReader(in, opts...)
 	if err != nil {
 		in.Close()
 		return nil, fmt.Errorf("%s: %w", in.Name, err)
@@ -125,7 +127,7 @@ func openReference(env *cli.Env, name, scoreName string, streamed bool) (*Refere
 	if streamed && !l.groups && regular(in) {
 		ref.recs = make(chan []refItem, streamBatches)
 		ref.quit = make(chan struct{})
-		ref.reopen = func() (*Reference, error) { return Load(env, name, scoreName) }
+		ref.reopen = func() (*Reference, error) { return Load(env, name, scoreName, opts...) }
 		l.stream = true
 	}
 	go func() {
