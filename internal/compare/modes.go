@@ -183,6 +183,8 @@ type Calibration struct {
 // decides nothing: the noise floor a tolerance must clear. On trouble the
 // calibration may still say which models it met (Models).
 func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Calibration, error) {
+	// A failure is no measure of noise: the floor is that of the answers.
+	cfg.SkipFailures = true
 	ref, err := LoadStreamed(env, a, cfg.Score)
 	if err != nil {
 		return nil, err

@@ -44,16 +44,42 @@ type Spec struct {
 	// Sets says that it scores the K samples of a challenge together (see
 	// MMD), not a pair of records.
 	Sets bool
+	// Bytes says that it has a form keyed by token bytes (TVBytes,
+	// ProbBytes), for sides whose ids do not compare.
+	Bytes bool
+	// Tolerance is the default largest mean score still called SAME. The
+	// scores measure differences on scales of their own, so each has its
+	// own, chosen from measurements on real pairs (README, "Tolerances"):
+	// each accepts what it can tell only slowly or not at all from the
+	// model itself and rejects what it tells quickly.
+	Tolerance float64
 }
+
+// Default tolerances, per score (see Spec.Tolerance and the README's
+// measurements: greedy, 24 tokens, top-5, stories260K).
+const (
+	// TolTV accepts loaders (0), f16 (0.0004), int8 (0.010), Q8_0 (0.014),
+	// Q6_K (0.020) and noise of sigma 0.01 (0.024); it rejects the 4-bit
+	// files (Q4_K_M 0.088, IQ4_NL 0.134, Q4_0 0.198) and other weights.
+	TolTV = 0.05
+	// TolProb, TolTokens and TolText are for the scores of the greedy
+	// outputs, which count a whole output as different from its first
+	// differing token on: int8 already moves them by 0.06 to 0.15.
+	TolProb   = 0.05
+	TolTokens = 0.05
+	TolText   = 0.05
+	// TolMMD is for the sample-set statistic.
+	TolMMD = 0.05
+)
 
 // specs are the scores, strongest first.
 func specs() [5]Spec {
 	return [...]Spec{
-		{Name: "tv", Top: true, IDs: true},
-		{Name: "prob", IDs: true, SeedSensitive: true},
-		{Name: "tokens", IDs: true, SeedSensitive: true},
-		{Name: "text", Text: true, SeedSensitive: true},
-		{Name: "mmd", IDs: true, Sets: true},
+		{Name: "tv", Top: true, IDs: true, Bytes: true, Tolerance: TolTV},
+		{Name: "prob", IDs: true, SeedSensitive: true, Bytes: true, Tolerance: TolProb},
+		{Name: "tokens", IDs: true, SeedSensitive: true, Tolerance: TolTokens},
+		{Name: "text", Text: true, SeedSensitive: true, Tolerance: TolText},
+		{Name: "mmd", IDs: true, Sets: true, Tolerance: TolMMD},
 	}
 }
 
@@ -123,16 +149,10 @@ func Check(name string, ref, cand *format.Header) error {
 // under the same vocabulary, else prob when both carry token ids and
 // log-probabilities, else tokens when both carry token ids, else text.
 func Choose(refH, candH *format.Header, ref, cand *format.Record) string {
-	if !SameVocab(refH, candH) || !hasIDs(ref) || !hasIDs(cand) {
+	if !SameVocab(refH, candH) {
 		return "text"
 	}
-	switch {
-	case hasTop(ref) && hasTop(cand):
-		return "tv"
-	case hasLogprobs(ref) && hasLogprobs(cand):
-		return "prob"
-	}
-	return "tokens"
+	return Pick(ByID, ref, cand)
 }
 
 // hasIDs, hasLogprobs and hasTop say what a non-empty record carries,
