@@ -86,6 +86,7 @@ type Comparison struct {
 	done                  bool   // nothing more to read for this comparison
 	stop                  string // why it stopped: decided, max-n, end
 	candErr               error  // the candidate stream's own failure, if any
+	calibrating           bool   // a calibration's: failures are skipped, not held against anyone
 }
 
 // pending is a pair held back until the score is chosen; failed marks a

@@ -208,7 +208,7 @@ func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Cal
 		return nil, refErr(err)
 	}
 	scores := &recorder{}
-	c.test = scores
+	c.test, c.calibrating = scores, true
 	out := &Calibration{}
 	if ra, rb := ModelName(&ref.header), ModelName(&c.candH); ra != rb || ref.header.Model.Digest != c.candH.Model.Digest {
 		out.Models = ra + " vs " + rb

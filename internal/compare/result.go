@@ -162,6 +162,8 @@ func (c *Comparison) Notes(w io.Writer, tool string) {
 	}
 	switch {
 	case c.candFailed == 0:
+	case c.calibrating:
+		fmt.Fprintf(w, "%s%s skipped: a calibration measures the answers\n", pfx, plural(c.candFailed, "failed record", "failed records"))
 	case c.cfg.SkipFailures:
 		fmt.Fprintf(w, "%s%s skipped, not scored (--skip-failures): the guarantee assumes that the failures do not depend on what the model would have answered\n",
 			pfx, plural(c.candFailed, "failed record", "failed records"))
