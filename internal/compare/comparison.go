@@ -454,7 +454,7 @@ func (c *Comparison) Finish(candErr error) {
 		}
 		c.pending = nil
 	}
-	if c.err == nil && c.candEv != nil {
+	if c.err == nil && c.candEv != nil && c.scoreName != "" {
 		// The ids were taken to compare on the evidence of the first pairs:
 		// all the pairs read must bear it out, or the scores over ids
 		// meant nothing.
@@ -481,10 +481,14 @@ func (c *Comparison) Verdict() seqtest.Verdict {
 // streams that cannot be compared, a reference that failed to load, a
 // candidate with records of which none met a reference record (no
 // challenge in common: trouble, not an undecided test), or a candidate
-// whose every record met failed (a dead endpoint says nothing of a model).
+// whose every record met failed or that broke off before its first (a dead
+// endpoint says nothing of a model).
 func (c *Comparison) Err() error {
 	if c.err != nil {
 		return c.err
+	}
+	if c.read == 0 && c.candErr != nil {
+		return cli.BadInputf("%s: no record to compare: the stream broke off before its first: %v", c.cand, c.candErr)
 	}
 	if c.candOK == 0 && c.candFailed > 0 {
 		how := fmt.Sprintf("all %d of its records failed", c.candFailed)
