@@ -56,8 +56,8 @@ func TestVerdicts(t *testing.T) {
 		{name: "budget", cand: streamtest.Records(400, streamtest.Same), args: []string{"--max-n", "50"}, code: 3, verdict: "UNDECIDED", minN: 50, maxN: 50},
 		{name: "eb", cand: streamtest.Records(1200, streamtest.Same), args: []string{"--test", "eb"}, code: 0, verdict: "SAME", minN: 100, maxN: 1200,
 			wantLine: []string{"test=eb"}},
-		{name: "text", cand: streamtest.Records(400, streamtest.Same), args: []string{"--score", "text"}, code: 0, verdict: "SAME", minN: 90, maxN: 110,
-			wantLine: []string{"score=text"}},
+		{name: "text", cand: streamtest.Records(400, streamtest.Same), args: []string{"--score", "text"}, code: 0, verdict: "SAME", minN: 28, maxN: 36,
+			wantLine: []string{"score=text", "tolerance=0.15"}},
 		{name: "ran out", cand: streamtest.Records(60, streamtest.Same), code: 3, verdict: "UNDECIDED", minN: 60, maxN: 60},
 	}
 	for _, tt := range tests {

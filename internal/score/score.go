@@ -55,20 +55,25 @@ type Spec struct {
 	Tolerance float64
 }
 
-// Default tolerances, per score (see Spec.Tolerance and the README's
-// measurements: greedy, 24 tokens, top-5, stories260K).
+// Default tolerances, per score (see Spec.Tolerance), from the README's
+// measurements (greedy, 24 tokens, top-5, stories260K and its perturbed
+// and quantized files, 300 challenges; the quantized files through the
+// recorded llama-server answers). Every default accepts the same model
+// loaded otherwise (0), f16 and int8 weights, and rejects the 4-bit Q4_0
+// file and other weights.
 const (
-	// TolTV accepts loaders (0), f16 (0.0004), int8 (0.010), Q8_0 (0.014),
-	// Q6_K (0.020) and noise of sigma 0.01 (0.024); it rejects the 4-bit
-	// files (Q4_K_M 0.088, IQ4_NL 0.134, Q4_0 0.198) and other weights.
+	// TolTV also accepts Q8_0 (0.014), Q6_K (0.020) and Gaussian noise of
+	// sigma 0.01 (0.024), f16 being 0.0004 and int8 0.010; it rejects
+	// every 4-bit file (Q4_K_M 0.088, IQ4_NL 0.134, Q4_0 0.198).
 	TolTV = 0.05
-	// TolProb, TolTokens and TolText are for the scores of the greedy
-	// outputs, which count a whole output as different from its first
-	// differing token on: int8 already moves them by 0.06 to 0.15.
-	TolProb   = 0.05
-	TolTokens = 0.05
-	TolText   = 0.05
-	// TolMMD is for the sample-set statistic.
+	// TolProb: f16 0.006, int8 0.058; noise 0.107 sits at it, Q4_0 0.21.
+	TolProb = 0.1
+	// TolTokens: f16 0.011, int8 0.153; noise 0.30, Q4_0 0.63.
+	TolTokens = 0.25
+	// TolText: f16 0.007, int8 0.098; noise 0.198, Q4_0 0.38, another
+	// model (aidreams) 0.81.
+	TolText = 0.15
+	// TolMMD is not measured on real pairs yet: the tv default.
 	TolMMD = 0.05
 )
 
