@@ -178,33 +178,45 @@ func TestRecordedServers(t *testing.T) {
 	}
 }
 
-// The legacy completions shape gives token strings and no ids: tv then
-// compares the distributions keyed by bytes, and the engine served that
-// way is SAME as the engine (at a tolerance that needs few prompts).
-func TestLegacyServerByBytes(t *testing.T) {
+// The engine served as potserve serves it for make eval (content[] with
+// ids and bytes) is compared by tv on ids checked by their bytes; served in
+// the legacy completions shape (token strings, no ids), by tv keyed by
+// bytes. Either way it is SAME as the engine (at a tolerance that needs few
+// prompts).
+func TestServedEngine(t *testing.T) {
 	dir := t.TempDir()
 	models := modelsDir(t)
 	spec := "llama2c:" + filepath.Join(models, "stories260K.bin") + ",tokenizer=" + filepath.Join(models, "tok512.bin")
 	ps := prompts(40)
 	ref := potgenFile(t, dir, "local.pot", openLocal(t, spec), ps)
-	srv := openaitest.NewServer(openLocal(t, spec), openaitest.Config{Legacy: true})
-	defer srv.Close()
-	var cand flushBuffer
-	if err := potgenRun(t, openServer(t, srv.URL), ps, &cand); err != nil {
-		t.Fatal(err)
-	}
-	code, out, errs := potcmp(t, bytes.NewReader(cand.Bytes()), "--tolerance", "0.15", ref, "-")
-	if code != 0 || !strings.HasPrefix(out, "SAME ") || !strings.Contains(out, " score=tv by=bytes failed=0 alpha=0.01 tolerance=0.15 ") {
-		t.Fatalf("exit %d: %s %s", code, out, errs)
-	}
-	if !strings.Contains(errs, "token ids not compared (a side gives no token ids): score tv by bytes") {
-		t.Errorf("stderr %q", errs)
-	}
-	t.Log(strings.TrimSpace(out))
-	// Asked to trust the ids, there are none to compare: refused.
-	code, _, errs = potcmp(t, bytes.NewReader(cand.Bytes()), "--score", "tokens", ref, "-")
-	if code != 2 || !strings.Contains(errs, "do not compare here") {
-		t.Errorf("--score tokens: exit %d: %s", code, errs)
+	for _, tc := range []struct {
+		legacy   bool
+		by, note string
+	}{
+		{false, "by=ids:", ""},
+		{true, "by=bytes", "token ids not compared (a side gives no token ids): score tv by bytes"},
+	} {
+		t.Run(fmt.Sprintf("legacy=%v", tc.legacy), func(t *testing.T) {
+			srv := openaitest.NewServer(openLocal(t, spec), openaitest.Config{Legacy: tc.legacy})
+			defer srv.Close()
+			var cand flushBuffer
+			if err := potgenRun(t, openServer(t, srv.URL), ps, &cand); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := potcmp(t, bytes.NewReader(cand.Bytes()), "--tolerance", "0.15", ref, "-")
+			if code != 0 || !strings.HasPrefix(out, "SAME ") || !strings.Contains(out, " score=tv "+tc.by) || !strings.Contains(errs, tc.note) {
+				t.Fatalf("exit %d: %s %s", code, out, errs)
+			}
+			t.Log(strings.TrimSpace(out))
+			if !tc.legacy {
+				return
+			}
+			// There are no ids to compare: an id score is refused.
+			code, _, errs = potcmp(t, bytes.NewReader(cand.Bytes()), "--score", "tokens", ref, "-")
+			if code != 2 || !strings.Contains(errs, "do not compare here") {
+				t.Errorf("--score tokens: exit %d: %s", code, errs)
+			}
+		})
 	}
 }
 
