@@ -165,6 +165,28 @@ func TestRecordedServers(t *testing.T) {
 			t.Logf("%s: score %s by %s, mean %.6f over %d prompts", tc.name, r.Score, r.Basis, r.Mean, r.N)
 		})
 	}
+	// The same answers in the legacy completions shape (token strings, no
+	// ids: a server that re-serves the recorded one so): tv by bytes gives
+	// the same means, and tells F32 from Q4_0.
+	for _, tc := range []struct {
+		quant    string
+		min, max float64
+	}{{"F32", 0, 1e-5}, {"Q4_0", 0.05, 1}} {
+		t.Run("legacy "+tc.quant, func(t *testing.T) {
+			legacy := openaitest.NewServer(openServer(t, replay(t, tc.quant)), openaitest.Config{Legacy: true})
+			defer legacy.Close()
+			var cand flushBuffer
+			if err := potgenRun(t, openServer(t, legacy.URL), recordedPrompts, &cand); err != nil {
+				t.Fatal(err)
+			}
+			_, out, errs := potcmp(t, bytes.NewReader(cand.Bytes()), "--json", ref, "-")
+			r := decodeJSON(t, out)
+			if r.Score != "tv" || !strings.HasPrefix(r.Basis, "bytes") || r.N != len(recordedPrompts) || r.Mean < tc.min || r.Mean > tc.max {
+				t.Fatalf("want tv by bytes, mean in [%g, %g]: %s %s", tc.min, tc.max, out, errs)
+			}
+			t.Logf("%s served in the legacy shape: score %s by %s, mean %.6f", tc.quant, r.Score, r.Basis, r.Mean)
+		})
+	}
 	// Every score on the same pairs, for the README's table of tolerances.
 	for _, s := range []string{"prob", "tokens", "text"} {
 		for _, c := range [][2]string{{"F32", f32}, {"Q4_0", q4}} {
