@@ -170,8 +170,13 @@ func (c *Comparison) Notes(w io.Writer, tool string) {
 	default:
 		fmt.Fprintf(w, "%s%s scored 1, the largest distance\n", pfx, plural(c.candFailed, "failed record", "failed records"))
 	}
-	if b := c.Basis(); c.decision.Why != "" && c.scoreName != "" {
-		fmt.Fprintf(w, "%stoken ids not compared (%s): score %s by %s\n", pfx, c.decision.Why, c.scoreName, ShortBasis(b))
+	// Ids given up on are worth a note; streams of text alone are not.
+	if c.decision.Why != "" && c.scoreName != "" && (c.refIDs || c.candIDs || c.by == score.ByBytes) {
+		how := ""
+		if c.by == score.ByBytes {
+			how = " by bytes"
+		}
+		fmt.Fprintf(w, "%stoken ids not compared (%s): score %s%s\n", pfx, c.decision.Why, c.scoreName, how)
 	}
 	if c.unmatched > 0 {
 		fmt.Fprintf(w, "%s%s with no reference record\n", pfx, plural(c.unmatched, "record", "records"))
