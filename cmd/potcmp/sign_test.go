@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/pot-audit/pot/format"
@@ -93,7 +94,7 @@ func TestSignedComparisons(t *testing.T) {
 			`^potcmp: reference ` + regexp.QuoteMeta(unsignedRef) + `: .*the segment is unsigned( \(a reference must be whole\))?\n$`},
 		{"refs: trusted", []string{"--ref-pubkey", refPub, "--refs", ref, cand}, nil, 0, `^SAME .*\nmatch: `, ""},
 		{"calibrate: trusted", []string{"--ref-pubkey", refPub, "--cand-pubkey", candPub, "--calibrate", ref, cand}, nil, 0, `^calibration n=300 `,
-			`^potcmp: note: calibrating across two models`},
+			`^potcmp: note: calibrating across two models[^\n]*\npotcmp: the suggested tolerance is for score tv `},
 		{"calibrate: unsigned", []string{"--ref-pubkey", refPub, "--calibrate", unsignedRef, "-"}, candData, 2, `^$`, `^potcmp: reference .*the segment is unsigned\n$`},
 		{"a private key as the trusted one", []string{"--ref-pubkey", refKey, ref, cand}, nil, 2, `^$`,
 			`^potcmp: --ref-pubkey ` + regexp.QuoteMeta(refKey) + `: line 1: a private signing key: give its .pub file, and keep this one to yourself\n$`},
@@ -107,7 +108,13 @@ func TestSignedComparisons(t *testing.T) {
 				stdin = bytes.NewReader(tc.stdin)
 			}
 			code, stdout, stderr := potcmp(t, stdin, tc.args...)
-			streamtest.Outcome{Code: tc.code, Stdout: tc.stdout, Stderr: tc.stderr}.Check(t, code, stdout, stderr, refKey, candKey, otherKey)
+			// A calibration says, on a line of its own, which score its
+			// suggested tolerance is for.
+			lines := 1
+			if strings.HasPrefix(tc.name, "calibrate: trusted") {
+				lines = 2
+			}
+			streamtest.Outcome{Code: tc.code, Stdout: tc.stdout, Stderr: tc.stderr, Lines: lines}.Check(t, code, stdout, stderr, refKey, candKey, otherKey)
 		})
 	}
 

@@ -70,11 +70,14 @@ these fields (absent when empty, where marked *):
                        seed}, header.shard.{index,count,by}, created, tool, labels
 
 --records prints each record as one JSON object a line, as it is read,
-with the fields index, id, sample, seed, prompt, tokens, logprobs, top_k,
-top_tokens, top_logprobs, text, finish, latency_ms, attempts, error.
-index, id, sample and seed are always there; the others only when not
-empty. top_tokens and top_logprobs hold one array of top_k entries per
-position. A log-probability of -Inf (a padded alternative) is null.
+with the fields index, id, sample, seed, prompt, tokens, logprobs,
+token_bytes, top_k, top_tokens, top_logprobs, top_bytes, text, finish,
+latency_ms, attempts, error. index, id, sample and seed are always there;
+the others only when not empty. top_tokens, top_logprobs and top_bytes hold
+one array of top_k entries per position. A log-probability of -Inf (a padded
+alternative) is null. token_bytes and top_bytes are each token's bytes, what
+identifies it across backends: a string, or an array of byte values when not
+valid UTF-8 (part of a character), null when unknown.
 
 --verify reads each stream to its end and checks every frame checksum,
 segment trailer and digest, and every segment's signature (potgen --sign).

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/score"
 	"github.com/pot-audit/pot/internal/seqtest"
 )
 
@@ -177,13 +178,16 @@ type Calibration struct {
 	Quantile  float64 `json:"q95"`
 	Upper     float64 `json:"upper"`
 	Tolerance float64 `json:"tolerance"`
-	Score     string  `json:"score"`
-	Alpha     float64 `json:"alpha"`
-	Ref       string  `json:"ref"`
-	Cand      string  `json:"cand"`
-	Failed    int64   `json:"failed"`
-	Unmatched int64   `json:"unmatched"`
-	Truncated bool    `json:"truncated"`
+	// Score is the score the suggested tolerance is for, and
+	// DefaultTolerance that score's default, to compare it with.
+	Score            string  `json:"score"`
+	DefaultTolerance float64 `json:"default_tolerance"`
+	Alpha            float64 `json:"alpha"`
+	Ref              string  `json:"ref"`
+	Cand             string  `json:"cand"`
+	Failed           int64   `json:"failed"`
+	Unmatched        int64   `json:"unmatched"`
+	Truncated        bool    `json:"truncated"`
 
 	// Models names the two models when they differ, "" when they are one:
 	// the floor is then that of their difference.
@@ -197,6 +201,8 @@ type Calibration struct {
 // decides nothing: the noise floor a tolerance must clear. On trouble the
 // calibration may still say which models it met (Models).
 func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Calibration, error) {
+	// A failure is no measure of noise: the floor is that of the answers.
+	cfg.SkipFailures = true
 	opts, err := RequireSigned(env, a, cfg.RefSigners, b)
 	if err != nil {
 		return nil, err
@@ -224,7 +230,7 @@ func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Cal
 		return nil, refErr(err)
 	}
 	scores := &recorder{}
-	c.test = scores
+	c.test, c.calibrating = scores, true
 	out := &Calibration{}
 	if ra, rb := ModelName(&ref.header), ModelName(&c.candH); ra != rb || ref.header.Model.Digest != c.candH.Model.Digest {
 		out.Models = ra + " vs " + rb
@@ -237,6 +243,9 @@ func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Cal
 		return out, err
 	}
 	out.Score, out.Alpha, out.Ref, out.Cand = c.scoreName, cfg.Alpha, ref.name, in.Name
+	if sp, ok := score.Lookup(c.scoreName); ok {
+		out.DefaultTolerance = sp.Tolerance
+	}
 	out.Failed, out.Unmatched, out.Truncated, out.Comparison = c.refFailed+c.candFailed, c.unmatched, c.candErr != nil, c
 	if scores.N() == 0 {
 		return out, fmt.Errorf("%s vs %s: no pair could be scored", ref.name, in.Name)

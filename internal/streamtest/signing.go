@@ -129,12 +129,16 @@ func readKeyLine(path string) (string, error) {
 
 // Outcome is what a tool run in a signing test must give: its exit
 // status, a regexp its stdout must match, and a regexp its stderr must
-// match on exactly one line ("" for no stderr at all: one failure, one
-// line, and nothing on success).
+// match ("" for no stderr at all: one failure, one line, and nothing on
+// success), on exactly Lines lines, one unless said.
 type Outcome struct {
 	Code           int
 	Stdout, Stderr string
+	Lines          int // lines of stderr when Stderr is set; 0 is one
 }
+
+// stderrLines is how many lines stderr must have when Stderr is set.
+func (o Outcome) stderrLines() int { return max(o.Lines, 1) }
 
 // Check fails t where the run (code, stdout, stderr) is not o, and where
 // its output holds a piece of one of the private keys in the files keys.
@@ -149,8 +153,8 @@ func (o Outcome) Check(t testing.TB, code int, stdout, stderr string, keys ...st
 	switch {
 	case o.Stderr == "" && stderr != "":
 		t.Errorf("stderr %q, want none", stderr)
-	case o.Stderr != "" && (!regexp.MustCompile(o.Stderr).MatchString(stderr) || strings.Count(stderr, "\n") != 1):
-		t.Errorf("stderr %q, want one line matching %s", stderr, o.Stderr)
+	case o.Stderr != "" && (!regexp.MustCompile(o.Stderr).MatchString(stderr) || strings.Count(stderr, "\n") != o.stderrLines()):
+		t.Errorf("stderr %q, want %d line(s) matching %s", stderr, o.stderrLines(), o.Stderr)
 	}
 	for _, k := range keys {
 		NoPrivateKey(t, k, "stdout", []byte(stdout))
