@@ -86,6 +86,10 @@ func challengesAction(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	sign, err := signOptions(c)
+	if err != nil {
+		return err
+	}
 	out, err := env.Create(c.String("output"), cli.OutputOptions{Binary: true})
 	if err != nil {
 		return err
@@ -96,7 +100,7 @@ func challengesAction(c *ucli.Context) error {
 		Challenges: set.Header(),
 		Created:    now(),
 		Tool:       toolName(),
-	})
+	}, sign...)
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,7 @@ func scoreCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:        "score",
 		Usage:       "add a trusted model's log-likelihood of every output to a stream",
+		UsageText:   "potgen score --model SPEC [--by WAY] [-o FILE] STREAM|-",
 		ArgsUsage:   "STREAM|-",
 		Description: scoreUsage,
 		Flags: []ucli.Flag{

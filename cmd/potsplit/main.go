@@ -27,6 +27,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			&ucli.Int64Flag{Name: "records", Usage: "consecutive shards of `N` records"},
 			&ucli.StringFlag{Name: "size", Usage: "consecutive shards of about `BYTES` compressed bytes (k, M, G suffixes)"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "shard file `PATTERN`; {} is the shard index"},
+			&ucli.StringFlag{Name: "sign", Usage: "sign every shard's segments with the private key `NAME` (from potgen signkey)"},
 		},
 		Action: action,
 	}
@@ -55,14 +56,12 @@ type plan struct {
 	size    int64  // --size
 	pattern string
 	input   string
+	sign    string // --sign: the private key file, "" for unsigned shards
 }
 
 func parsePlan(c *ucli.Context) (plan, error) {
 	var p plan
-	args, err := cli.Args(c, "the input file")
-	if err != nil {
-		return p, err
-	}
+	args := cli.Args(c)
 	modes := 0
 	if c.IsSet("n") {
 		modes++
@@ -89,6 +88,7 @@ func parsePlan(c *ucli.Context) (plan, error) {
 	if modes != 1 {
 		return p, cli.Usagef("give exactly one of -n SHARDS, --records N or --size BYTES")
 	}
+	p.sign = c.String("sign")
 	p.pattern = c.String("output")
 	if p.pattern == "" {
 		return p, cli.Usagef("-o PATTERN is required (for example -o 'shard-{}.pot')")

@@ -21,13 +21,21 @@ func split(ctx context.Context, env *cli.Env, in *cli.Input, p plan) error {
 	// consumer would refuse to mix gives shards it refuses the same way,
 	// which is for the consumer to decide, not for the splitter.
 	// Each record is written out at once, so the reader may reuse its arrays.
-	r, err := format.NewReader(in, format.AllowMixed(), format.ReuseRecords())
+	var signers cli.Signers
+	r, err := format.NewReader(in, format.AllowMixed(), format.ReuseRecords(), signers.Option())
 	if err != nil {
 		return fmt.Errorf("%s: %w", in.Name, err)
 	}
 	defer r.Close()
 
 	var opts []format.WriterOption
+	if p.sign != "" {
+		k, err := cli.LoadSigner("sign", p.sign)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, format.SignWith(k))
+	}
 	if p.size > 0 {
 		// Frames are the unit in which a shard grows; keep them well under
 		// the target size so that shards come out close to it.
@@ -84,7 +92,13 @@ func split(ctx context.Context, env *cli.Env, in *cli.Input, p plan) error {
 			return err
 		}
 	}
-	return set.commit()
+	if err := set.commit(); err != nil {
+		return err
+	}
+	if len(signers.IDs) > 0 && p.sign == "" {
+		fmt.Fprintln(env.Stderr, cli.Unsigned("potsplit", in.Name, "shards "+p.pattern, signers.IDs))
+	}
+	return nil
 }
 
 // shardOf assigns a record to one of n shards by the FNV-1a 64 hash of its

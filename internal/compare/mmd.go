@@ -10,25 +10,26 @@ import (
 )
 
 // mmdSetup is what --score mmd scores a challenge with: the kernel and the
-// sequential test over the statistic's range. The token kernel is taken
-// when both streams' token ids mean the same (one vocabulary) and the
-// streams' max tokens fix its length; otherwise the text kernel, so that
-// other vocabularies and backends without token ids still compare.
-func mmdSetup(cfg Config, refName, candName string, ref, cand *format.Header) (score.Kernel, seqtest.Test, error) {
+// sequential test at tolerance tol over the statistic's range. The token
+// kernel is taken when ids says both streams' token ids mean the same (one
+// vocabulary) and the streams' max tokens fix its length; otherwise the
+// text kernel, so that other vocabularies and backends without token ids
+// still compare.
+func mmdSetup(cfg Config, tol float64, refName, candName string, ref, cand *format.Header, ids bool) (score.Kernel, seqtest.Test, error) {
 	m, n := max(ref.Sampling.Samples, 1), max(cand.Sampling.Samples, 1)
 	if m < 2 || n < 2 {
 		return score.Kernel{}, nil, cli.BadInputf("%s vs %s: --score mmd needs at least 2 samples per challenge on each side (potgen --samples), got %d and %d",
 			refName, candName, m, n)
 	}
 	k := score.TextKernel()
-	if score.SameVocab(ref, cand) && ref.Sampling.MaxTokens > 0 {
+	if ids && ref.Sampling.MaxTokens > 0 {
 		var err error
 		if k, err = score.TokenKernel(ref.Sampling.MaxTokens); err != nil {
 			return score.Kernel{}, nil, cli.BadInput(err)
 		}
 	}
 	lo, hi := score.UnbiasedMMDRange(m, n)
-	t, err := seqtest.NewRange(cfg.Test, cfg.Alpha, cfg.Tolerance, lo, hi)
+	t, err := seqtest.NewRange(cfg.Test, cfg.Alpha, tol, lo, hi)
 	if err != nil {
 		return score.Kernel{}, nil, cli.Usage(fmt.Errorf("--score mmd over [%.4f, %.4f]: %w", lo, hi, err))
 	}

@@ -36,11 +36,11 @@ func (ref *Reference) addRank(rec *format.Record) {
 }
 
 // rankSetup checks that ref and cand can go through the rank test and
-// returns it. Both must be scored by one trusted model in one way (see
+// returns it, at tolerance tol. Both must be scored by one trusted model in one way (see
 // potgen score), the reference with its own samples and the candidate with
 // one sample a challenge; the candidate's seeds must not be the
 // reference's, or its output would tie with one of them for certain.
-func rankSetup(cfg Config, refName, candName string, ref, cand *format.Header) (seqtest.Test, error) {
+func rankSetup(cfg Config, tol float64, refName, candName string, ref, cand *format.Header) (seqtest.Test, error) {
 	for _, s := range []struct {
 		name string
 		h    *format.Header
@@ -62,7 +62,7 @@ func rankSetup(cfg Config, refName, candName string, ref, cand *format.Header) (
 		return nil, cli.BadInputf("%s and %s were sampled with the same base seed %d: the candidate would repeat a reference sample; draw it with another potgen --seed: %w",
 			refName, candName, ref.Sampling.Seed, ErrMismatch)
 	}
-	t, err := seqtest.NewRank(cfg.Alpha, cfg.Tolerance)
+	t, err := seqtest.NewRank(cfg.Alpha, tol)
 	if err != nil {
 		return nil, cli.Usage(err)
 	}

@@ -55,6 +55,9 @@ type Config struct {
 	// nothing to ask need not write an empty segment to be a stream.
 	Resumed  bool
 	Progress io.Writer // where the progress bar goes (stderr)
+	// WriterOptions go to the run's format.NewWriter: format.SignWith
+	// signs the segment.
+	WriterOptions []format.WriterOption
 }
 
 // Stats sums a run up.
@@ -259,7 +262,7 @@ func (r *run) start() error {
 			return cli.Usagef("--resume: the earlier run had another %s; its records are kept in %s", why, r.cfg.Partial)
 		}
 	}
-	w, err := format.NewWriter(r.out, r.h)
+	w, err := format.NewWriter(r.out, r.h, r.cfg.WriterOptions...)
 	if err != nil {
 		return err
 	}

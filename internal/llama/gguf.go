@@ -151,6 +151,8 @@ func scalarSize(t uint32) int64 {
 	return -1
 }
 
+// value reads one metadata value of type t; what names it in errors, and
+// depth bounds the nesting of arrays.
 func (d *ggufDecoder) value(t uint32, what string, depth int) ggufValue {
 	v := ggufValue{typ: t}
 	switch t {
@@ -192,47 +194,53 @@ func (d *ggufDecoder) value(t uint32, what string, depth int) ggufValue {
 	case ggufString:
 		v.s = d.str(what)
 	case ggufArray:
-		v.elem = d.u32(what)
-		n := d.u64(what)
-		if d.err != nil {
-			return v
-		}
-		size := scalarSize(v.elem)
-		switch {
-		case size < 0:
-			d.fail(what, fmt.Errorf("%w: array of invalid type %d", ErrFormat, v.elem))
-			return v
-		case v.elem == ggufArray && depth >= ggufMaxDepth:
-			d.fail(what, fmt.Errorf("%w: arrays nested more than %d deep", ErrFormat, ggufMaxDepth))
-			return v
-		case size == 0:
-			size = 8 // a string or an array takes at least its 8-byte length
-		}
-		if n > uint64(d.left()/size) {
-			d.fail(what, fmt.Errorf("%w: array of %d elements, %d bytes left", ErrTruncated, n, d.left()))
-			return v
-		}
-		switch v.elem {
-		case ggufString:
-			v.strs = make([]string, n)
-			for i := range v.strs {
-				v.strs[i] = d.str(what)
-			}
-		case ggufArray:
-			for range n {
-				d.value(ggufArray, what, depth+1)
-			}
-		default:
-			v.nums = make([]float64, n)
-			for i := range v.nums {
-				e := d.value(v.elem, what, depth+1)
-				v.nums[i] = e.num()
-			}
-		}
+		d.array(&v, what, depth)
 	default:
 		d.fail(what, fmt.Errorf("%w: invalid value type %d", ErrFormat, t))
 	}
 	return v
+}
+
+// array reads an array value's element type, count and elements into v,
+// bounding the count by the bytes left before it allocates.
+func (d *ggufDecoder) array(v *ggufValue, what string, depth int) {
+	v.elem = d.u32(what)
+	n := d.u64(what)
+	if d.err != nil {
+		return
+	}
+	size := scalarSize(v.elem)
+	switch {
+	case size < 0:
+		d.fail(what, fmt.Errorf("%w: array of invalid type %d", ErrFormat, v.elem))
+		return
+	case v.elem == ggufArray && depth >= ggufMaxDepth:
+		d.fail(what, fmt.Errorf("%w: arrays nested more than %d deep", ErrFormat, ggufMaxDepth))
+		return
+	case size == 0:
+		size = 8 // a string or an array takes at least its 8-byte length
+	}
+	if n > uint64(d.left()/size) {
+		d.fail(what, fmt.Errorf("%w: array of %d elements, %d bytes left", ErrTruncated, n, d.left()))
+		return
+	}
+	switch v.elem {
+	case ggufString:
+		v.strs = make([]string, n)
+		for i := range v.strs {
+			v.strs[i] = d.str(what)
+		}
+	case ggufArray:
+		for range n {
+			d.value(ggufArray, what, depth+1)
+		}
+	default:
+		v.nums = make([]float64, n)
+		for i := range v.nums {
+			e := d.value(v.elem, what, depth+1)
+			v.nums[i] = e.num()
+		}
+	}
 }
 
 // num is a numeric scalar as float64 (exact for 32-bit integers and floats).
@@ -264,54 +272,85 @@ func (v ggufValue) integer() (int64, bool) {
 // every tensor lies inside the file.
 func decodeGGUF(b []byte) (*ggufFile, error) {
 	d := &ggufDecoder{b: b}
+	f := &ggufFile{kv: map[string]ggufValue{}, tensors: map[string]ggufTensor{}, align: 32}
+	nt, nkv, err := d.header(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.metadata(f, nkv); err != nil {
+		return nil, err
+	}
+	infos, err := d.tensorInfos(f, nt)
+	if err != nil {
+		return nil, err
+	}
+	f.data = int64((uint64(d.off) + f.align - 1) / f.align * f.align)
+	if err := f.checkData(infos, int64(len(b))); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// header reads the magic, the version and the two counts, and bounds the
+// counts by what the rest of the file can hold.
+func (d *ggufDecoder) header(f *ggufFile) (nt, nkv uint64, err error) {
 	magic := d.take(4, "magic")
 	if d.err != nil {
-		return nil, d.err
+		return 0, 0, d.err
 	}
 	if string(magic) != "GGUF" {
 		d.off = 0
 		d.fail("magic", fmt.Errorf("%w: not a GGUF file (magic %q)", ErrFormat, magic))
-		return nil, d.err
+		return 0, 0, d.err
 	}
-	f := &ggufFile{kv: map[string]ggufValue{}, tensors: map[string]ggufTensor{}, align: 32}
 	f.version = d.u32("version")
 	if d.err == nil && f.version != 2 && f.version != 3 {
 		d.off -= 4
 		d.fail("version", fmt.Errorf("%w: GGUF version %d, want 2 or 3", ErrUnsupported, f.version))
 	}
-	nt := d.u64("tensor count")
-	nkv := d.u64("metadata count")
+	nt = d.u64("tensor count")
+	nkv = d.u64("metadata count")
 	if d.err != nil {
-		return nil, d.err
+		return 0, 0, d.err
 	}
 	// A metadata entry takes at least 13 bytes and a tensor info 24.
 	if nkv > uint64(d.left()/13) || nt > uint64(d.left()/24) {
 		d.fail("header", fmt.Errorf("%w: %d metadata entries and %d tensors cannot fit in %d bytes", ErrTruncated, nkv, nt, d.left()))
-		return nil, d.err
+		return 0, 0, d.err
 	}
+	return nt, nkv, nil
+}
+
+// metadata reads nkv key-value pairs into f.kv, and the alignment they set.
+func (d *ggufDecoder) metadata(f *ggufFile, nkv uint64) error {
 	for range nkv {
 		at := d.off
 		key := d.str("metadata key")
 		t := d.u32("metadata " + key)
 		v := d.value(t, "metadata "+key, 0)
 		if d.err != nil {
-			return nil, d.err
+			return d.err
 		}
 		if _, dup := f.kv[key]; dup {
 			d.off = at
 			d.fail("metadata "+key, fmt.Errorf("%w: key given twice", ErrFormat))
-			return nil, d.err
+			return d.err
 		}
 		f.kv[key] = v
 	}
 	if a, ok := f.kv["general.alignment"]; ok {
 		n, isInt := a.integer()
 		if !isInt || n <= 0 || n > 1<<20 || n&(n-1) != 0 {
-			return nil, &FormatError{Offset: -1, What: "metadata general.alignment",
+			return &FormatError{Offset: -1, What: "metadata general.alignment",
 				Err: fmt.Errorf("%w: alignment %v is not a power of two", ErrFormat, a.num())}
 		}
 		f.align = uint64(n)
 	}
+	return nil
+}
+
+// tensorInfos reads nt tensor infos into f.tensors, in file order.
+func (d *ggufDecoder) tensorInfos(f *ggufFile, nt uint64) ([]ggufTensor, error) {
 	infos := make([]ggufTensor, 0, nt)
 	for range nt {
 		at := d.off
@@ -341,23 +380,28 @@ func decodeGGUF(b []byte) (*ggufFile, error) {
 		f.tensors[t.name] = t
 		infos = append(infos, t)
 	}
-	f.data = int64((uint64(d.off) + f.align - 1) / f.align * f.align)
+	return infos, nil
+}
+
+// checkData checks that every tensor whose size is known lies, aligned,
+// inside a file of size bytes.
+func (f *ggufFile) checkData(infos []ggufTensor, size int64) error {
 	for _, t := range infos {
 		what := "tensor " + t.name
 		if t.offset%f.align != 0 {
-			return nil, &FormatError{Offset: t.at, What: what,
+			return &FormatError{Offset: t.at, What: what,
 				Err: fmt.Errorf("%w: data offset %d is not a multiple of the alignment %d", ErrFormat, t.offset, f.align)}
 		}
-		size, known := t.size()
+		n, known := t.size()
 		if !known {
 			continue // checked when, and if, the tensor is read
 		}
-		if size < 0 || t.offset > uint64(len(b)) || uint64(f.data)+t.offset+uint64(size) > uint64(len(b)) {
-			return nil, &FormatError{Offset: int64(len(b)), What: what,
-				Err: fmt.Errorf("%w: data of %d bytes at %d, file has %d bytes", ErrTruncated, size, f.data+int64(t.offset), len(b))}
+		if n < 0 || t.offset > uint64(size) || uint64(f.data)+t.offset+uint64(n) > uint64(size) {
+			return &FormatError{Offset: size, What: what,
+				Err: fmt.Errorf("%w: data of %d bytes at %d, file has %d bytes", ErrTruncated, n, f.data+int64(t.offset), size)}
 		}
 	}
-	return f, nil
+	return nil
 }
 
 // elements is the tensor's element count, or -1 when it overflows.

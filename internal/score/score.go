@@ -48,19 +48,57 @@ type Spec struct {
 	// log-likelihood ranked among the reference samples' (see
 	// stats.RandomRank), its own test in place of the score's.
 	Ranks bool
+	// Bytes says that it has a form keyed by token bytes (TVBytes,
+	// ProbBytes), for sides whose ids do not compare.
+	Bytes bool
+	// Tolerance is the default largest mean score still called SAME. The
+	// scores measure differences on scales of their own, so each has its
+	// own, chosen from measurements on real pairs (README, "Tolerances"):
+	// each accepts what it can tell only slowly or not at all from the
+	// model itself and rejects what it tells quickly.
+	Tolerance float64
 }
+
+// Default tolerances, per score (see Spec.Tolerance), from the README's
+// measurements (greedy, 24 tokens, top-5, stories260K and its perturbed
+// and quantized files, 300 challenges; the quantized files through the
+// recorded llama-server answers). Every default accepts the same model
+// loaded otherwise (0), f16 and int8 weights, and rejects the 4-bit Q4_0
+// file and other weights.
+const (
+	// TolTV also accepts Q8_0 (0.014), Q6_K (0.020) and Gaussian noise of
+	// sigma 0.01 (0.024), f16 being 0.0004 and int8 0.010; it rejects
+	// every 4-bit file (Q4_K_M 0.088, IQ4_NL 0.134, Q4_0 0.198).
+	TolTV = 0.05
+	// TolProb: f16 0.006, int8 0.058; noise 0.107 sits at it, Q4_0 0.21.
+	TolProb = 0.1
+	// TolTokens: f16 0.011, int8 0.153; noise 0.30, Q4_0 0.63.
+	TolTokens = 0.25
+	// TolText: f16 0.007, int8 0.098; noise 0.198, Q4_0 0.38, another
+	// model (aidreams) 0.81.
+	TolText = 0.15
+	// TolMMD: the unbiased mmd's mean is exactly 0 for one model, so
+	// the tolerance is a distance (see UnbiasedMMD); at 0.05 stories260K
+	// sampled again, int8 and noise 0.01 were SAME and another model
+	// (aidreams) DIFFERENT, at 0.01 the tampered file DIFFERENT too.
+	TolMMD = 0.05
+	// TolRank is a distance of the ranks' distribution function from
+	// uniform at the deciles (seqtest.Rank): at 0.05 SAME needs some 2,900
+	// challenges, at 0.1 some 700.
+	TolRank = 0.1
+)
 
 // specs are the scores, strongest first.
 func specs() [6]Spec {
 	return [...]Spec{
-		{Name: "tv", Top: true, IDs: true},
-		{Name: "prob", IDs: true, SeedSensitive: true},
-		{Name: "tokens", IDs: true, SeedSensitive: true},
-		{Name: "text", Text: true, SeedSensitive: true},
+		{Name: "tv", Top: true, IDs: true, Bytes: true, Tolerance: TolTV},
+		{Name: "prob", IDs: true, SeedSensitive: true, Bytes: true, Tolerance: TolProb},
+		{Name: "tokens", IDs: true, SeedSensitive: true, Tolerance: TolTokens},
+		{Name: "text", Text: true, SeedSensitive: true, Tolerance: TolText},
 		// mmd compares token ids under one vocabulary and texts otherwise
 		// (compare picks its kernel from the headers), so it keeps both.
-		{Name: "mmd", Text: true, Sets: true},
-		{Name: "rank", Ranks: true},
+		{Name: "mmd", Text: true, Sets: true, Tolerance: TolMMD},
+		{Name: "rank", Ranks: true, Tolerance: TolRank},
 	}
 }
 
@@ -132,16 +170,10 @@ func Check(name string, ref, cand *format.Header) error {
 // under the same vocabulary, else prob when both carry token ids and
 // log-probabilities, else tokens when both carry token ids, else text.
 func Choose(refH, candH *format.Header, ref, cand *format.Record) string {
-	if !SameVocab(refH, candH) || !hasIDs(ref) || !hasIDs(cand) {
+	if !SameVocab(refH, candH) {
 		return "text"
 	}
-	switch {
-	case hasTop(ref) && hasTop(cand):
-		return "tv"
-	case hasLogprobs(ref) && hasLogprobs(cand):
-		return "prob"
-	}
-	return "tokens"
+	return Pick(ByID, ref, cand)
 }
 
 // hasIDs, hasLogprobs and hasTop say what a non-empty record carries,

@@ -49,6 +49,7 @@ type Summary struct {
 	Header        *format.Header   `json:"header,omitempty"`
 
 	shardsDiffer bool // segments from several shards (a cat of shards)
+	shard        bool // one shard alone: complete is said of its share
 }
 
 // Bounds on what a summary keeps, so that a hostile stream cannot make it
@@ -192,6 +193,8 @@ func (c *Collector) Finish(st format.Stats, err error) *Summary {
 	}
 	expected := uint64(s.Expected)
 	complete := int64(0) // challenges of the set with all their samples
+	var partial []uint64 // challenges held without all their samples, the first few
+	partials := int64(0)
 	note := func(i uint64, records int64, full bool) {
 		if records == 0 {
 			return
@@ -201,10 +204,16 @@ func (c *Collector) Finish(st format.Stats, err error) *Summary {
 			s.SamplesMin = records
 		}
 		s.SamplesMax = max(s.SamplesMax, records)
-		if expected > 0 && i >= expected {
+		switch {
+		case expected > 0 && i >= expected:
 			s.Outside += records
-		} else if full {
+		case full:
 			complete++
+		default:
+			partials++
+			if len(partial) < maxMissingShown {
+				partial = append(partial, i)
+			}
 		}
 	}
 	for i := range cov.n {
@@ -214,6 +223,18 @@ func (c *Collector) Finish(st format.Stats, err error) *Summary {
 	for i := range cov.huge {
 		records, full := cov.challenge(i)
 		note(i, records, full)
+	}
+	if sh := c.first.Shard; sh.Count > 0 && !s.shardsDiffer {
+		// One shard of a split set. Which challenges fall to it follows
+		// from their ids, which only the key gives, so the ones it lacks
+		// cannot be counted: its share is what its writer put in it, and
+		// it is complete when it is intact to its trailers and every
+		// challenge it holds has all its samples.
+		s.shard = true
+		s.Missing, s.MissingFirst = partials, partial
+		ok := s.Intact && partials == 0 && s.Outside == 0
+		s.Complete = &ok
+		return s
 	}
 	if expected > 0 {
 		s.Missing = s.Expected - complete
@@ -272,24 +293,46 @@ func (s *Summary) writeContents(line lineFunc) {
 	switch {
 	case s.Complete == nil:
 		line("complete", "unknown: the header gives no challenge count")
+	case s.shard:
+		s.writeShardComplete(line)
 	case *s.Complete:
 		line("complete", "yes: challenges 0..%d, %s each", s.Expected-1, plural(s.Samples, "sample"))
 	default:
-		first := make([]string, len(s.MissingFirst))
-		for i, m := range s.MissingFirst {
-			first[i] = strconv.FormatUint(m, 10)
-		}
-		more := ""
-		if s.Missing > int64(len(first)) {
-			more = ", ..."
-		}
-		line("complete", "no: %d of %d challenges lack samples (%s%s)", s.Missing, s.Expected, strings.Join(first, ", "), more)
+		line("complete", "no: %d of %d challenges lack samples (%s)", s.Missing, s.Expected, s.missingList())
 	}
 	if s.Outside > 0 {
 		line("outside", "%s for challenges past the set's %d", plural(s.Outside, "record"), s.Expected)
 	}
 	if s.Duplicates > 0 {
 		line("duplicates", "%s repeat a challenge and sample", plural(s.Duplicates, "record"))
+	}
+}
+
+// missingList names the first challenges that lack samples.
+func (s *Summary) missingList() string {
+	first := make([]string, len(s.MissingFirst))
+	for i, m := range s.MissingFirst {
+		first[i] = strconv.FormatUint(m, 10)
+	}
+	if s.Missing > int64(len(first)) {
+		first = append(first, "...")
+	}
+	return strings.Join(first, ", ")
+}
+
+// writeShardComplete says whether one shard holds the whole of its share.
+func (s *Summary) writeShardComplete(line lineFunc) {
+	sh := s.Header.Shard
+	of := fmt.Sprintf("shard %d of %d", sh.Index, sh.Count)
+	switch {
+	case *s.Complete:
+		line("complete", "yes: %s, all %s of its %d challenges (cat the shards to check the whole set)", of, plural(s.Samples, "sample"), s.Challenges)
+	case !s.Intact:
+		line("complete", "no: %s, damaged", of)
+	case s.Missing > 0:
+		line("complete", "no: %s, %d of its %d challenges lack samples (%s)", of, s.Missing, s.Challenges, s.missingList())
+	default:
+		line("complete", "no: %s, records outside the set", of)
 	}
 }
 
