@@ -52,7 +52,7 @@ func scoreCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "the trusted model `SPEC` (a local model)"},
 			&ucli.StringFlag{Name: "by", Value: "auto", Usage: "score by `WAY`: tokens (the outputs' own ids), text (re-tokenised) or auto"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"},
-			&ucli.IntFlag{Name: "threads", Usage: "compute threads (0: all cores)"},
+			&ucli.IntFlag{Name: "threads", Usage: "compute `N` threads (0: all cores)"},
 		},
 		Action: scoreAction,
 	}
