@@ -35,10 +35,13 @@ The header says what scored the stream (labels loglik.model and loglik.by).
 Failed records pass through unscored; an output the model cannot score
 (longer than its context, ids outside its vocabulary) passes through
 unscored and is counted. In a pipe it writes as it reads, and stops when
-its reader does, so that potcmp's early stop reaches the queries upstream:
+its reader does, so that potcmp's early stop reaches the queries upstream.
 
-  potgen --model CAND --key k -n 2000 --temperature 1 --seed 2 |
-    potgen score --model llama2c:stories260K.bin,tokenizer=tok512.bin - | potcmp --score rank ref.pot -`
+Examples:
+   potgen --model llama2c:stories260K.bin,tokenizer=tok512.bin --key audit.key -n 30 --temperature 1 --samples 4 --seed 1 -o raw.pot
+   potgen score --model llama2c:stories260K.bin,tokenizer=tok512.bin -o ref.pot raw.pot
+   potgen --model llama2c:stories260K-tampered.bin,tokenizer=tok512.bin --key audit.key -n 30 --temperature 1 --seed 2 | potgen score --model llama2c:stories260K.bin,tokenizer=tok512.bin - | potcmp --score rank ref.pot -  # exit 1: DIFFERENT
+   potgen score --by text --model llama2c:stories260K.bin,tokenizer=tok512.bin raw.pot | potstat -`
 
 // scoreCommand is potgen score.
 func scoreCommand() *ucli.Command {
