@@ -9,6 +9,8 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/compare"
+	"github.com/pot-audit/pot/internal/generate"
 )
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -23,7 +25,7 @@ func newApp() *ucli.App {
 		Name:        "potgen",
 		Usage:       "query a model on a secret challenge set and write a pot stream",
 		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\n   potgen keygen [-o FILE]\n   potgen challenges --key FILE -n N [-o FILE]\n   potgen verify --key FILE STREAM...",
-		Description: usage,
+		Description: fmt.Sprintf(usage, generate.Slack, compare.ReadAhead),
 		Version:     cli.Version,
 		Flags:       generateFlags(),
 		Action:      generateAction,

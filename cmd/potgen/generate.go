@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -69,6 +70,9 @@ func generateAction(c *ucli.Context) error {
 	}
 	cfg := generate.Config{Model: m, Sampling: sampling, Jobs: c.Int("jobs"), Total: src.Total, Done: done,
 		Earlier: out.earlier, Partial: cli.PartialName(outName), Resumed: out.resumed, Progress: env.Stderr}
+	if f, ok := env.Stdout.(*os.File); ok && (outName == "-" || outName == "") {
+		cfg.Pipe = f // a pipe paces the run (see generate.Lead)
+	}
 	stats, genErr := generate.Run(c.Context, cfg, src, out, h)
 	return finish(env, out, stats, genErr)
 }
