@@ -41,7 +41,9 @@ func newApp() *ucli.App {
 				Name:        "challenges",
 				Usage:       "write a challenge stream",
 				Description: challengesUsage,
-				Flags:       append(setFlags(), &ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"}),
+				Flags: append(setFlags(),
+					&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"},
+					&ucli.BoolFlag{Name: "force", Usage: "replace an existing -o FILE (without it, potgen refuses)"}),
 				Action:      challengesAction,
 			},
 			{
@@ -84,6 +86,7 @@ func generateFlags() []ucli.Flag {
 		&ucli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: 1, Usage: "queries in flight (workers share the model)"},
 		&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"},
 		&ucli.BoolFlag{Name: "resume", Usage: "continue an interrupted -o FILE: keep its records, redo only missing and failed ones"},
+		&ucli.BoolFlag{Name: "force", Usage: "replace an existing -o FILE (without it, potgen refuses)"},
 		&ucli.StringSliceFlag{Name: "label", Usage: "free-form `KEY=VALUE` label for the header (repeatable)"},
 		&ucli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "per-request timeout for servers and commands"},
 		&ucli.IntFlag{Name: "retries", Value: 5, Usage: "retries of a failed request (servers and commands)"},

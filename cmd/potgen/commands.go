@@ -86,6 +86,9 @@ func challengesAction(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseExisting(c.String("output"), c.Bool("force")); err != nil {
+		return err
+	}
 	out, err := env.Create(c.String("output"), cli.OutputOptions{Binary: true})
 	if err != nil {
 		return err

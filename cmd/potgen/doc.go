@@ -24,7 +24,9 @@ Records are written in (challenge, sample) order whatever finishes first. A quer
 that still fails after its retries is written as a record with its error, and the
 exit status is 1; --resume retries those and the missing ones. With -o FILE the
 stream is built in FILE.partial and renamed to FILE when complete; after an
-interruption, run the same command with --resume to continue without redoing work.
+interruption, run the same command with --resume to continue without redoing work
+(every flag must be the same; -o FILE --resume with nothing to resume starts
+FILE.partial). An existing FILE is never replaced unless --force says so.
 When the reader of stdout goes away (potcmp has decided), potgen stops asking the
 model and exits with status 0.
 

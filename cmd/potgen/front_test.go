@@ -1,12 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/generate"
+	"github.com/pot-audit/pot/internal/streamtest"
 )
 
 // TestHelpStatesWasteBound checks that --help states the early-stop bound
@@ -28,4 +36,117 @@ func TestHelpStatesWasteBound(t *testing.T) {
 	if got, want := generate.Waste(8, compare.ReadAhead), 2*(8+generate.Slack)+compare.ReadAhead; got != want {
 		t.Errorf("Waste(8) = %d, the help says %d", got, want)
 	}
+}
+
+// TestRefusesToReplace checks that -o over an existing file is refused
+// unless --force says to replace it: a finished reference is not lost to a
+// run that happens to name it.
+func TestRefusesToReplace(t *testing.T) {
+	dir := t.TempDir()
+	key := writeKey(t, dir)
+	out := filepath.Join(dir, "ref.pot")
+	args := []string{"--model", "synth:1", "--key", key, "--max-tokens", "4"}
+	if r := potgen(t, append(args, "-n", "6", "-o", out)...); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	before, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"generate", append(args, "-n", "2", "-o", out), "refusing to replace"},
+		{"challenges", []string{"challenges", "--key", key, "-n", "2", "-o", out}, "refusing to replace"},
+		{"resume and force", append(args, "-n", "6", "-o", out, "--resume", "--force"), "exclusive"},
+	} {
+		r := potgen(t, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%s: %+v", tc.name, r)
+		}
+		if after, _ := os.ReadFile(out); !bytes.Equal(before, after) {
+			t.Fatalf("%s: a refused run changed %s", tc.name, out)
+		}
+	}
+	if r := potgen(t, append(args, "-n", "2", "-o", out, "--force")...); r.code != 0 {
+		t.Fatalf("--force: %+v", r)
+	}
+	if _, recs := readFile(t, out); len(recs) != 2 {
+		t.Fatalf("--force kept %d records, want the new run's 2", len(recs))
+	}
+	if r := potgen(t, "challenges", "--key", key, "-n", "3", "-o", out, "--force"); r.code != 0 {
+		t.Fatalf("challenges --force: %+v", r)
+	}
+	leftovers(t, dir, "ref.pot", "audit.key")
+}
+
+// leftovers fails t if dir holds anything but want: no temporary or
+// partial file may be left behind.
+func leftovers(t *testing.T, dir string, want ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if !slices.Contains(want, e.Name()) {
+			t.Errorf("%s left in %s", e.Name(), dir)
+		}
+	}
+}
+
+// TestFreshResumeGrowsInPartial kills `potgen -o F --resume` that had
+// nothing to resume: its work must be in F.partial, where the next
+// --resume finds it, and not in a hidden temporary file the kill leaves.
+func TestFreshResumeGrowsInPartial(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key := writeKey(t, dir)
+	args := []string{"--model", "synth:4", "--key", key, "-n", "40", "--max-tokens", "24"}
+	full := filepath.Join(dir, "full.pot")
+	if r := potgen(t, append(args, "-o", full)...); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	_, want := readFile(t, full)
+	work := t.TempDir()
+	out := filepath.Join(work, "out.pot")
+	cmd := exec.Command(exe, append(args, "-o", out, "--resume")...)
+	cmd.Env = append(os.Environ(), "POTGEN_AS_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for a record or two, not for a time: the kill must find work.
+	for {
+		if data, err := os.ReadFile(out + ".partial"); err == nil {
+			if recs, _, _ := streamtest.Read(data); len(recs) >= 2 {
+				break
+			}
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("the run finished and was never seen in %s.partial", out)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	data, err := os.ReadFile(out + ".partial")
+	if err != nil {
+		t.Fatalf("after the kill: %v", err)
+	}
+	kept, _, _ := streamtest.Read(data)
+	if len(kept) < 2 {
+		t.Fatalf("%d records in %s.partial after the kill", len(kept), out)
+	}
+	leftovers(t, work, "out.pot.partial")
+	if r := potgen(t, append(args, "-o", out, "--resume")...); r.code != 0 || !strings.Contains(r.stderr, "records kept") {
+		t.Fatalf("resume: %+v", r)
+	}
+	_, got := readFile(t, out)
+	sameOutputs(t, want, got)
+	leftovers(t, work, "out.pot")
 }

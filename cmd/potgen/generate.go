@@ -28,6 +28,14 @@ func generateAction(c *ucli.Context) error {
 	if resume && (outName == "-" || outName == "") {
 		return cli.Usagef("--resume needs -o FILE: there is nothing to resume on stdout")
 	}
+	if resume && c.Bool("force") {
+		return cli.Usagef("--resume and --force are exclusive: one keeps -o FILE's records, the other replaces them")
+	}
+	if !resume {
+		if err := refuseExisting(outName, c.Bool("force")); err != nil {
+			return err
+		}
+	}
 	src, err := openSource(c, env)
 	if err != nil {
 		return err

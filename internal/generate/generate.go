@@ -287,7 +287,7 @@ func (r *run) start() error {
 	}
 	r.h.Model = r.cfg.Model.Info()
 	if r.cfg.Earlier != nil {
-		if why := format.Compatible(r.cfg.Earlier, &r.h); why != "" {
+		if why := Resumable(r.cfg.Earlier, &r.h); why != "" {
 			return cli.Usagef("--resume: the earlier run had another %s; its records are kept in %s", why, r.cfg.Partial)
 		}
 	}
