@@ -44,7 +44,7 @@ func newApp() *ucli.App {
 				Flags: append(setFlags(),
 					&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"},
 					&ucli.BoolFlag{Name: "force", Usage: "replace an existing -o FILE (without it, potgen refuses)"}),
-				Action:      challengesAction,
+				Action: challengesAction,
 			},
 			{
 				Name:        "verify",
