@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/generate"
 	"github.com/pot-audit/pot/internal/streamtest"
@@ -101,18 +102,7 @@ func leftovers(t *testing.T, dir string, want ...string) {
 // nothing to resume: its work must be in F.partial, where the next
 // --resume finds it, and not in a hidden temporary file the kill leaves.
 func TestFreshResumeGrowsInPartial(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	key := writeKey(t, dir)
-	args := []string{"--model", "synth:4", "--key", key, "-n", "40", "--max-tokens", "24"}
-	full := filepath.Join(dir, "full.pot")
-	if r := potgen(t, append(args, "-o", full)...); r.code != 0 {
-		t.Fatalf("%+v", r)
-	}
-	_, want := readFile(t, full)
+	exe, args, want := killSetup(t)
 	work := t.TempDir()
 	out := filepath.Join(work, "out.pot")
 	cmd := exec.Command(exe, append(args, "-o", out, "--resume")...)
@@ -149,4 +139,94 @@ func TestFreshResumeGrowsInPartial(t *testing.T) {
 	_, got := readFile(t, out)
 	sameOutputs(t, want, got)
 	leftovers(t, work, "out.pot")
+}
+
+// TestInterruptReading sends SIGINT and SIGTERM to potgen verify checking
+// an endless stream, where it used to read on: it stops and exits 1.
+func TestInterruptReading(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(t.TempDir(), "endless.key")
+	if err := os.WriteFile(key, append(streamtest.EndlessKey, '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"verify", "--key", key, "-"}, "<stdin>: interrupted after"},
+	} {
+		for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM} {
+			t.Run(tc.args[0]+"/"+sig.String(), func(t *testing.T) {
+				cmd := exec.Command(exe, tc.args...)
+				cmd.Env = append(os.Environ(), "POTGEN_AS_MAIN=1")
+				code, stderr := streamtest.Interrupt(t, cmd, sig)
+				if code != 1 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+					t.Fatalf("exit %d, stderr %q", code, stderr)
+				}
+			})
+		}
+	}
+}
+
+// TestInterruptChallenges sends SIGINT and SIGTERM to potgen challenges
+// writing a set too large to finish (1.6 GB): it stops, exits 1 and
+// leaves neither the output nor its temporary file.
+func TestInterruptChallenges(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := writeKey(t, t.TempDir())
+	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(exe, "challenges", "--key", key, "-n", "30000000", "-o", filepath.Join(dir, "ch.pot"))
+			cmd.Env = append(os.Environ(), "POTGEN_AS_MAIN=1")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Signal it once it is writing: its temporary file has grown.
+			for written := false; !written; {
+				ents, _ := os.ReadDir(dir)
+				for _, e := range ents {
+					if info, err := e.Info(); err == nil && info.Size() > 0 {
+						written = true
+					}
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Wait()
+			if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "interrupted after") {
+				t.Fatalf("exit %d, stderr %q", code, stderr.String())
+			}
+			leftovers(t, dir)
+		})
+	}
+}
+
+// killSetup is what the tests that kill potgen start from: the test binary
+// as potgen, the arguments of a run and the records it makes uninterrupted.
+func killSetup(t *testing.T) (exe string, args []string, want []format.Record) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	key := writeKey(t, dir)
+	args = []string{"--model", "synth:4", "--key", key, "-n", "40", "--max-tokens", "24"}
+	full := filepath.Join(dir, "full.pot")
+	if r := potgen(t, append(args, "-o", full)...); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	_, want = readFile(t, full)
+	return exe, args, want
 }

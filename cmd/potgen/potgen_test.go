@@ -286,18 +286,7 @@ func TestResumeAfterInterrupt(t *testing.T) {
 // TestResumeAfterKill kills a real potgen process with SIGKILL at several
 // points; --resume then completes the stream without duplicates.
 func TestResumeAfterKill(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	key := writeKey(t, dir)
-	args := []string{"--model", "synth:4", "--key", key, "-n", "40", "--max-tokens", "24"}
-	full := filepath.Join(dir, "full.pot")
-	if r := potgen(t, append(args, "-o", full)...); r.code != 0 {
-		t.Fatalf("%+v", r)
-	}
-	_, want := readFile(t, full)
+	exe, args, want := killSetup(t)
 	for _, killAt := range []int64{1, 3000, 12000} {
 		t.Run(fmt.Sprint(killAt), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out.pot")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -73,7 +74,7 @@ func action(c *ucli.Context) error {
 	}
 	// The modes that look at each record once let the reader reuse arrays.
 	once := append(append([]format.ReaderOption(nil), opts...), format.ReuseRecords())
-	t := &tool{env: cli.EnvOf(c), opts: opts, once: once}
+	t := &tool{ctx: c.Context, env: cli.EnvOf(c), opts: opts, once: once}
 	out := bufio.NewWriterSize(t.env.Stdout, 64<<10)
 	t.out = out
 	switch {
@@ -95,6 +96,7 @@ func action(c *ucli.Context) error {
 
 // tool holds what the modes share.
 type tool struct {
+	ctx     context.Context // done on SIGINT or SIGTERM
 	env     *cli.Env
 	out     *bufio.Writer
 	opts    []format.ReaderOption // for readers whose records are kept
