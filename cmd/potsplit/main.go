@@ -27,6 +27,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			&ucli.Int64Flag{Name: "records", Usage: "consecutive shards of `N` records"},
 			&ucli.StringFlag{Name: "size", Usage: "consecutive shards of about `BYTES` compressed bytes (k, M, G suffixes)"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "shard file `PATTERN`; {} is the shard index"},
+			&ucli.BoolFlag{Name: "mixed", Usage: "accept segments with incompatible headers, and pass them on"},
 		},
 		Action: action,
 	}
@@ -55,6 +56,7 @@ type plan struct {
 	size    int64  // --size
 	pattern string
 	input   string
+	mixed   bool // --mixed: segments with incompatible headers pass
 }
 
 func parsePlan(c *ucli.Context) (plan, error) {
@@ -89,6 +91,7 @@ func parsePlan(c *ucli.Context) (plan, error) {
 	if modes != 1 {
 		return p, cli.Usagef("give exactly one of -n SHARDS, --records N or --size BYTES")
 	}
+	p.mixed = c.Bool("mixed")
 	p.pattern = c.String("output")
 	if p.pattern == "" {
 		return p, cli.Usagef("-o PATTERN is required (for example -o 'shard-{}.pot')")
