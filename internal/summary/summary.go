@@ -52,61 +52,11 @@ type Summary struct {
 }
 
 // Bounds on what a summary keeps, so that a hostile stream cannot make it
-// grow beyond a few words per challenge.
+// grow beyond a few words per record.
 const (
 	maxMissingShown = 10
-	maxFinishKinds  = 32   // distinct finish reasons counted by name; the rest are "other"
-	trackedSamples  = 4096 // sample indices whose duplicates are noticed
+	maxFinishKinds  = 32 // distinct finish reasons counted by name; the rest are "other"
 )
-
-// chal is what a summary keeps per challenge, held by value in the map so
-// that a challenge costs its map slot and its id, and no more, in the
-// common case of fewer than 64 samples.
-type chal struct {
-	index   uint64
-	records int64
-	seen    uint64                         // samples 0..63 seen
-	more    *[trackedSamples/64 - 1]uint64 // samples 64..trackedSamples-1 seen, once there is one
-}
-
-// mark notes sample s and reports whether it was seen before.
-func (c *chal) mark(s uint32) (dup bool) {
-	switch {
-	case s < 64:
-		dup = c.seen&(1<<s) != 0
-		c.seen |= 1 << s
-	case s < trackedSamples:
-		if c.more == nil {
-			c.more = new([trackedSamples/64 - 1]uint64)
-		}
-		w, bit := s/64-1, uint64(1)<<(s%64)
-		dup = c.more[w]&bit != 0
-		c.more[w] |= bit
-	}
-	return dup
-}
-
-// has reports whether samples 0..n-1 were all seen.
-func (c *chal) has(n int64) bool {
-	if n > trackedSamples {
-		return c.records >= n // too many to track one by one
-	}
-	full := func(word uint64, bits int64) bool {
-		if bits >= 64 {
-			return word == ^uint64(0)
-		}
-		return word&(1<<bits-1) == 1<<bits-1
-	}
-	if !full(c.seen, n) {
-		return false
-	}
-	for w := int64(0); 64*(w+1) < n; w++ {
-		if c.more == nil || !full(c.more[w], n-64*(w+1)) {
-			return false
-		}
-	}
-	return true
-}
 
 // Collector builds a summary while a stream is read: Start with its first
 // header, Add every record, Finish at its end.
@@ -145,9 +95,7 @@ func (c *Collector) Add(n int64, rec *format.Record, seg int, h *format.Header) 
 		}
 		c.s.Expected = max(c.s.Expected, int64(h.Challenges.Count))
 	}
-	if c.challenges.add(rec.Index, rec.Sample) {
-		c.s.Duplicates++
-	}
+	c.challenges.add(rec.Index, rec.Sample)
 	c.s.Tokens += int64(rec.Positions())
 	if rec.Err != "" {
 		c.s.Errors++
@@ -192,10 +140,13 @@ func (c *Collector) Finish(st format.Stats, err error) *Summary {
 	}
 	expected := uint64(s.Expected)
 	complete := int64(0) // challenges of the set with all their samples
-	note := func(i uint64, records int64, full bool) {
-		if records == 0 {
-			return
+	next := uint64(0)    // the first challenge the walk has not reached
+	missing := func(i uint64) {
+		if len(s.MissingFirst) < maxMissingShown {
+			s.MissingFirst = append(s.MissingFirst, i)
 		}
+	}
+	s.Duplicates = cov.walk(func(i uint64, records int64, full bool) {
 		s.Challenges++
 		if s.SamplesMin == 0 || records < s.SamplesMin {
 			s.SamplesMin = records
@@ -203,25 +154,23 @@ func (c *Collector) Finish(st format.Stats, err error) *Summary {
 		s.SamplesMax = max(s.SamplesMax, records)
 		if expected > 0 && i >= expected {
 			s.Outside += records
-		} else if full {
+			return
+		}
+		for ; next < i && len(s.MissingFirst) < maxMissingShown; next++ {
+			missing(next) // no records at all
+		}
+		if full {
 			complete++
+		} else {
+			missing(i)
 		}
-	}
-	for i := range cov.n {
-		records, full := cov.challenge(i)
-		note(i, records, full)
-	}
-	for i := range cov.huge {
-		records, full := cov.challenge(i)
-		note(i, records, full)
-	}
+		next = i + 1
+	})
 	if expected > 0 {
-		s.Missing = s.Expected - complete
-		for i := uint64(0); len(s.MissingFirst) < maxMissingShown && int64(len(s.MissingFirst)) < s.Missing && i < expected; i++ {
-			if _, full := cov.challenge(i); !full {
-				s.MissingFirst = append(s.MissingFirst, i)
-			}
+		for ; next < expected && len(s.MissingFirst) < maxMissingShown; next++ {
+			missing(next)
 		}
+		s.Missing = s.Expected - complete
 		ok := s.Missing == 0
 		s.Complete = &ok
 	}
