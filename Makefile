@@ -6,16 +6,18 @@ BINS    := potgen potcmp potstat potsplit
 POT_MODELS ?= $(abspath ../shared/models)
 export POT_MODELS
 
-.PHONY: build test check bench eval demo install clean fuzz
+.PHONY: build test check bench eval eval-quick demo install clean fuzz
 
 build:
 	@mkdir -p bin
 	$(GO) build -o bin/ $(addprefix ./cmd/,$(BINS))
 
-# The whole suite, then a short fuzzing run of the stream reader.
+# The whole suite, a short fuzzing run of the stream reader, and the
+# evaluation's small version (verdicts and tables, not timings).
 test: build
 	$(GO) test -timeout 15m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 15s -fuzzminimizetime 5s ./format
+	$(MAKE) --no-print-directory eval-quick
 
 check: build
 	$(GO) vet ./...
@@ -26,16 +28,28 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 2m -fuzzminimizetime 5s ./format
 
 # Benchmarks report figures; they assert nothing. The C baseline does the
-# engine's arithmetic in plain C -O3, for BenchmarkForwardFromBOS to compare.
+# engine's arithmetic in plain C -O3, for BenchmarkForwardFromBOS to compare;
+# whole.sh times both whole processes on 512 steps.
 # memory.sh measures peak memory on a 10-million-record stream (MEMORY_N).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./format ./internal/llama ./internal/model/openai ./internal/score ./internal/seqtest ./cmd/potgen ./cmd/potcmp
 	cc -O3 -o bin/cbaseline scripts/cbaseline/forward.c -lm && bin/cbaseline $(POT_MODELS)/stories260K.bin 256
+	./scripts/cbaseline/whole.sh 7
 	./scripts/memory.sh
 
-# Long experiments: queries to decision on real and synthetic model pairs.
+# pot's results table: every model pair, locally and through HTTP, over fresh
+# keys; writes eval/EVAL.md, its pictures and the README's summary table.
 eval: build
-	./scripts/eval.sh
+	$(GO) build -o bin/ ./scripts/potserve
+	$(GO) run ./scripts/eval
+
+# The same on a few pairs in under 2 minutes, into a temporary folder: it
+# fails on a wrong verdict or a malformed table, never on a timing.
+eval-quick: build
+	$(GO) build -o bin/ ./scripts/potserve
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  $(GO) run ./scripts/eval -quick -out "$$tmp/out" -doc "$$tmp/EVAL.md" -readme "" > "$$tmp/summary" && \
+	  echo "eval-quick: verdicts and tables as expected"
 
 # The main job on built-in synthetic models: nothing to download.
 demo: build

@@ -2,6 +2,7 @@ package format
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -13,6 +14,13 @@ import (
 // lower-case names, empty ones left out, the top-k alternatives as one
 // array per position, latency in milliseconds, and -Inf (padding) and NaN
 // as null, since JSON has neither. It is written by hand for speed.
+//
+// What identifies each token across backends, its bytes, is in
+// token_bytes (one per position) and top_bytes (one row per position),
+// whether the record holds them itself (a backend without ids) or names
+// its ids in a table (Pieces): a token's bytes are a string when they are
+// valid UTF-8, else an array of byte values (a piece of a character), and
+// null when unknown (padding, or an id the table lacks).
 func (r *Record) AppendJSON(b []byte) []byte {
 	b = append(b, `{"index":`...)
 	b = strconv.AppendUint(b, r.Index, 10)
@@ -31,6 +39,17 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	if len(r.Logprobs) > 0 {
 		b = appendJSONFloats(append(b, `,"logprobs":`...), r.Logprobs)
 	}
+	if n := max(len(r.TokenBytes), len(r.Tokens)); n > 0 && (len(r.TokenBytes) > 0 || r.Pieces.Len() > 0) {
+		b = append(b, `,"token_bytes":[`...)
+		for i := range n {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			piece, ok := r.Bytes(i)
+			b = appendJSONPiece(b, piece, ok)
+		}
+		b = append(b, ']')
+	}
 	if r.TopK > 0 {
 		b = strconv.AppendInt(append(b, `,"top_k":`...), int64(r.TopK), 10)
 		if len(r.TopTokens) > 0 {
@@ -38,6 +57,24 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		}
 		if len(r.TopLogprobs) > 0 {
 			b = appendJSONRows(append(b, `,"top_logprobs":`...), r.TopLogprobs, r.TopK, appendJSONFloats)
+		}
+		if n := max(len(r.TopBytes), len(r.TopTokens)) / r.TopK; n > 0 && (len(r.TopBytes) > 0 || r.Pieces.Len() > 0) {
+			b = append(b, `,"top_bytes":[`...)
+			for i := range n {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, '[')
+				for j := range r.TopK {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					piece, ok := r.TopBytesAt(i, j)
+					b = appendJSONPiece(b, piece, ok)
+				}
+				b = append(b, ']')
+			}
+			b = append(b, ']')
 		}
 	}
 	if r.Text != "" {
@@ -98,6 +135,25 @@ func appendJSONFloats(b []byte, v []float32) []byte {
 	return append(b, ']')
 }
 
+// appendJSONPiece writes a token's bytes: a string when they are valid
+// UTF-8, else the array of their byte values, and null when not known.
+func appendJSONPiece(b []byte, piece string, known bool) []byte {
+	switch {
+	case !known:
+		return append(b, "null"...)
+	case utf8.ValidString(piece):
+		return appendJSONString(b, piece)
+	}
+	b = append(b, '[')
+	for i := 0; i < len(piece); i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, uint64(piece[i]), 10)
+	}
+	return append(b, ']')
+}
+
 const jsonHex = "0123456789abcdef"
 
 // appendJSONString writes s as a JSON string. Invalid UTF-8, which the format
@@ -149,21 +205,23 @@ func (r *Record) MarshalJSON() ([]byte, error) {
 
 // jsonRecord is the JSON shape of a record as encoding/json reads it.
 type jsonRecord struct {
-	Index       uint64       `json:"index"`
-	ID          string       `json:"id"`
-	Sample      uint32       `json:"sample"`
-	Seed        uint64       `json:"seed"`
-	Prompt      string       `json:"prompt"`
-	Tokens      []int32      `json:"tokens"`
-	Logprobs    []*float32   `json:"logprobs"`
-	TopK        int          `json:"top_k"`
-	TopTokens   [][]int32    `json:"top_tokens"`
-	TopLogprobs [][]*float32 `json:"top_logprobs"`
-	Text        string       `json:"text"`
-	Finish      string       `json:"finish"`
-	LatencyMS   float64      `json:"latency_ms"`
-	Attempts    int          `json:"attempts"`
-	Error       string       `json:"error"`
+	Index       uint64        `json:"index"`
+	ID          string        `json:"id"`
+	Sample      uint32        `json:"sample"`
+	Seed        uint64        `json:"seed"`
+	Prompt      string        `json:"prompt"`
+	Tokens      []int32       `json:"tokens"`
+	Logprobs    []*float32    `json:"logprobs"`
+	TopK        int           `json:"top_k"`
+	TopTokens   [][]int32     `json:"top_tokens"`
+	TopLogprobs [][]*float32  `json:"top_logprobs"`
+	TokenBytes  []jsonPiece   `json:"token_bytes"`
+	TopBytes    [][]jsonPiece `json:"top_bytes"`
+	Text        string        `json:"text"`
+	Finish      string        `json:"finish"`
+	LatencyMS   float64       `json:"latency_ms"`
+	Attempts    int           `json:"attempts"`
+	Error       string        `json:"error"`
 }
 
 // UnmarshalJSON reads a record in the shape AppendJSON writes; null
@@ -182,6 +240,69 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 	for _, row := range j.TopLogprobs {
 		r.TopLogprobs = unnull(r.TopLogprobs, row)
 	}
+	var top []jsonPiece
+	for _, row := range j.TopBytes {
+		top = append(top, row...)
+	}
+	if len(r.Tokens) == 0 && len(r.TopTokens) == 0 {
+		// Tokens named by their bytes alone.
+		for _, p := range j.TokenBytes {
+			r.TokenBytes = append(r.TokenBytes, p.bytes)
+		}
+		for _, p := range top {
+			r.TopBytes = append(r.TopBytes, p.bytes)
+		}
+		return nil
+	}
+	// Ids with their bytes: a table of the ids this record names.
+	for _, side := range []struct {
+		ids    []int32
+		pieces []jsonPiece
+	}{{r.Tokens, j.TokenBytes}, {r.TopTokens, top}} {
+		for i, p := range side.pieces {
+			if !p.known || i >= len(side.ids) {
+				continue
+			}
+			if r.Pieces == nil {
+				r.Pieces = NewPieces()
+			}
+			if !r.Pieces.Add(side.ids[i], p.bytes) {
+				return fmt.Errorf("format: token %d stands for two byte strings in one record", side.ids[i])
+			}
+		}
+	}
+	return nil
+}
+
+// jsonPiece is a token's bytes as AppendJSON writes them: a string, an
+// array of byte values, or null (not known).
+type jsonPiece struct {
+	bytes string
+	known bool
+}
+
+func (p *jsonPiece) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*p = jsonPiece{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err == nil {
+		*p = jsonPiece{s, true}
+		return nil
+	}
+	var vals []int
+	if err := json.Unmarshal(data, &vals); err != nil {
+		return fmt.Errorf("format: token bytes %s: want a string, an array of bytes or null", data)
+	}
+	raw := make([]byte, len(vals))
+	for i, v := range vals {
+		if v < 0 || v > 255 {
+			return fmt.Errorf("format: token bytes %s: %d is not a byte", data, v)
+		}
+		raw[i] = byte(v)
+	}
+	*p = jsonPiece{string(raw), true}
 	return nil
 }
 

@@ -4,7 +4,8 @@
 # by potcmp, which stops the candidate's potgen as soon as it can decide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=$PWD/bin
+# POT_BIN names another folder of built tools (the README examples test uses its own).
+bin=${POT_BIN:-$PWD/bin}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=300

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"io"
 	"runtime/debug"
 	"slices"
@@ -21,11 +22,9 @@ const (
 	exitUndecided = 3
 )
 
-// Defaults, also shown by --help.
-const (
-	defaultAlpha     = 0.01
-	defaultTolerance = 0.05
-)
+// defaultAlpha is --alpha's default, also shown by --help. --tolerance
+// has none of its own: each score has its own (score.Spec.Tolerance).
+const defaultAlpha = 0.01
 
 // gcPercent is the garbage collector's GOGC while potcmp runs, unless the
 // environment sets one. A reference is stored without pointers (see
@@ -40,12 +39,18 @@ const gcPercent = 25
 // options are the flags every mode shares.
 type options struct {
 	alpha      float64
-	tolerance  float64
-	score      string // auto or one of score.Names()
+	tolerance  float64 // 0: the score's own
+	tolSet     bool    // --tolerance was given
+	score      string  // auto or one of score.Names()
 	test       string
-	maxN       int // 0: until the candidate ends
+	maxN       int    // 0: until the candidate ends
+	tokensBy   string // auto, ids or bytes
+	skipFailed bool
 	json       bool
 	transcript string
+	// The keys trusted to sign references and candidates (--ref-pubkey,
+	// --cand-pubkey); none: signatures are checked where present only.
+	refSigners, candSigners []ed25519.PublicKey
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -57,14 +62,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Version:     cli.Version,
 		Flags: []ucli.Flag{
 			&ucli.Float64Flag{Name: "alpha", Value: defaultAlpha, Usage: "error level: P(wrong verdict) <= `A` for each kind of error"},
-			&ucli.Float64Flag{Name: "tolerance", Value: defaultTolerance, Usage: "largest mean score `E` still called SAME"},
+			&ucli.Float64Flag{Name: "tolerance", Usage: "largest mean score `E` still called SAME (0: the score's own, listed above)"},
 			&ucli.StringFlag{Name: "score", Value: "auto", Usage: "per-pair score `NAME`: auto, tv, prob, tokens, text or mmd"},
+			&ucli.StringFlag{Name: "tokens-by", Value: "auto", Usage: "match the two sides' tokens by `HOW`: auto (from the streams' evidence), ids (trust the ids as one vocabulary's) or bytes"},
+			&ucli.BoolFlag{Name: "skip-failures", Usage: "skip the candidate's failed records instead of scoring each 1 (the guarantee then assumes failures independent of the answers)"},
 			&ucli.StringFlag{Name: "test", Value: "betting", Usage: "sequential test `NAME`: betting or eb"},
 			&ucli.IntFlag{Name: "max-n", Usage: "stop UNDECIDED after `N` scores (0: until the candidate ends)"},
 			&ucli.BoolFlag{Name: "json", Usage: "write each result as one JSON object"},
 			&ucli.StringFlag{Name: "transcript", Usage: "write every score and the running bounds to `FILE` (JSON lines)"},
 			&ucli.BoolFlag{Name: "refs", Usage: "the arguments are references and the last one the candidate: which reference does it match?"},
-			&ucli.BoolFlag{Name: "calibrate", Usage: "A B: score two runs of the same model; print the noise floor and a suggested tolerance"},
+			&ucli.BoolFlag{Name: "calibrate", Usage: "the two arguments A B are runs of the same model: print their noise floor and a suggested tolerance"},
+			&ucli.StringSliceFlag{Name: "ref-pubkey", Usage: "require every reference signed by a key in `FILE` (repeatable: any is trusted)"},
+			&ucli.StringSliceFlag{Name: "cand-pubkey", Usage: "require every candidate signed by a key in `FILE` (repeatable); read to its end before the verdict"},
 		},
 		Action: func(c *ucli.Context) error {
 			code, err := action(c)
@@ -83,19 +92,22 @@ func action(c *ucli.Context) (int, error) {
 	o := &options{
 		alpha:      c.Float64("alpha"),
 		tolerance:  c.Float64("tolerance"),
+		tolSet:     c.IsSet("tolerance"),
 		score:      c.String("score"),
 		test:       c.String("test"),
 		maxN:       c.Int("max-n"),
+		tokensBy:   c.String("tokens-by"),
+		skipFailed: c.Bool("skip-failures"),
 		json:       c.Bool("json"),
 		transcript: c.String("transcript"),
 	}
 	if err := o.check(); err != nil {
 		return exitTrouble, err
 	}
-	args, err := cli.Args(c, "the streams")
-	if err != nil {
+	if err := o.loadSigners(c); err != nil {
 		return exitTrouble, err
 	}
+	args := cli.Args(c)
 	env := cli.EnvOf(c)
 	if err := checkStdin(args); err != nil {
 		return exitTrouble, err
@@ -129,7 +141,9 @@ func action(c *ucli.Context) (int, error) {
 // config is the comparison the flags ask for, its scores written to tr
 // when there is a transcript.
 func (o *options) config(tr *transcript) compare.Config {
-	cfg := compare.Config{Alpha: o.alpha, Tolerance: o.tolerance, Score: o.score, Test: o.test, MaxN: o.maxN}
+	cfg := compare.Config{Alpha: o.alpha, Tolerance: o.tolerance, Score: o.score, Test: o.test, MaxN: o.maxN,
+		RefSigners: o.refSigners, CandSigners: o.candSigners,
+		Tokens: o.tokensBy, SkipFailures: o.skipFailed}
 	if tr != nil {
 		cfg.Observe = tr.observe
 	}
@@ -141,8 +155,15 @@ func (o *options) check() error {
 	if o.score != "auto" && !slices.Contains(score.Names(), o.score) {
 		return cli.Usagef("--score %q: want auto, tv, prob, tokens, text or mmd", o.score)
 	}
-	if _, err := seqtest.New(o.test, o.alpha, o.tolerance); err != nil {
+	tol := o.tolerance
+	if tol == 0 && !o.tolSet {
+		tol = score.TolTV // any valid tolerance: the parameters are checked, not the score's
+	}
+	if _, err := seqtest.New(o.test, o.alpha, tol); err != nil {
 		return cli.Usage(err)
+	}
+	if !slices.Contains([]string{"auto", "ids", "bytes"}, o.tokensBy) {
+		return cli.Usagef("--tokens-by %q: want auto, ids or bytes", o.tokensBy)
 	}
 	if o.maxN < 0 {
 		return cli.Usagef("--max-n %d: want 0 (no limit) or more", o.maxN)
@@ -203,4 +224,19 @@ func quiet(code int) error {
 		return nil
 	}
 	return cli.Quiet(code)
+}
+
+// loadSigners loads the keys --ref-pubkey and --cand-pubkey name.
+func (o *options) loadSigners(c *ucli.Context) (err error) {
+	if f := c.StringSlice("ref-pubkey"); len(f) > 0 {
+		if o.refSigners, err = cli.LoadTrusted("ref-pubkey", f); err != nil {
+			return err
+		}
+	}
+	if f := c.StringSlice("cand-pubkey"); len(f) > 0 {
+		if o.candSigners, err = cli.LoadTrusted("cand-pubkey", f); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -56,8 +56,8 @@ func TestVerdicts(t *testing.T) {
 		{name: "budget", cand: streamtest.Records(400, streamtest.Same), args: []string{"--max-n", "50"}, code: 3, verdict: "UNDECIDED", minN: 50, maxN: 50},
 		{name: "eb", cand: streamtest.Records(1200, streamtest.Same), args: []string{"--test", "eb"}, code: 0, verdict: "SAME", minN: 100, maxN: 1200,
 			wantLine: []string{"test=eb"}},
-		{name: "text", cand: streamtest.Records(400, streamtest.Same), args: []string{"--score", "text"}, code: 0, verdict: "SAME", minN: 90, maxN: 110,
-			wantLine: []string{"score=text"}},
+		{name: "text", cand: streamtest.Records(400, streamtest.Same), args: []string{"--score", "text"}, code: 0, verdict: "SAME", minN: 28, maxN: 36,
+			wantLine: []string{"score=text", "tolerance=0.15"}},
 		{name: "ran out", cand: streamtest.Records(60, streamtest.Same), code: 3, verdict: "UNDECIDED", minN: 60, maxN: 60},
 	}
 	for _, tt := range tests {
@@ -129,18 +129,19 @@ func TestJSON(t *testing.T) {
 		}
 	}
 	r := decodeJSON(t, out)
-	want := compare.Result{Verdict: "SAME", Alpha: 0.01, Tolerance: 0.05, Score: "tv", Test: "betting", Ref: ref, Cand: cand,
-		Failed: 2, RefFailed: 1, Unmatched: 1, Duplicate: 1, Stopped: "decided"}
+	want := compare.Result{Verdict: "SAME", Alpha: 0.01, Tolerance: 0.05, Score: "tv", Basis: "same digest", Test: "betting", Ref: ref, Cand: cand,
+		Failed: 2, RefFailed: 1, CandFailed: 1, Failures: "scored 1", Unmatched: 1, Duplicate: 1, Stopped: "decided"}
 	got := r
 	got.N, got.Mean, got.Lower, got.Upper, got.Read, got.RefModel, got.CandModel = 0, 0, 0, 0, 0, "", ""
 	if got != want {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
-	// Two failures, a stranger and a repeat: none of them scored.
-	if r.Read != int64(r.N)+4 || r.Upper > 0.05 || r.Lower != 0 || r.RefModel != "synth:a" || r.CandModel != "synth:b" {
+	// The candidate's failure is scored 1; the reference's, a stranger and
+	// a repeat are not scored.
+	if r.Read != int64(r.N)+3 || r.Upper > 0.05 || r.Lower != 0 || r.RefModel != "synth:a" || r.CandModel != "synth:b" {
 		t.Errorf("n %d read %d bounds [%v, %v] models %s %s", r.N, r.Read, r.Lower, r.Upper, r.RefModel, r.CandModel)
 	}
-	for _, w := range []string{"2 pairs skipped, not scored (1 failed in the reference, 1 in the candidate)",
+	for _, w := range []string{"1 pair skipped, not scored: the reference record failed", "1 failed record scored 1, the largest distance",
 		"1 record with no reference record", "1 record repeating", "reference holds 1 failed record"} {
 		if !strings.Contains(errs, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, errs)
@@ -243,7 +244,7 @@ func TestRefusals(t *testing.T) {
 		{"challenge set", otherSet, streamtest.Records(100, streamtest.Same), nil, []string{"different challenge sets", `id "set1" vs "set2"`}},
 		{"temperature", hot, streamtest.Records(100, streamtest.Same), nil, []string{"sampled differently", "temperature 0 vs 0.7"}},
 		{"max tokens", long, streamtest.Records(100, streamtest.Same), nil, []string{"max-tokens 8 vs 64"}},
-		{"token score across vocabularies", otherVocab, streamtest.Records(100, streamtest.Same), []string{"--score", "tv"}, []string{"vocabularies", "use text"}},
+		{"token score across vocabularies", otherVocab, streamtest.Records(100, streamtest.Same), []string{"--score", "tv"}, []string{"vocabularies", "use --score text"}},
 		{"challenges stream", chal, []format.Record{{ID: "x", Prompt: "p"}}, nil, []string{"a challenges stream"}},
 		{"no common challenges", h, func() []format.Record {
 			r := streamtest.Records(50, streamtest.Same)
@@ -302,7 +303,7 @@ func TestUsage(t *testing.T) {
 	}
 	code, out, _ := potcmp(t, nil, "--help")
 	for _, w := range []string{"P(wrong verdict) <= alpha for each kind of error, whatever the", "(default: 0.01)",
-		"(default: 0.05)", `(default: "auto")`, `(default: "betting")`, "potcmp ref.pot -", "--refs", "--calibrate"} {
+		"tokens-by", "skip-failures", `(default: "auto")`, `(default: "betting")`, "potcmp ref.pot -", "--refs", "--calibrate"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("help lacks %q", w)
 		}

@@ -19,7 +19,11 @@ func compareAll(ctx context.Context, env *cli.Env, o *options, refName string, c
 	if len(cands) == 1 {
 		load = compare.LoadStreamed
 	}
-	ref, err := load(env, refName, o.score)
+	opts, err := compare.RequireSigned(env, refName, o.refSigners, cands...)
+	if err != nil {
+		return exitTrouble, err
+	}
+	ref, err := load(env, refName, o.score, opts...)
 	if err != nil {
 		return exitTrouble, err
 	}
@@ -175,6 +179,11 @@ func calibrate(ctx context.Context, env *cli.Env, o *options, a, b string) (int,
 	} else {
 		_, err = fmt.Fprintf(env.Stdout, "calibration n=%d mean=%.4f q95=%.4f upper=%.4f tolerance=%.4f score=%s alpha=%g ref=%s cand=%s\n",
 			cal.N, cal.Mean, cal.Quantile, cal.Upper, cal.Tolerance, cal.Score, cal.Alpha, compare.QuoteName(cal.Ref), compare.QuoteName(cal.Cand))
+	}
+	if err == nil {
+		// A tolerance means something only for its score: say which.
+		fmt.Fprintf(env.Stderr, "potcmp: the suggested tolerance is for score %s (its default: %g): potcmp --score %s --tolerance %.4f\n",
+			cal.Score, cal.DefaultTolerance, cal.Score, cal.Tolerance)
 	}
 	if err != nil {
 		return exitTrouble, err

@@ -90,6 +90,10 @@ func challengesAction(c *ucli.Context) error {
 	if err := refuseExisting(c.String("output"), c.Bool("force")); err != nil {
 		return err
 	}
+	sign, err := signOptions(c)
+	if err != nil {
+		return err
+	}
 	out, err := env.Create(c.String("output"), cli.OutputOptions{Binary: true})
 	if err != nil {
 		return err
@@ -100,7 +104,7 @@ func challengesAction(c *ucli.Context) error {
 		Challenges: set.Header(),
 		Created:    now(),
 		Tool:       toolName(),
-	})
+	}, sign...)
 	if err != nil {
 		return err
 	}

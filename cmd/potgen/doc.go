@@ -39,28 +39,51 @@ what one read of the pipe holds (at most -j + %[1]d), so 'potgen -j J | potcmp'
 makes at most 2(J + %[1]d) + %[2]d queries that the verdict does not use; usually
 about J.
 
+--sign NAME signs every segment written (here, by potgen challenges, and by a
+resumed run, whose kept records are signed again) with the private key NAME
+from 'potgen signkey -o NAME'; potstat --verify --pubkey NAME.pub checks it.
+A resumed run without --sign whose earlier output was signed says on stderr
+that its output is unsigned.
+
 Log-probabilities of local models are those of the raw softmax, before temperature
 and truncation (as vLLM reports them); the header says so.
 
 Examples:
    potgen keygen -o audit.key
-   potgen --model synth:1 --key audit.key -n 200 -o ref.pot
-   potgen --model llama2c:stories260K.bin,tokenizer=tok512.bin --key audit.key -n 1000 -o ref.pot
-   potgen --model openai:http://127.0.0.1:8080/v1 --key audit.key -n 1000 | potcmp ref.pot -
-   potgen challenges --key audit.key -n 1000 | potsplit -n 8 -o 'ch-{}.pot'
+   potgen --model llama2c:stories260K.bin,tokenizer=tok512.bin --key audit.key -n 200 -o ref.pot
+   potgen --model openai:http://127.0.0.1:8080/v1 --key audit.key -n 200 | potcmp ref.pot -
+   potgen challenges --key audit.key -n 200 | potsplit -n 8 -o 'ch-{}.pot'
    potgen --model gguf:model.gguf --challenges ch-3.pot -o out-3.pot
+   potgen --model synth:1 --key audit.key -n 20 --temperature 1 --samples 4 -j 2 -o sampled.pot
+   potgen signkey -o archive.sign
+   potgen --model synth:1 --key audit.key -n 200 --sign archive.sign -o signed.pot
 
 Exit status: 0 success (or the reader went away), 1 some queries failed or a
 runtime failure, 2 bad usage or bad input.`
 
 const keygenUsage = `writes a new secret key: 32 random bytes as 64 hex characters. Keep it secret
 until the audit is over; publish its commitment (in every stream header) before.
-With -o FILE the file gets mode 0600 and an existing file is never overwritten.`
+With -o FILE the file gets mode 0600 and an existing file is never overwritten.
+
+Examples:
+   potgen keygen -o audit.key
+   potgen keygen -o audit.key  # exit 2: an existing key is never overwritten`
 
 const challengesUsage = `writes the challenge set of a key as a challenge stream (prompts and seeds, never
-the key), for potsplit to shard or for potgen --challenges to read.`
+the key), for potsplit to shard or for potgen --challenges to read. The same key,
+run id, family and -n always give the same stream.
+
+Examples:
+   potgen challenges --key audit.key -n 1000 -o ch.pot
+   potgen challenges --key audit.key -n 1000 --run-id week2 | potsplit -n 4 -o 'week2-{}.pot'
+   potgen challenges --key audit.key -n 100 | potstat -`
 
 const verifyUsage = `checks, once the key is revealed, that the streams' challenge set is the one the
 key commits to: the commitment, the set id, and every record's id, seed and prompt.
 Prompt-file sets need --prompts FILE (its digest must match the header).
-Exit status: 0 all match, 1 a mismatch, 2 bad input.`
+Exit status: 0 all match, 1 a mismatch, 2 bad input.
+
+Examples:
+   potgen challenges --key audit.key -n 100 -o ch.pot
+   potgen verify --key audit.key ch.pot
+   potsplit -n 4 -o 'ch-{}.pot' ch.pot && potgen verify ch-*.pot --key audit.key`

@@ -36,6 +36,10 @@ func generateAction(c *ucli.Context) error {
 			return err
 		}
 	}
+	sign, err := signOptions(c)
+	if err != nil {
+		return err
+	}
 	src, err := openSource(c, env)
 	if err != nil {
 		return err
@@ -68,7 +72,7 @@ func generateAction(c *ucli.Context) error {
 	defer out.Abort()
 	done := map[compare.Key]bool{}
 	if resume {
-		kept, err := out.resume(env, h, done)
+		kept, err := out.resume(env, h, done, sign)
 		if err != nil {
 			return err
 		}
@@ -77,7 +81,7 @@ func generateAction(c *ucli.Context) error {
 		}
 	}
 	cfg := generate.Config{Model: m, Sampling: sampling, Jobs: c.Int("jobs"), Total: src.Total, Done: done,
-		Earlier: out.earlier, Partial: cli.PartialName(outName), Resumed: out.resumed, Progress: env.Stderr}
+		Earlier: out.earlier, Partial: cli.PartialName(outName), Resumed: out.resumed, Progress: env.Stderr, WriterOptions: sign}
 	if f, ok := env.Stdout.(*os.File); ok && (outName == "-" || outName == "") {
 		cfg.Pipe = f // a pipe paces the run (see generate.Lead)
 	}
@@ -88,7 +92,7 @@ func generateAction(c *ucli.Context) error {
 // checkGenerateFlags refuses what no run can do, as usage errors.
 func checkGenerateFlags(c *ucli.Context) error {
 	if c.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q (options go before arguments)", c.Args().First())
+		return cli.Usagef("unexpected argument %q: the challenges come from --key FILE -n N or --challenges FILE", c.Args().First())
 	}
 	if c.String("model") == "" {
 		return cli.Usagef("--model SPEC is required (try --model synth:1); see potgen --help")

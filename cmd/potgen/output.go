@@ -35,11 +35,16 @@ func createOutput(env *cli.Env, name, input string, resume bool) (*output, error
 // resume copies the records of an earlier run (FILE.partial, or else FILE)
 // into the output and marks what it kept in done (see generate.Resume);
 // from then on FILE.partial holds at least what the earlier run had.
-func (o *output) resume(env *cli.Env, h format.Header, done map[compare.Key]bool) (int, error) {
+// With sign the copied segments are signed again; without it, an earlier
+// run's signatures are dropped, and the user hears of it.
+func (o *output) resume(env *cli.Env, h format.Header, done map[compare.Key]bool, sign []format.WriterOption) (int, error) {
 	warn := func(err error) { fmt.Fprintln(env.Stderr, cli.Message("potgen", err)) }
-	e, err := generate.Resume(o, cli.PartialName(o.name), o.name, h, done, warn)
+	e, err := generate.Resume(o, cli.PartialName(o.name), o.name, h, done, warn, sign...)
 	if err != nil {
 		return 0, err
+	}
+	if len(e.Signers) > 0 && len(sign) == 0 {
+		fmt.Fprintln(env.Stderr, cli.Unsigned("potgen", e.From, o.name, e.Signers))
 	}
 	// From here on the run grows in FILE.partial, even when there was
 	// nothing to resume: a kill keeps its work for the next --resume.

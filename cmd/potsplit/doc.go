@@ -8,7 +8,7 @@
 package main
 
 // usageText is the synopsis shown by --help.
-const usageText = `potsplit (-n SHARDS | --records N | --size BYTES) -o PATTERN [FILE|-]`
+const usageText = `potsplit (-n SHARDS | --records N | --size BYTES) -o PATTERN [--sign KEY] [FILE|-]`
 
 // description is the body of --help: what the tool is for and how to use it.
 const description = `potsplit reads one pot stream (a challenge set or a model's outputs) and
@@ -43,14 +43,22 @@ was read intact. On damaged input, a failed write or an interrupt, no shard
 file and no temporary file is left behind, and the error (file, record,
 byte offset) is one line on stderr.
 
+--sign KEY signs every segment of every shard with the private key KEY
+(potgen signkey). The input's own signatures are checked as it is read (one
+that fails is damaged input) but cannot be carried over, since the shards
+cut its segments: without --sign, a signed input gives unsigned shards, and
+potsplit says so on stderr.
+
 Memory does not grow with the stream: it is about 1 MiB per shard being
 written (all SHARDS with -n, one with --records and --size).
 
 Exit status: 0 done, 1 a write failed, 2 bad usage or damaged input.
 
 Examples:
+  potgen challenges --key audit.key -n 100 -o ch.pot
   potsplit -n 8 -o 'ch-{}.pot' ch.pot
   parallel potgen --model synth:1 --challenges ch-{}.pot -o out-{}.pot ::: 0 1 2 3 4 5 6 7
   cat out-*.pot | potstat -
-  potsplit --records 500 -o 'part-{}.pot' - < ref.pot
-  potsplit --size 64M -o 'part-{}.pot' ref.pot`
+  cat out-*.pot > out.pot
+  potsplit --records 30 -o 'part-{}.pot' - < out.pot
+  potsplit --size 4k -o 'piece-{}.pot' out.pot`

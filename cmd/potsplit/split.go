@@ -21,7 +21,8 @@ func split(ctx context.Context, env *cli.Env, in *cli.Input, p plan) error {
 	// are damaged input, as potstat --verify says: no shard is written,
 	// unless --mixed passes them on as they are.
 	// Each record is written out at once, so the reader may reuse its arrays.
-	opts := []format.ReaderOption{format.ReuseRecords()}
+	var signers cli.Signers
+	opts := []format.ReaderOption{format.ReuseRecords(), signers.Option()}
 	if p.mixed {
 		opts = append(opts, format.AllowMixed())
 	}
@@ -32,6 +33,13 @@ func split(ctx context.Context, env *cli.Env, in *cli.Input, p plan) error {
 	defer r.Close()
 
 	var wopts []format.WriterOption
+	if p.sign != "" {
+		k, err := cli.LoadSigner("sign", p.sign)
+		if err != nil {
+			return err
+		}
+		wopts = append(wopts, format.SignWith(k))
+	}
 	if p.size > 0 {
 		// Frames are the unit in which a shard grows; keep them well under
 		// the target size so that shards come out close to it.
@@ -88,7 +96,13 @@ func split(ctx context.Context, env *cli.Env, in *cli.Input, p plan) error {
 			return err
 		}
 	}
-	return set.commit()
+	if err := set.commit(); err != nil {
+		return err
+	}
+	if len(signers.IDs) > 0 && p.sign == "" {
+		fmt.Fprintln(env.Stderr, cli.Unsigned("potsplit", in.Name, "shards "+p.pattern, signers.IDs))
+	}
+	return nil
 }
 
 // shardOf assigns a record to one of n shards by the FNV-1a 64 hash of its

@@ -12,7 +12,7 @@ package main
 // usageText is the synopsis shown by --help.
 const usageText = `potstat [--json] [--mixed] [FILE|-]...   summary of each stream
 potstat --records [FILE|-]...            every record as one JSON object a line
-potstat --verify [FILE|-]...             integrity: checksums, trailers, digests
+potstat --verify [--pubkey FILE]... [FILE|-]...   integrity: checksums, trailers, digests, signatures
 potstat --between [--json] [--plot FILE.svg] A B   distributional distance`
 
 // description is the body of --help: what the tool is for, how to read its
@@ -47,8 +47,12 @@ these fields (absent when empty, where marked *):
   expected_challenges  the set's challenge count from the header (0: unknown)
   expected_samples     samples per challenge from the header (1 for challenges)
   complete             true when challenges 0..expected_challenges-1 all have
-                       samples 0..expected_samples-1; null when the count is unknown
-  missing              challenges of the set without all their samples
+                       samples 0..expected_samples-1; null when the count is unknown.
+                       For one shard alone (header.shard.count > 0), whose share
+                       only the key tells: true when it is intact and every
+                       challenge it holds has all its samples
+  missing              challenges of the set without all their samples (of a
+                       shard alone: challenges it holds without all of them)
   missing_first *      the first of them (up to 10 indices)
   outside              records whose challenge index is not below the count
   duplicates           records repeating a (challenge, sample) already seen
@@ -66,16 +70,25 @@ these fields (absent when empty, where marked *):
                        seed}, header.shard.{index,count,by}, created, tool, labels
 
 --records prints each record as one JSON object a line, as it is read,
-with the fields index, id, sample, seed, prompt, tokens, logprobs, top_k,
-top_tokens, top_logprobs, text, finish, latency_ms, attempts, error.
-index, id, sample and seed are always there; the others only when not
-empty. top_tokens and top_logprobs hold one array of top_k entries per
-position. A log-probability of -Inf (a padded alternative) is null.
+with the fields index, id, sample, seed, prompt, tokens, logprobs,
+token_bytes, top_k, top_tokens, top_logprobs, top_bytes, text, finish,
+latency_ms, attempts, error. index, id, sample and seed are always there;
+the others only when not empty. top_tokens, top_logprobs and top_bytes hold
+one array of top_k entries per position. A log-probability of -Inf (a padded
+alternative) is null. token_bytes and top_bytes are each token's bytes, what
+identifies it across backends: a string, or an array of byte values when not
+valid UTF-8 (part of a character), null when unknown.
 
 --verify reads each stream to its end and checks every frame checksum,
-segment trailer and digest. It prints one line a file, "FILE: ok (N records,
-S segments)" or "FILE: DAMAGED: <where and what>", and exits 0 only when
-every file is intact, after checking them all.
+segment trailer and digest, and every segment's signature (potgen --sign).
+It prints one line a file, "FILE: ok (N records, S segments)" (with ",
+signed by KEYID..." or ", K signed by KEYID..." when segments are signed)
+or "FILE: DAMAGED: <where and what>", and exits 0 only when every file is
+intact, after checking them all. A signature that does not verify is
+damage. With --pubkey FILE (repeatable; a file may hold several keys, any
+of them trusted) every segment must be signed by a trusted key, or the line
+is "FILE: UNTRUSTED: <segment and signer>". Streams written before
+signatures existed verify as before without --pubkey.
 
 --between compares two outputs streams of the same challenge set (other
 models, or the same model twice). Records are joined on challenge id and
@@ -124,14 +137,19 @@ Segments whose headers are incompatible (another model, challenge set or
 sampling) are an error unless --mixed is given.
 
 Exit status: 0 all intact, 1 a write failed, 2 bad usage or a damaged,
-missing or unreadable input (each reported on one stderr line, or on
-stdout with --verify).
+untrusted (--pubkey), missing or unreadable input (each reported on one
+stderr line, or on stdout with --verify).
 
 Examples:
+  potgen --model synth:1 --key audit.key -n 50 -o ref.pot
+  potgen --model synth:1,perturb=noise:0.05 --key audit.key -n 50 -o cand.pot
   potstat ref.pot cand.pot
   potstat --json ref.pot | jq '{records, complete, model: .header.model.name}'
   potstat --records ref.pot | jq -r 'select(.error) | .id'
-  cat shard-*.pot | potstat -
-  potstat --verify archive/*.pot || echo 'some streams are damaged'
-  potstat --between --plot dist.svg ref.pot cand.pot
+  potsplit -n 4 -o 'shard-{}.pot' ref.pot && cat shard-*.pot | potstat -
+  potstat --verify *.pot || echo 'some streams are damaged'
+  potstat --between ref.pot cand.pot --plot dist.svg
+  potgen signkey -o archive.sign
+  potgen --model synth:1 --key audit.key -n 50 --sign archive.sign -o signed.pot
+  potstat --verify --pubkey archive.sign.pub signed.pot
   potstat --between --json ref.pot cand.pot | jq '.scores[0]'`

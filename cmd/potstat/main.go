@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"os"
@@ -27,7 +28,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{Name: "json", Usage: "print each summary as one JSON object"},
 			&ucli.BoolFlag{Name: "records", Usage: "print every record as one JSON object a line"},
-			&ucli.BoolFlag{Name: "verify", Usage: "check checksums, trailers and digests; one line a file"},
+			&ucli.BoolFlag{Name: "verify", Usage: "check checksums, trailers, digests and signatures; one line a file"},
+			&ucli.StringSliceFlag{Name: "pubkey", Usage: "with --verify, require every segment signed by a key in `FILE` (repeatable: any is trusted)"},
 			&ucli.BoolFlag{Name: "mixed", Usage: "accept segments with incompatible headers"},
 			&ucli.BoolFlag{Name: "between", Usage: "distributional distance between two outputs streams A B"},
 			&ucli.StringFlag{Name: "plot", Usage: "with --between, write histograms to `FILE.svg`"},
@@ -38,10 +40,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func action(c *ucli.Context) error {
-	files, err := cli.Args(c, "the files")
-	if err != nil {
-		return err
-	}
+	files := cli.Args(c)
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -68,13 +67,17 @@ func action(c *ucli.Context) error {
 			}
 		}
 	}
+	trusted, err := trustedKeys(c)
+	if err != nil {
+		return err
+	}
 	var opts []format.ReaderOption
 	if c.Bool("mixed") {
 		opts = append(opts, format.AllowMixed())
 	}
 	// The modes that look at each record once let the reader reuse arrays.
 	once := append(append([]format.ReaderOption(nil), opts...), format.ReuseRecords())
-	t := &tool{ctx: c.Context, env: cli.EnvOf(c), opts: opts, once: once}
+	t := &tool{ctx: c.Context, env: cli.EnvOf(c), opts: opts, once: once, trusted: trusted}
 	out := bufio.NewWriterSize(t.env.Stdout, 64<<10)
 	t.out = out
 	switch {
@@ -103,6 +106,7 @@ type tool struct {
 	once    []format.ReaderOption // for readers whose records are looked at once
 	printed int                   // summaries printed so far
 	failed  int                   // the worst exit status of the files so far
+	trusted []ed25519.PublicKey   // --pubkey: --verify requires these signers; nil: signatures are checked where present
 }
 
 // eachFile runs do on every file. A file that fails is reported and the

@@ -92,7 +92,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "verify empty", args: []string{"--verify"}, stdin: []byte{}, code: 2, stdout: []string{"<stdin>: DAMAGED: record 0 (byte 0, segment 0): format: empty stream"}},
 		{name: "two modes", args: []string{"--records", "--verify", goodFile}, code: 2, stderr: "separate modes"},
 		{name: "json and verify", args: []string{"--json", "--verify", goodFile}, code: 2, stderr: "separate modes"},
-		{name: "flag after file", args: []string{goodFile, "--json"}, code: 2, stderr: "--json: flags go before the files"},
+		{name: "flag after file", args: []string{goodFile, "--json"}, lines: 1, stdout: []string{`{"file":"` + goodFile + `"`}},
 		{name: "unknown flag", args: []string{"--betwixt", "a", "b"}, code: 2, stderr: "flag provided but not defined"},
 	}
 	for _, tt := range tests {

@@ -109,10 +109,11 @@ func Message(tool string, err error) string {
 	return tool + ": " + msg
 }
 
-// Run runs app with the process conventions of pot: urfave/cli never exits
-// the process, usage errors go to stderr with status 2, help goes to stdout
-// only when asked for, and every failure is one line on stderr. It returns
-// the exit status.
+// Run runs app with the process conventions of pot: options anywhere on
+// the line, GNU style, with "--" ending them (see permute); urfave/cli
+// never exits the process, usage errors go to stderr with status 2, help
+// (see writeHelp) goes to stdout only when asked for, and every failure is
+// one line on stderr. It returns the exit status.
 func Run(app *ucli.App, args []string, env Env) int {
 	ctx := env.Ctx
 	if ctx == nil {
@@ -131,9 +132,9 @@ func Run(app *ucli.App, args []string, env Env) int {
 	app.Reader = env.Stdin
 	app.ExitErrHandler = func(*ucli.Context, error) {}
 	app.OnUsageError = onUsageError
-	app.HideHelpCommand = true
+	app.HideHelp = true // writeHelp answers -h and --help
 	app.Suggest = true
-	setUsageErrors(app.Commands)
+	prepareCommands(app.Commands)
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
@@ -141,7 +142,18 @@ func Run(app *ucli.App, args []string, env Env) int {
 		app.Metadata = map[string]any{}
 	}
 	app.Metadata[envKey] = &env
-	err := app.RunContext(ctx, args)
+	p := permute(app, args)
+	if p.help {
+		if err := writeHelp(env.Stdout, app, p.path); err != nil && !IsBrokenPipe(err) {
+			fmt.Fprintln(env.Stderr, Message(app.Name, err))
+			return ExitFailure
+		}
+		return ExitOK
+	}
+	err := p.missing(app, env.Getenv)
+	if err == nil {
+		err = app.RunContext(ctx, p.args)
+	}
 	if err == nil || IsBrokenPipe(err) {
 		return ExitOK // a reader that went away is a normal end for a pipeline
 	}
@@ -165,10 +177,13 @@ func (e *flagError) Unwrap() error { return e.err }
 
 func onUsageError(_ *ucli.Context, err error, _ bool) error { return Usage(&flagError{err}) }
 
-func setUsageErrors(cmds []*ucli.Command) {
+// prepareCommands gives every subcommand the conventions Run gives the
+// tool: usage errors with status 2, and help from writeHelp.
+func prepareCommands(cmds []*ucli.Command) {
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError
-		setUsageErrors(c.Subcommands)
+		c.HideHelp = true
+		prepareCommands(c.Subcommands)
 	}
 }
 
@@ -208,18 +223,4 @@ func (l *lockedWriter) Fd() uintptr {
 		return f.Fd()
 	}
 	return ^uintptr(0)
-}
-
-// Args returns the positional arguments of c. urfave/cli stops parsing
-// flags at the first argument, so a flag written after one would silently
-// be taken for a file: that is a usage error naming the flag and what it
-// follows ("the files", "the input file").
-func Args(c *ucli.Context, what string) ([]string, error) {
-	args := c.Args().Slice()
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") && a != "-" {
-			return nil, Usagef("%s: flags go before %s", a, what)
-		}
-	}
-	return args, nil
 }

@@ -72,13 +72,6 @@ func TestRunStatusesAndMessages(t *testing.T) {
 	if code != ExitFailure || errs != "potx: boom\n" {
 		t.Fatalf("failure: %d %q", code, errs)
 	}
-	code, _, errs = runApp(t, func(c *ucli.Context) error {
-		_, err := Args(c, "the files")
-		return err
-	}, "a.pot", "--json")
-	if code != ExitUsage || !strings.Contains(errs, "--json: flags go before the files") {
-		t.Fatalf("flag after a file: %d %q", code, errs)
-	}
 	code, _, errs = runApp(t, func(c *ucli.Context) error { return fmt.Errorf("write: %w", errEPIPE) })
 	if code != ExitOK || errs != "" {
 		t.Fatalf("broken pipe: %d %q", code, errs)

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 
@@ -8,20 +9,36 @@ import (
 	"github.com/pot-audit/pot/internal/cli"
 	"github.com/pot-audit/pot/internal/score"
 	"github.com/pot-audit/pot/internal/seqtest"
+	"github.com/pot-audit/pot/internal/tokens"
 )
 
 // Config is what a comparison is asked to do: the score, the test and its
 // error level, the budget. It is a plain value, so that a comparison can
 // be made and read without a command line.
 type Config struct {
-	Alpha     float64 // P(wrong verdict) <= Alpha for each kind of error
-	Tolerance float64 // the largest mean score still called SAME
-	Score     string  // "auto" or one of score.Names()
-	Test      string  // a seqtest name: "betting" or "eb"
-	MaxN      int     // stop UNDECIDED after this many scores; 0: until the candidate ends
+	Alpha float64 // P(wrong verdict) <= Alpha for each kind of error
+	// Tolerance is the largest mean score still called SAME; 0 takes the
+	// chosen score's own (score.Spec.Tolerance).
+	Tolerance float64
+	Score     string // "auto" or one of score.Names()
+	Test      string // a seqtest name: "betting" or "eb"
+	MaxN      int    // stop UNDECIDED after this many scores; 0: until the candidate ends
+	// Tokens is how the two sides' tokens are matched: "auto" (or "")
+	// decides from the evidence the streams give (see internal/tokens),
+	// "ids" takes the ids as one vocabulary's on the user's word, "bytes"
+	// matches tokens by their bytes whatever the ids.
+	Tokens string
+	// SkipFailures skips the candidate's failed records instead of scoring
+	// each as the largest distance, 1. The guarantee then holds only if
+	// the failures do not depend on what the model would have answered.
+	SkipFailures bool
 	// Observe, when set, is called with every score fed to the test, in
 	// order; an error it returns stops the comparison with that error.
 	Observe func(Observation) error
+	// RefSigners and CandSigners, when not empty, are the keys trusted to
+	// sign the reference and the candidates: every segment must be signed
+	// by one of them, or the comparison is trouble (see trust.go).
+	RefSigners, CandSigners []ed25519.PublicKey
 }
 
 // Observation is one score fed to the test, with the bounds after it: a
@@ -54,20 +71,34 @@ type Comparison struct {
 
 	scoreName string // "" while auto has not chosen
 	fn        score.Func
-	test      seqtest.Test // a recorder when calibrating
-	pending   []pending    // auto: pairs waiting for the choice of a score
-	groups    *groups      // mmd
+	by        score.Identity  // how tokens are matched, once the score is set
+	decision  tokens.Decision // what the match rests on
+	// refEv and candEv gather what the joined pairs say of their tokens
+	// while the ids' comparability rests on them (not under one stated
+	// digest, nor on the user's word); nil otherwise.
+	refEv, candEv *tokens.Evidence
+	// refIDs and candIDs say that a side's joined records gave token ids.
+	refIDs, candIDs bool
+	test            seqtest.Test // a recorder when calibrating
+	pending         []pending    // auto: pairs waiting for the choice of a score
+	groups          *groups      // mmd
 
 	read, unmatched, dups int64
 	refFailed, candFailed int64
+	candOK                int64  // successful candidate records joined
+	firstFail             string // the first candidate failure, for a message
 	err                   error  // trouble: no verdict
 	done                  bool   // nothing more to read for this comparison
 	stop                  string // why it stopped: decided, max-n, end
 	candErr               error  // the candidate stream's own failure, if any
+	calibrating           bool   // a calibration's: failures are skipped, not held against anyone
 }
 
+// pending is a pair held back until the score is chosen; failed marks a
+// candidate failure, to be scored 1 then (ref and cand hold its key only).
 type pending struct {
 	ref, cand format.Record
+	failed    bool
 }
 
 // New checks that the two streams can be compared and sets up the test; an
@@ -81,12 +112,37 @@ func New(cfg Config, ref *Reference, cand string, candH format.Header) (*Compari
 		return nil, err
 	}
 	c := &Comparison{cfg: cfg, join: joiner{ref: ref}, cand: cand, candH: candH}
-	t, err := seqtest.New(cfg.Test, cfg.Alpha, cfg.Tolerance)
-	if err != nil {
-		return nil, cli.Usage(err)
+	if cfg.Tolerance > 0 {
+		t, err := seqtest.New(cfg.Test, cfg.Alpha, cfg.Tolerance)
+		if err != nil {
+			return nil, cli.Usage(err)
+		}
+		c.test = t
 	}
-	c.test = t
-	if cfg.Score != "auto" {
+	rv := ref.header.Model.Vocab
+	sp, _ := score.Lookup(cfg.Score)
+	switch cfg.Tokens {
+	case "ids":
+		c.by, c.decision = score.ByID, tokens.Decision{IDs: true, Basis: asserted}
+	case "bytes":
+		c.by, c.decision = score.ByBytes, tokens.Decision{Basis: tokens.ByBytes, Why: "--tokens-by bytes"}
+	case "", "auto":
+		if rv != "" && rv == candH.Model.Vocab {
+			// One stated vocabulary: its ids compare, nothing to gather.
+			c.by, c.decision = score.ByID, tokens.Decision{IDs: true, Basis: tokens.SameDigest}
+			break
+		}
+		if sp.Sets {
+			return nil, cli.BadInputf("%s vs %s: --score %s compares token ids, and the two streams state no one vocabulary (vocab %q vs %q); use --tokens-by ids if you know they are one: %w",
+				ref.name, cand, cfg.Score, rv, candH.Model.Vocab, ErrMismatch)
+		}
+		c.refEv, c.candEv = tokens.NewEvidence(&ref.header), tokens.NewEvidence(&candH)
+	default:
+		return nil, cli.Usagef("--tokens-by %q: want auto, ids or bytes", cfg.Tokens)
+	}
+	if cfg.Score != "auto" && (c.candEv == nil || !sp.IDs) {
+		// The score is known and needs no evidence: set it now, so that a
+		// refusal comes before any record is read.
 		if err := c.setScore(cfg.Score); err != nil {
 			return nil, err
 		}
@@ -94,31 +150,64 @@ func New(cfg Config, ref *Reference, cand string, candH format.Header) (*Compari
 	return c, nil
 }
 
+// asserted is the basis of ids taken as one vocabulary's on the user's
+// word (--tokens-by ids).
+const asserted tokens.Basis = "asserted by --tokens-by ids"
+
 // ref is the reference as the join holds it now: the one given to New, or
 // the same loaded whole when a streamed join gave up streaming.
 func (c *Comparison) ref() *Reference { return c.join.ref }
 
-// setScore fixes the score for the rest of the comparison.
+// setScore fixes the score for the rest of the comparison, with the
+// tokens matched as c.by says.
 func (c *Comparison) setScore(name string) error {
 	ref := c.ref()
-	if err := score.Check(name, &ref.header, &c.candH); err != nil {
-		return cli.BadInput(fmt.Errorf("%s vs %s: %w", ref.name, c.cand, err))
+	sp, ok := score.Lookup(name)
+	if !ok {
+		return cli.Usagef("unknown score %q", name)
+	}
+	if sp.IDs && c.by != score.ByID && (c.by == score.ByText || !sp.Bytes) {
+		return cli.BadInput(fmt.Errorf("%s vs %s: --score %s compares token ids, which do not compare here (%s); use --score text, or --tokens-by ids if you know the vocabularies are one: %w",
+			ref.name, c.cand, name, c.decision.Why, score.ErrVocab))
 	}
 	if err := CheckSeeds(ref.name, c.cand, &ref.header, &c.candH, name); err != nil {
 		return err
 	}
+	if c.test == nil {
+		t, err := seqtest.New(c.cfg.Test, c.cfg.Alpha, sp.Tolerance)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		c.test = t
+	}
 	c.scoreName = name
-	if sp, _ := score.Lookup(name); sp.Sets {
+	if !sp.IDs || c.by != score.ByID || c.decision.Basis != tokens.CheckedIDs {
+		// Nothing rests on the ids' evidence any more.
+		c.refEv, c.candEv = nil, nil
+	}
+	if sp.Sets {
 		// A score of sample sets (mmd) scores a challenge's K samples at once.
 		c.groups = newGroups(max(c.candH.Sampling.Samples, 1))
 		return nil
 	}
-	fn, err := score.ByName(name)
+	fn, err := score.ByNameAs(name, c.by)
 	if err != nil {
 		return cli.Usage(err)
 	}
 	c.fn = fn
 	return nil
+}
+
+// Tolerance is the tolerance the test decides with: the one asked for, or
+// the chosen score's own; 0 while auto has not chosen.
+func (c *Comparison) Tolerance() float64 {
+	if c.cfg.Tolerance > 0 {
+		return c.cfg.Tolerance
+	}
+	if sp, ok := score.Lookup(c.scoreName); ok {
+		return sp.Tolerance
+	}
+	return 0
 }
 
 // Done reports whether the comparison needs no more candidate records.
@@ -147,6 +236,12 @@ func (c *Comparison) Add(rec *format.Record) {
 		c.dups++
 		return
 	}
+	if c.candEv != nil {
+		c.refEv.Add(&ref)
+		c.candEv.Add(rec)
+		c.refIDs = c.refIDs || len(ref.Tokens) > 0 || len(ref.TopTokens) > 0
+		c.candIDs = c.candIDs || len(rec.Tokens) > 0 || len(rec.TopTokens) > 0
+	}
 	if c.failed(&ref, rec) {
 		return
 	}
@@ -161,16 +256,15 @@ func (c *Comparison) Add(rec *format.Record) {
 // both streams carry, the pairs before it held back and then scored.
 func (c *Comparison) choose(ref, cand *format.Record) {
 	if (!shows(ref) || !shows(cand)) && len(c.pending) < maxPending {
-		c.pending = append(c.pending, pending{*ref, *cand})
+		c.pending = append(c.pending, pending{ref: *ref, cand: *cand})
 		return
 	}
-	r := c.ref()
-	if err := c.setScore(score.Choose(&r.header, &c.candH, ref, cand)); err != nil {
+	if err := c.setScore(c.pick(ref, cand)); err != nil {
 		c.fail(err)
 		return
 	}
-	for _, p := range c.pending {
-		if c.score(&p.ref, &p.cand); c.done {
+	for i := range c.pending {
+		if c.scorePending(&c.pending[i]); c.done {
 			return
 		}
 	}
@@ -178,19 +272,74 @@ func (c *Comparison) choose(ref, cand *format.Record) {
 	c.score(ref, cand)
 }
 
+// pick decides how tokens match from the evidence of the pairs so far, and
+// returns the score asked for, or under auto the strongest the pair
+// supports so matched. Ids compare as tokens.Decide says. Where they do
+// not and a side gives no ids at all (OpenAI's legacy token strings, a
+// chat endpoint), tokens are matched by bytes. Where both sides give ids
+// that do not compare (other vocabularies, or a side that withholds the
+// bytes of its ids), only text is left: two tokenizers of one text are not
+// evidence of two models, and ids whose bytes a side will not say are
+// not evidence of anything.
+func (c *Comparison) pick(ref, cand *format.Record) string {
+	if c.candEv != nil {
+		c.decision = tokens.Decide(c.refEv, c.candEv)
+		switch {
+		case c.decision.IDs:
+			c.by = score.ByID
+		case c.decision.Basis == tokens.ByBytes && !(c.refIDs && c.candIDs):
+			c.by = score.ByBytes
+		default:
+			c.by = score.ByText
+		}
+	}
+	if c.cfg.Score != "auto" {
+		return c.cfg.Score
+	}
+	return score.Pick(c.by, ref, cand)
+}
+
+// scorePending scores a pair held back for the choice of the score.
+func (c *Comparison) scorePending(p *pending) {
+	if p.failed {
+		c.observe(1, p.cand.ID, int64(p.cand.Sample))
+		return
+	}
+	c.score(&p.ref, &p.cand)
+}
+
 // fail stops the comparison with trouble: no verdict.
 func (c *Comparison) fail(err error) { c.err, c.done = err, true }
 
-// failed counts a pair where either side is a failure: it has no output,
-// so it is skipped, never scored as agreement.
+// failed handles a pair where either side is a failure, which has no
+// output to score. A reference failure is not the candidate's doing: the
+// pair is skipped. A candidate failure is scored as the largest distance,
+// 1, so that no choice of where to fail makes SAME likelier (with
+// SkipFailures it is skipped). Before the score is chosen it waits with
+// the other pairs; a candidate that has failed maxPending times without
+// one success is stopped (see Err).
 func (c *Comparison) failed(ref, cand *format.Record) bool {
 	switch {
 	case ref.Err != "":
 		c.refFailed++
-	case cand.Err != "":
-		c.candFailed++
-	default:
+		return true
+	case cand.Err == "":
+		c.candOK++
 		return false
+	}
+	c.candFailed++
+	if c.firstFail == "" {
+		c.firstFail = cand.Err
+	}
+	switch {
+	case c.cfg.SkipFailures:
+	case c.fn != nil:
+		c.observe(1, cand.ID, int64(cand.Sample))
+	default:
+		c.pending = append(c.pending, pending{cand: format.Record{ID: cand.ID, Sample: cand.Sample}, failed: true})
+	}
+	if c.candOK == 0 && c.candFailed >= maxPending {
+		c.done, c.stop = true, "failing"
 	}
 	return true
 }
@@ -239,11 +388,20 @@ func (c *Comparison) addSample(rec *format.Record) {
 			}
 		}
 		c.candFailed++
+		for i := range g {
+			if g[i].Err != "" && c.firstFail == "" {
+				c.firstFail = g[i].Err
+			}
+		}
+		if !c.cfg.SkipFailures {
+			c.observe(1, rec.ID, -1)
+		}
 		return
 	case err != nil:
 		c.fail(cli.BadInput(fmt.Errorf("challenge %s: %w", rec.ID, err)))
 		return
 	}
+	c.candOK++
 	c.observe(x, rec.ID, -1)
 }
 
@@ -279,40 +437,72 @@ func (c *Comparison) Finish(candErr error) {
 	if c.stop == "" {
 		c.stop = "end"
 	}
-	if c.err == nil && c.fn == nil && len(c.pending) > 0 {
+	if c.err == nil && c.fn == nil && c.groups == nil && c.candOK > 0 {
 		// The candidate ended before a pair showed anything: every pair
 		// was empty on one side, and the choice falls on what there is.
-		p := c.pending[0]
-		r := c.ref()
-		if err := c.setScore(score.Choose(&r.header, &c.candH, &p.ref, &p.cand)); err != nil {
+		var p *pending
+		for i := range c.pending {
+			if !c.pending[i].failed {
+				p = &c.pending[i]
+				break
+			}
+		}
+		if err := c.setScore(c.pick(&p.ref, &p.cand)); err != nil {
 			c.err = err
 		} else {
 			c.done = false
-			for _, q := range c.pending {
-				if c.score(&q.ref, &q.cand); c.done {
+			for i := range c.pending {
+				if c.scorePending(&c.pending[i]); c.done {
 					break
 				}
 			}
 		}
 		c.pending = nil
 	}
+	if c.err == nil && c.candEv != nil && c.scoreName != "" {
+		// The ids were taken to compare on the evidence of the first pairs:
+		// all the pairs read must bear it out, or the scores over ids
+		// meant nothing.
+		d := tokens.Decide(c.refEv, c.candEv)
+		if !d.IDs {
+			r := c.ref()
+			c.err = cli.BadInput(fmt.Errorf("%s vs %s: token ids stopped comparing after %d records (%s), and score %s compared them; use --score text or --tokens-by bytes: %w",
+				r.name, c.cand, c.read, d, c.scoreName, score.ErrVocab))
+			return
+		}
+		c.decision = d
+	}
 }
 
 // Verdict is the test's verdict, Undecided on trouble.
 func (c *Comparison) Verdict() seqtest.Verdict {
-	if c.err != nil {
+	if c.err != nil || c.test == nil {
 		return seqtest.Undecided
 	}
 	return c.test.Decision()
 }
 
 // Err is the trouble that leaves the comparison without a verdict, if any:
-// streams that cannot be compared, a reference that failed to load, or a
+// streams that cannot be compared, a reference that failed to load, a
 // candidate with records of which none met a reference record (no
-// challenge in common: trouble, not an undecided test).
+// challenge in common: trouble, not an undecided test), or a candidate
+// whose every record met failed or that broke off before its first (a dead
+// endpoint says nothing of a model).
 func (c *Comparison) Err() error {
 	if c.err != nil {
 		return c.err
+	}
+	if c.read == 0 && c.candErr != nil {
+		return cli.BadInputf("%s: no record to compare: the stream broke off before its first: %v", c.cand, c.candErr)
+	}
+	if c.candOK == 0 && c.candFailed > 0 {
+		how := fmt.Sprintf("all %d of its records failed", c.candFailed)
+		if c.stop == "failing" {
+			how = fmt.Sprintf("its first %d records all failed", c.candFailed)
+		} else if c.candErr != nil {
+			how += " before the stream broke off"
+		}
+		return cli.BadInputf("%s: no successful record to compare: %s; the first: %s", c.cand, how, c.firstFail)
 	}
 	if c.read > 0 && c.joined() == 0 {
 		r := c.ref()

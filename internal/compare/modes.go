@@ -6,6 +6,7 @@ import (
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/score"
 	"github.com/pot-audit/pot/internal/seqtest"
 )
 
@@ -23,7 +24,7 @@ func One(ctx context.Context, env *cli.Env, cfg Config, ref *Reference, name str
 }
 
 func one(ctx context.Context, env *cli.Env, cfg Config, ref *Reference, name string) (*Comparison, error) {
-	in, rd, err := OpenCandidate(env, name)
+	in, rd, err := OpenCandidate(env, name, cfg.candOptions()...)
 	if err != nil {
 		return nil, err
 	}
@@ -43,13 +44,14 @@ func one(ctx context.Context, env *cli.Env, cfg Config, ref *Reference, name str
 }
 
 // OpenCandidate opens a candidate and reads its header. A candidate
-// without even a header gives nothing to decide on: trouble.
-func OpenCandidate(env *cli.Env, name string) (*cli.Input, *format.Reader, error) {
+// without even a header gives nothing to decide on: trouble. opts go to
+// the stream's reader.
+func OpenCandidate(env *cli.Env, name string, opts ...format.ReaderOption) (*cli.Input, *format.Reader, error) {
 	in, err := env.Open(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	rd, err := format.NewReader(in)
+	rd, err := format.NewReader(in, opts...)
 	if err != nil {
 		in.Close()
 		return nil, nil, fmt.Errorf("%s: %w", in.Name, err)
@@ -71,6 +73,7 @@ func Run(ctx context.Context, env *cli.Env, in *cli.Input, rd *format.Reader, cs
 	}
 	prog := cli.NewProgress(env.Stderr, "potcmp "+in.Name, total)
 	defer prog.Done()
+	signed := len(cs[0].cfg.CandSigners) > 0
 	for {
 		var batch []format.Record
 		var ok bool
@@ -80,12 +83,20 @@ func Run(ctx context.Context, env *cli.Env, in *cli.Input, rd *format.Reader, cs
 		case batch, ok = <-f.batches:
 		}
 		if !ok {
+			if signed {
+				if err := signedEnd(f, in); err != nil {
+					return err
+				}
+			}
 			for _, c := range cs {
 				c.Finish(f.err)
 			}
 			return nil
 		}
 		if addAll(batch, cs) {
+			if signed {
+				return drain(f, ctx.Done(), in, cs[0].read)
+			}
 			return nil
 		}
 		prog.Add(int64(len(batch)))
@@ -131,13 +142,17 @@ func Match(ctx context.Context, env *cli.Env, cfg Config, refNames []string, can
 		return err
 	}
 	for _, name := range refNames {
-		ref, err := Load(env, name, cfg.Score)
+		opts, err := RequireSigned(env, name, cfg.RefSigners, candName)
+		if err != nil {
+			return "", nil, refErr(err)
+		}
+		ref, err := Load(env, name, cfg.Score, opts...)
 		if err != nil {
 			return "", nil, refErr(err)
 		}
 		refs = append(refs, ref)
 	}
-	in, rd, err := OpenCandidate(env, candName)
+	in, rd, err := OpenCandidate(env, candName, cfg.candOptions()...)
 	if err != nil {
 		return "", nil, refErr(err)
 	}
@@ -163,13 +178,16 @@ type Calibration struct {
 	Quantile  float64 `json:"q95"`
 	Upper     float64 `json:"upper"`
 	Tolerance float64 `json:"tolerance"`
-	Score     string  `json:"score"`
-	Alpha     float64 `json:"alpha"`
-	Ref       string  `json:"ref"`
-	Cand      string  `json:"cand"`
-	Failed    int64   `json:"failed"`
-	Unmatched int64   `json:"unmatched"`
-	Truncated bool    `json:"truncated"`
+	// Score is the score the suggested tolerance is for, and
+	// DefaultTolerance that score's default, to compare it with.
+	Score            string  `json:"score"`
+	DefaultTolerance float64 `json:"default_tolerance"`
+	Alpha            float64 `json:"alpha"`
+	Ref              string  `json:"ref"`
+	Cand             string  `json:"cand"`
+	Failed           int64   `json:"failed"`
+	Unmatched        int64   `json:"unmatched"`
+	Truncated        bool    `json:"truncated"`
 
 	// Models names the two models when they differ, "" when they are one:
 	// the floor is then that of their difference.
@@ -183,7 +201,13 @@ type Calibration struct {
 // decides nothing: the noise floor a tolerance must clear. On trouble the
 // calibration may still say which models it met (Models).
 func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Calibration, error) {
-	ref, err := LoadStreamed(env, a, cfg.Score)
+	// A failure is no measure of noise: the floor is that of the answers.
+	cfg.SkipFailures = true
+	opts, err := RequireSigned(env, a, cfg.RefSigners, b)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := LoadStreamed(env, a, cfg.Score, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +219,7 @@ func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Cal
 		}
 		return err
 	}
-	in, rd, err := OpenCandidate(env, b)
+	in, rd, err := OpenCandidate(env, b, cfg.candOptions()...)
 	if err != nil {
 		return nil, refErr(err)
 	}
@@ -206,7 +230,7 @@ func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Cal
 		return nil, refErr(err)
 	}
 	scores := &recorder{}
-	c.test = scores
+	c.test, c.calibrating = scores, true
 	out := &Calibration{}
 	if ra, rb := ModelName(&ref.header), ModelName(&c.candH); ra != rb || ref.header.Model.Digest != c.candH.Model.Digest {
 		out.Models = ra + " vs " + rb
@@ -219,6 +243,9 @@ func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Cal
 		return out, err
 	}
 	out.Score, out.Alpha, out.Ref, out.Cand = c.scoreName, cfg.Alpha, ref.name, in.Name
+	if sp, ok := score.Lookup(c.scoreName); ok {
+		out.DefaultTolerance = sp.Tolerance
+	}
 	out.Failed, out.Unmatched, out.Truncated, out.Comparison = c.refFailed+c.candFailed, c.unmatched, c.candErr != nil, c
 	if scores.N() == 0 {
 		return out, fmt.Errorf("%s vs %s: no pair could be scored", ref.name, in.Name)

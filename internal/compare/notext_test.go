@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
 	"github.com/pot-audit/pot/internal/seqtest"
 	"github.com/pot-audit/pot/internal/streamtest"
@@ -24,7 +25,7 @@ func TestReferenceWithoutStrings(t *testing.T) {
 	cand := streamtest.Write(t, dir, "cand.pot", streamtest.Header("s", "m", "v"), recs)
 	for _, score := range []string{"auto", "tokens", "text"} {
 		cfg := Config{Alpha: 0.01, Tolerance: 0.05, Score: score, Test: "betting"}
-		for _, load := range []func(*cli.Env, string, string) (*Reference, error){Load, LoadStreamed} {
+		for _, load := range []func(*cli.Env, string, string, ...format.ReaderOption) (*Reference, error){Load, LoadStreamed} {
 			r, err := load(env, ref, score)
 			if err != nil {
 				t.Fatal(err)

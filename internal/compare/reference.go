@@ -77,15 +77,17 @@ const (
 // scoreName is the score to be used, or "auto": a score named lets the
 // reference drop what it does not read (the text, or the top-k
 // alternatives).
-func Load(env *cli.Env, name, scoreName string) (*Reference, error) {
-	return openReference(env, name, scoreName, false)
+//
+// opts go to the stream's reader (RequireSigned).
+func Load(env *cli.Env, name, scoreName string, opts ...format.ReaderOption) (*Reference, error) {
+	return openReference(env, name, scoreName, false, opts)
 }
 
 // LoadStreamed is Load for a reference that one comparison alone reads: a
 // regular file streams (see openReference). Its view
 // holds keys only, so it must not be handed to more than one comparison.
-func LoadStreamed(env *cli.Env, name, scoreName string) (*Reference, error) {
-	return openReference(env, name, scoreName, true)
+func LoadStreamed(env *cli.Env, name, scoreName string, opts ...format.ReaderOption) (*Reference, error) {
+	return openReference(env, name, scoreName, true, opts)
 }
 
 // openReference is Load, with streamed for a reference that a
@@ -98,12 +100,12 @@ func LoadStreamed(env *cli.Env, name, scoreName string) (*Reference, error) {
 // of a million records then costs its keys, some hundred megabytes,
 // instead of gigabytes of arrays, and none of the page faults of filling
 // them. Standard input, or a pipe, cannot be read twice and is held.
-func openReference(env *cli.Env, name, scoreName string, streamed bool) (*Reference, error) {
+func openReference(env *cli.Env, name, scoreName string, streamed bool, opts []format.ReaderOption) (*Reference, error) {
 	in, err := env.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	rd, err := format.NewReader(in)
+	rd, err := format.NewReader(in, opts...)
 	if err != nil {
 		in.Close()
 		return nil, fmt.Errorf("%s: %w", in.Name, err)
@@ -125,7 +127,7 @@ func openReference(env *cli.Env, name, scoreName string, streamed bool) (*Refere
 	if streamed && !l.groups && regular(in) {
 		ref.recs = make(chan []refItem, streamBatches)
 		ref.quit = make(chan struct{})
-		ref.reopen = func() (*Reference, error) { return Load(env, name, scoreName) }
+		ref.reopen = func() (*Reference, error) { return Load(env, name, scoreName, opts...) }
 		l.stream = true
 	}
 	go func() {
@@ -302,7 +304,7 @@ func (l *loader) trim(rec *format.Record) {
 		rec.Text = ""
 	}
 	if l.drop.top {
-		rec.TopK, rec.TopTokens, rec.TopLogprobs = 0, nil, nil
+		rec.TopK, rec.TopTokens, rec.TopLogprobs, rec.TopBytes = 0, nil, nil, nil
 	}
 }
 
@@ -310,8 +312,16 @@ func (l *loader) trim(rec *format.Record) {
 // and what the score named at Load does not read is dropped.
 func (l *loader) add(rec *format.Record) error {
 	l.trim(rec)
-	for _, n := range []int{len(rec.Tokens), len(rec.TopTokens), len(rec.Logprobs), len(rec.TopLogprobs),
-		len(rec.ID) + len(rec.Text) + len(rec.Err)} {
+	named := 0
+	for _, b := range rec.TokenBytes {
+		named += len(b)
+	}
+	for _, b := range rec.TopBytes {
+		named += len(b)
+	}
+	nInts := len(rec.Tokens) + len(rec.TopTokens) + len(rec.TokenBytes) + len(rec.TopBytes)
+	for _, n := range []int{nInts, len(rec.Logprobs), len(rec.TopLogprobs),
+		len(rec.ID) + len(rec.Text) + len(rec.Err) + named} {
 		if n > math.MaxUint32 {
 			return errTooLong
 		}
@@ -322,21 +332,40 @@ func (l *loader) add(rec *format.Record) error {
 	}
 	m := refRec{topK: rec.TopK, sample: rec.Sample,
 		tokens: uint32(len(rec.Tokens)), topTokens: uint32(len(rec.TopTokens)),
+		tokenBytes: uint32(len(rec.TokenBytes)), topBytes: uint32(len(rec.TopBytes)), bytesLen: uint32(named),
 		logprobs: uint32(len(rec.Logprobs)), topLogprobs: uint32(len(rec.TopLogprobs)),
 		idLen: uint32(len(rec.ID)), textLen: uint32(len(rec.Text)), errLen: uint32(len(rec.Err))}
+	if p := rec.Pieces; p != nil {
+		// A segment's records share its table: a new one is a new segment.
+		if len(v.pieces) == 0 || v.pieces[len(v.pieces)-1] != p {
+			v.pieces = append(v.pieces, p)
+		}
+		m.pieces = uint32(len(v.pieces))
+	}
 	var ints []int32
-	ints, m.intBlock, m.intOff = room(&v.ints, &l.intsUsed, len(rec.Tokens)+len(rec.TopTokens))
+	ints, m.intBlock, m.intOff = room(&v.ints, &l.intsUsed, nInts)
 	n := copy(ints, rec.Tokens)
-	copy(ints[n:], rec.TopTokens)
+	n += copy(ints[n:], rec.TopTokens)
+	for _, list := range [2][]string{rec.TokenBytes, rec.TopBytes} {
+		for _, b := range list {
+			ints[n] = int32(len(b))
+			n++
+		}
+	}
 	var floats []float32
 	floats, m.floatBlock, m.floatOff = room(&v.floats, &l.floatsUsed, len(rec.Logprobs)+len(rec.TopLogprobs))
 	n = copy(floats, rec.Logprobs)
 	copy(floats[n:], rec.TopLogprobs)
 	var strs []byte
-	strs, m.strBlock, m.strOff = room(&v.strs, &l.strsUsed, len(rec.ID)+len(rec.Text)+len(rec.Err))
+	strs, m.strBlock, m.strOff = room(&v.strs, &l.strsUsed, len(rec.ID)+len(rec.Text)+len(rec.Err)+named)
 	n = copy(strs, rec.ID)
 	n += copy(strs[n:], rec.Text)
-	copy(strs[n:], rec.Err)
+	n += copy(strs[n:], rec.Err)
+	for _, list := range [2][]string{rec.TokenBytes, rec.TopBytes} {
+		for _, b := range list {
+			n += copy(strs[n:], b)
+		}
+	}
 	v.recs[v.n/chunk][v.n%chunk] = m
 	v.n++
 	return nil

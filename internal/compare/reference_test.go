@@ -22,6 +22,7 @@ import (
 // own, and enough of them to fill several chunks and blocks.
 func varied(n int) []format.Record {
 	recs := make([]format.Record, 0, n)
+	pieces := format.NewPieces()
 	for i := range n {
 		r := streamtest.Record(i, uint32(i%3), int32(i%50), 1+i%11)
 		r.Prompt = fmt.Sprintf("prompt %d", i)
@@ -33,10 +34,26 @@ func varied(n int) []format.Record {
 			r.Tokens, r.Logprobs, r.TopTokens, r.TopLogprobs, r.Text = nil, nil, nil, nil, ""
 		case 3:
 			r.TopK, r.TopTokens, r.TopLogprobs = 0, nil, nil
+		case 4: // token strings without ids (OpenAI's legacy completions)
+			for _, id := range r.Tokens {
+				r.TokenBytes = append(r.TokenBytes, fmt.Sprintf("b%d", id))
+			}
+			for _, id := range r.TopTokens {
+				r.TopBytes = append(r.TopBytes, fmt.Sprintf("b%d", id%3))
+			}
+			r.Tokens, r.TopTokens = nil, nil
+		case 5: // ids with their bytes
+			for _, ids := range [][]int32{r.Tokens, r.TopTokens} {
+				for _, id := range ids {
+					pieces.Add(id, fmt.Sprintf("p%d", id))
+				}
+			}
+			r.Pieces = pieces
 		}
 		if i == n/2 {
 			long := streamtest.Record(i, r.Sample, 7, firstBlock) // more than a first block
 			r.Tokens, r.Logprobs, r.TopTokens, r.TopLogprobs, r.Text = long.Tokens, long.Logprobs, long.TopTokens, long.TopLogprobs, long.Text
+			r.TokenBytes, r.TopBytes = nil, nil
 		}
 		recs = append(recs, r)
 	}
@@ -46,14 +63,15 @@ func varied(n int) []format.Record {
 // stored is what a reference keeps of r under score scoreName.
 func stored(r format.Record, scoreName string) format.Record {
 	out := format.Record{ID: r.ID, Sample: r.Sample, Tokens: r.Tokens, Logprobs: r.Logprobs,
-		TopK: r.TopK, TopTokens: r.TopTokens, TopLogprobs: r.TopLogprobs, Text: r.Text, Err: r.Err}
+		TopK: r.TopK, TopTokens: r.TopTokens, TopLogprobs: r.TopLogprobs, Text: r.Text, Err: r.Err,
+		TokenBytes: r.TokenBytes, TopBytes: r.TopBytes}
 	switch scoreName {
 	case "tv":
 		out.Text = ""
 	case "prob", "tokens", "mmd":
-		out.Text, out.TopK, out.TopTokens, out.TopLogprobs = "", 0, nil, nil
+		out.Text, out.TopK, out.TopTokens, out.TopLogprobs, out.TopBytes = "", 0, nil, nil, nil
 	case "text":
-		out.TopK, out.TopTokens, out.TopLogprobs = 0, nil, nil
+		out.TopK, out.TopTokens, out.TopLogprobs, out.TopBytes = 0, nil, nil, nil
 	}
 	return out
 }
@@ -92,6 +110,18 @@ func TestReferenceStore(t *testing.T) {
 			for i := range n {
 				var got format.Record
 				v.record(i, &got)
+				// The bytes of the ids are the segment's table's: the
+				// table itself is another, the reader's.
+				if p := recs[i].Pieces; p != nil {
+					for _, id := range append(slices.Clone(got.Tokens), got.TopTokens...) {
+						a, okA := p.Get(id)
+						b, okB := got.Pieces.Get(id)
+						if !okA || !okB || a != b {
+							t.Fatalf("record %d: token %d is %q, %v, want %q", i, id, b, okB, a)
+						}
+					}
+				}
+				got.Pieces = nil
 				if want := stored(recs[i], scoreName); !reflect.DeepEqual(got, want) {
 					t.Fatalf("record %d:\n got %+v\nwant %+v", i, got, want)
 				}

@@ -5,6 +5,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/pot-audit/pot/internal/score"
+	"github.com/pot-audit/pot/internal/tokens"
 )
 
 // Result is what a comparison says: the verdict line's fields and, in
@@ -20,23 +23,34 @@ type Result struct {
 	Alpha     float64 `json:"alpha"`
 	Tolerance float64 `json:"tolerance"`
 	Score     string  `json:"score"`
-	Test      string  `json:"test"`
-	MaxN      int     `json:"max_n,omitempty"`
-	Ref       string  `json:"ref"`
-	Cand      string  `json:"cand"`
-	RefModel  string  `json:"ref_model"`
-	CandModel string  `json:"cand_model"`
-	// Stopped says why reading stopped: "decided", "max-n", or "end" of
-	// the candidate.
+	// Basis is what the score's matching of tokens rests on: "same
+	// digest", "ids checked on N tokens", "asserted by --tokens-by ids",
+	// "bytes (why the ids do not compare)", or for text "text".
+	Basis     string `json:"basis"`
+	Test      string `json:"test"`
+	MaxN      int    `json:"max_n,omitempty"`
+	Ref       string `json:"ref"`
+	Cand      string `json:"cand"`
+	RefModel  string `json:"ref_model"`
+	CandModel string `json:"cand_model"`
+	// Stopped says why reading stopped: "decided", "max-n", "end" of
+	// the candidate, or "failing" (its first records all failed).
 	Stopped string `json:"stopped"`
 	Read    int64  `json:"read"` // candidate records read
 	// Failed counts pairs skipped because a side is a failure, of which
 	// RefFailed on the reference's side.
 	Failed    int64 `json:"failed"`
 	RefFailed int64 `json:"ref_failed"`
-	Unmatched int64 `json:"unmatched"`  // candidate records with no reference record
-	Duplicate int64 `json:"duplicates"` // candidate records repeating a (challenge, sample)
-	Truncated bool  `json:"truncated"`  // the candidate ended in a damaged or unfinished stream
+	// CandFailed counts the candidate's failed records (of pairs whose
+	// reference record did not fail), and Failures what was done with
+	// them: "scored 1" (each entered the test as the largest distance),
+	// or "skipped" (--skip-failures: the guarantee then assumes that
+	// failures do not depend on what the model would have answered).
+	CandFailed int64  `json:"cand_failed"`
+	Failures   string `json:"failures"`
+	Unmatched  int64  `json:"unmatched"`  // candidate records with no reference record
+	Duplicate  int64  `json:"duplicates"` // candidate records repeating a (challenge, sample)
+	Truncated  bool   `json:"truncated"`  // the candidate ended in a damaged or unfinished stream
 	// CandError is how the candidate stream failed, when Truncated.
 	CandError string `json:"cand_error,omitempty"`
 }
@@ -45,27 +59,33 @@ type Result struct {
 func (c *Comparison) Result() Result {
 	ref := c.ref()
 	r := Result{
-		Verdict:   c.Verdict().String(),
-		Alpha:     c.cfg.Alpha,
-		Tolerance: c.cfg.Tolerance,
-		Score:     c.scoreName,
-		Test:      c.cfg.Test,
-		MaxN:      c.cfg.MaxN,
-		Ref:       ref.name,
-		Cand:      c.cand,
-		RefModel:  ModelName(&ref.header),
-		CandModel: ModelName(&c.candH),
-		Stopped:   c.stop,
-		Read:      c.read,
-		Failed:    c.refFailed + c.candFailed,
-		RefFailed: c.refFailed,
-		Unmatched: c.unmatched,
-		Duplicate: c.dups,
+		Verdict:    c.Verdict().String(),
+		Alpha:      c.cfg.Alpha,
+		Tolerance:  c.Tolerance(),
+		Score:      c.scoreName,
+		Basis:      c.Basis(),
+		Test:       c.cfg.Test,
+		MaxN:       c.cfg.MaxN,
+		Ref:        ref.name,
+		Cand:       c.cand,
+		RefModel:   ModelName(&ref.header),
+		CandModel:  ModelName(&c.candH),
+		Stopped:    c.stop,
+		Read:       c.read,
+		Failed:     c.refFailed + c.candFailed,
+		RefFailed:  c.refFailed,
+		CandFailed: c.candFailed,
+		Failures:   "scored 1",
+		Unmatched:  c.unmatched,
+		Duplicate:  c.dups,
+	}
+	if c.cfg.SkipFailures {
+		r.Failures = "skipped"
 	}
 	if r.Score == "" {
 		r.Score = "none" // auto never saw a pair to choose from
 	}
-	if c.test != nil {
+	if c.test != nil && c.scoreName != "" {
 		r.N, r.Mean = c.test.N(), c.test.Mean()
 		r.Lower, r.Upper = c.test.Bounds()
 	}
@@ -75,10 +95,46 @@ func (c *Comparison) Result() Result {
 	return r
 }
 
-// Line is the one-line verdict.
+// Line is the one-line verdict. by= says in a word what the score's
+// tokens rest on (digest, ids:N checked, asserted, bytes, text), failed=
+// how many candidate records failed, "(skipped)" when they were not scored.
 func (r *Result) Line() string {
-	return fmt.Sprintf("%s n=%d mean=%.4f bounds=[%.4f,%.4f] score=%s alpha=%g tolerance=%g test=%s ref=%s cand=%s",
-		r.Verdict, r.N, r.Mean, r.Lower, r.Upper, r.Score, r.Alpha, r.Tolerance, r.Test, QuoteName(r.Ref), QuoteName(r.Cand))
+	failed := strconv.FormatInt(r.CandFailed, 10)
+	if r.Failures == "skipped" {
+		failed += "(skipped)"
+	}
+	return fmt.Sprintf("%s n=%d mean=%.4f bounds=[%.4f,%.4f] score=%s by=%s failed=%s alpha=%g tolerance=%g test=%s ref=%s cand=%s",
+		r.Verdict, r.N, r.Mean, r.Lower, r.Upper, r.Score, ShortBasis(r.Basis), failed, r.Alpha, r.Tolerance, r.Test, QuoteName(r.Ref), QuoteName(r.Cand))
+}
+
+// Basis says what the score's matching of tokens rests on, for Result.
+func (c *Comparison) Basis() string {
+	sp, ok := score.Lookup(c.scoreName)
+	switch {
+	case !ok:
+		return "none"
+	case !sp.IDs:
+		return "text"
+	}
+	return c.decision.String()
+}
+
+// ShortBasis is Result.Basis in a word for the verdict line: digest,
+// ids:N, asserted, bytes, text or none.
+func ShortBasis(basis string) string {
+	var n int
+	switch {
+	case basis == string(tokens.SameDigest):
+		return "digest"
+	case basis == string(asserted):
+		return "asserted"
+	case strings.HasPrefix(basis, string(tokens.ByBytes)):
+		return "bytes"
+	}
+	if _, err := fmt.Sscanf(basis, "ids checked on %d tokens", &n); err == nil {
+		return fmt.Sprintf("ids:%d", n)
+	}
+	return basis
 }
 
 // QuoteName quotes a file name that would not read as one word.
@@ -101,9 +157,26 @@ func (c *Comparison) Notes(w io.Writer, tool string) {
 	if ref.dups > 0 {
 		fmt.Fprintf(w, "%s: %s: reference repeats %s; the first of each is used\n", tool, ref.name, plural(int64(ref.dups), "record", "records"))
 	}
-	if e := c.refFailed + c.candFailed; e > 0 {
-		fmt.Fprintf(w, "%s%s skipped, not scored (%d failed in the reference, %d in the candidate)\n",
-			pfx, plural(e, "pair", "pairs"), c.refFailed, c.candFailed)
+	if c.refFailed > 0 {
+		fmt.Fprintf(w, "%s%s skipped, not scored: the reference record failed\n", pfx, plural(c.refFailed, "pair", "pairs"))
+	}
+	switch {
+	case c.candFailed == 0:
+	case c.calibrating:
+		fmt.Fprintf(w, "%s%s skipped: a calibration measures the answers\n", pfx, plural(c.candFailed, "failed record", "failed records"))
+	case c.cfg.SkipFailures:
+		fmt.Fprintf(w, "%s%s skipped, not scored (--skip-failures): the guarantee assumes that the failures do not depend on what the model would have answered\n",
+			pfx, plural(c.candFailed, "failed record", "failed records"))
+	default:
+		fmt.Fprintf(w, "%s%s scored 1, the largest distance\n", pfx, plural(c.candFailed, "failed record", "failed records"))
+	}
+	// Ids given up on are worth a note; streams of text alone are not.
+	if c.decision.Why != "" && c.scoreName != "" && (c.refIDs || c.candIDs || c.by == score.ByBytes) {
+		how := ""
+		if c.by == score.ByBytes {
+			how = " by bytes"
+		}
+		fmt.Fprintf(w, "%stoken ids not compared (%s): score %s%s\n", pfx, c.decision.Why, c.scoreName, how)
 	}
 	if c.unmatched > 0 {
 		fmt.Fprintf(w, "%s%s with no reference record\n", pfx, plural(c.unmatched, "record", "records"))

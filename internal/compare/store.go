@@ -28,12 +28,20 @@ type view struct {
 	ints   [][]int32
 	floats [][]float32
 	strs   [][]byte
+	// pieces are the id-to-bytes tables the records point at, one per
+	// segment of the reference: a handful of pointers, whatever its length.
+	pieces []*format.Pieces
 }
 
 // refRec is a reference record with its arrays and strings in the view's
-// blocks: ints holds Tokens then TopTokens, floats Logprobs then
-// TopLogprobs, strs ID then Text then Err.
+// blocks: ints holds Tokens then TopTokens then the lengths of TokenBytes
+// and TopBytes, floats Logprobs then TopLogprobs, strs ID then Text then
+// Err then the bytes of TokenBytes and TopBytes. pieces is 1 + the index
+// of its table in the view's pieces, 0 for none.
 type refRec struct {
+	pieces                 uint32
+	tokenBytes, topBytes   uint32
+	bytesLen               uint32
 	topK                   int
 	sample                 uint32
 	intBlock, intOff       uint32
@@ -63,6 +71,10 @@ func (v *view) is(i int, id string, sample uint32) bool {
 func (v *view) record(i int, r *format.Record) {
 	m := v.meta(i)
 	*r = format.Record{Sample: m.sample, TopK: m.topK}
+	if m.pieces > 0 {
+		r.Pieces = v.pieces[m.pieces-1]
+	}
+	named := m.tokenBytes + m.topBytes
 	if n := m.tokens + m.topTokens; n > 0 {
 		b := v.ints[m.intBlock][m.intOff : m.intOff+n : m.intOff+n]
 		r.Tokens, r.TopTokens = nilIfEmpty(b[:m.tokens:m.tokens]), nilIfEmpty(b[m.tokens:])
@@ -76,6 +88,21 @@ func (v *view) record(i int, r *format.Record) {
 		// strings can share them instead of copying each pair's text.
 		s := unsafe.String(&v.strs[m.strBlock][m.strOff], n)
 		r.ID, r.Text, r.Err = s[:m.idLen], s[m.idLen:m.idLen+m.textLen], s[m.idLen+m.textLen:]
+	}
+	if named > 0 {
+		// Token strings (a backend without ids): their lengths follow the
+		// ids, their bytes the other strings.
+		off := m.intOff + m.tokens + m.topTokens
+		lens := v.ints[m.intBlock][off : off+named]
+		at := m.strOff + m.idLen + m.textLen + m.errLen
+		all := make([]string, named)
+		for k, n := range lens {
+			if n > 0 {
+				all[k] = unsafe.String(&v.strs[m.strBlock][at], int(n))
+			}
+			at += uint32(n)
+		}
+		r.TokenBytes, r.TopBytes = nilIfEmpty(all[:m.tokenBytes:m.tokenBytes]), nilIfEmpty(all[m.tokenBytes:])
 	}
 }
 

@@ -92,7 +92,7 @@ func everyOther(recs []format.Record) []format.Record {
 // compareWith compares the two files with the reference loaded by load,
 // as One does, and says whether the join fell back on a reference other
 // than the one it was given.
-func compareWith(t *testing.T, load func(*cli.Env, string, string) (*Reference, error), refPath, candPath string) (Result, string, bool) {
+func compareWith(t *testing.T, load func(*cli.Env, string, string, ...format.ReaderOption) (*Reference, error), refPath, candPath string) (Result, string, bool) {
 	t.Helper()
 	env := &cli.Env{Stdout: io.Discard, Stderr: io.Discard}
 	// A tolerance this small keeps identical outputs undecided: the whole

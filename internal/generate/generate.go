@@ -62,6 +62,9 @@ type Config struct {
 	// its records wait unread, so that a reader that stops (potcmp has
 	// decided) leaves that many queries made in vain at most.
 	Pipe *os.File
+	// WriterOptions go to the run's format.NewWriter: format.SignWith
+	// signs the segment.
+	WriterOptions []format.WriterOption
 }
 
 // Stats sums a run up.
@@ -291,7 +294,7 @@ func (r *run) start() error {
 			return cli.Usagef("--resume: the earlier run had another %s; its records are kept in %s", why, r.cfg.Partial)
 		}
 	}
-	w, err := format.NewWriter(r.out, r.h)
+	w, err := format.NewWriter(r.out, r.h, r.cfg.WriterOptions...)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,9 @@ type Earlier struct {
 	From   string         // the file the earlier records came from
 	Header *format.Header // its first header, nil when there was nothing to resume
 	Kept   int            // records copied
+	// Signers are the key ids of the earlier run's signed segments: a
+	// run that does not sign its output should say that it drops them.
+	Signers []string
 }
 
 // Resume copies the records of an earlier run into w, segment by segment
@@ -26,8 +29,10 @@ type Earlier struct {
 // fresh run. h is the new run's header, which the earlier one must match
 // in everything but the server's fingerprint, known only from its first
 // answer (the segment is checked again then, see Config.Earlier). warn
-// hears of damage past which the records are made again.
-func Resume(w io.Writer, partial, name string, h format.Header, done map[compare.Key]bool, warn func(error)) (Earlier, error) {
+// hears of damage past which the records are made again. opts go to the
+// writers of the copied segments (format.SignWith signs them: the copies
+// leave out failed records, so an earlier signature cannot be kept).
+func Resume(w io.Writer, partial, name string, h format.Header, done map[compare.Key]bool, warn func(error), opts ...format.WriterOption) (Earlier, error) {
 	e := Earlier{From: partial}
 	if _, err := os.Stat(e.From); err != nil {
 		e.From = name
@@ -40,7 +45,8 @@ func Resume(w io.Writer, partial, name string, h format.Header, done map[compare
 		return e, cli.Usagef("%s: %v", e.From, errors.Unwrap(err))
 	}
 	defer f.Close()
-	r, err := format.NewReader(f)
+	var signers cli.Signers
+	r, err := format.NewReader(f, signers.Option())
 	if errors.Is(err, format.ErrEmpty) {
 		return e, nil // interrupted before its first record
 	}
@@ -59,7 +65,8 @@ func Resume(w io.Writer, partial, name string, h format.Header, done map[compare
 	}
 	e.Kept, err = copyKept(w, r, done, func(err error) {
 		warn(fmt.Errorf("--resume: %s: %w; the records after it will be made again", e.From, err))
-	})
+	}, opts)
+	e.Signers = signers.IDs
 	return e, err
 }
 
@@ -67,7 +74,7 @@ func Resume(w io.Writer, partial, name string, h format.Header, done map[compare
 // under its own header, up to the end of what was written: a missing
 // trailer or a cut frame is what an interrupted run leaves, and anything
 // else is worth a warning.
-func copyKept(out io.Writer, r *format.Reader, done map[compare.Key]bool, warn func(error)) (int, error) {
+func copyKept(out io.Writer, r *format.Reader, done map[compare.Key]bool, warn func(error), opts []format.WriterOption) (int, error) {
 	kept := 0
 	var w *format.Writer
 	seg := -1
@@ -92,7 +99,7 @@ func copyKept(out io.Writer, r *format.Reader, done map[compare.Key]bool, warn f
 					return 0, err
 				}
 			}
-			if w, err = format.NewWriter(out, r.Header()); err != nil {
+			if w, err = format.NewWriter(out, r.Header(), opts...); err != nil {
 				return 0, err
 			}
 			seg = r.Segment()

@@ -2,24 +2,17 @@ package llama
 
 import "math"
 
-// halfToFloat converts an IEEE 754 binary16 value to float32 exactly.
+// halfToFloat converts an IEEE 754 binary16 value to float32 exactly: the
+// exponent and mantissa moved into float32's places and scaled by 2^112,
+// which is exact for normal and subnormal values alike; infinities and
+// NaNs keep an all-ones exponent.
 func halfToFloat(h uint16) float32 {
 	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && man == 0:
-		return math.Float32frombits(sign)
-	case exp == 0: // subnormal: value is man * 2^-24
-		f := float32(man) * 0x1p-24
-		if sign != 0 {
-			f = -f
-		}
-		return f
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | man<<13)
+	if h&0x7c00 == 0x7c00 {
+		return math.Float32frombits(sign | 0x7f800000 | uint32(h&0x3ff)<<13)
 	}
-	return math.Float32frombits(sign | (exp+112)<<23 | man<<13)
+	f := math.Float32frombits(uint32(h&0x7fff)<<13) * 0x1p112
+	return math.Float32frombits(math.Float32bits(f) | sign)
 }
 
 // floatToHalf rounds a float32 to the nearest binary16, ties to even, with

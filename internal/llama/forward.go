@@ -17,7 +17,14 @@ type State struct {
 	att           []float32 // cap
 	logits        []float32 // VocabSize
 	kc, vc        []float32 // Layers x cap x KVDim
+	in            act       // the input of the current matrix product, converted
+	cos, sin      []float32 // HeadSize/2: the rotary embedding of the position
+	lanes         []float32 // 16 x HeadSize: attention's partial sums
 }
+
+// kvPad is the granularity of the cache cells llama.cpp attends over
+// without flash attention.
+const kvPad = 32
 
 // parallelMin is the smallest matrix (rows times columns) whose product is
 // split over goroutines: below it, starting goroutines costs more than the
@@ -34,10 +41,13 @@ func (m *Model) NewState(positions, threads int) *State {
 		m: m, threads: max(threads, 1), cap: positions,
 		x: make([]float32, c.Dim), xb: make([]float32, c.Dim), xb2: make([]float32, c.Dim), q: make([]float32, c.Dim),
 		hb: make([]float32, c.HiddenDim), hb2: make([]float32, c.HiddenDim),
-		att:    make([]float32, positions),
+		att: make([]float32, positions),
+		cos: make([]float32, c.HeadSize()/2), sin: make([]float32, c.HeadSize()/2),
+		lanes:  make([]float32, 16*c.HeadSize()),
 		logits: make([]float32, c.VocabSize),
 		kc:     make([]float32, c.Layers*positions*kv),
 		vc:     make([]float32, c.Layers*positions*kv),
+		in:     act{simd: hasSIMD()},
 	}
 }
 
@@ -50,9 +60,9 @@ func (s *State) Positions() int { return s.cap }
 // call.
 func (s *State) Forward(token int32, pos int) []float32 {
 	m, c := s.m, s.m.cfg
-	d, kvDim, hs := c.Dim, c.KVDim(), c.HeadSize()
+	kvDim, hs := c.KVDim(), c.HeadSize()
 	group := c.Heads / c.KVHeads
-	copy(s.x, m.w.embed[int(token)*d:(int(token)+1)*d])
+	m.w.embed.row(int(token), s.x)
 	scale := float32(1 / math.Sqrt(float64(hs)))
 
 	for li := range m.w.layers {
@@ -63,41 +73,41 @@ func (s *State) Forward(token int32, pos int) []float32 {
 		base := li * s.cap * kvDim
 		k := s.kc[base+pos*kvDim : base+(pos+1)*kvDim]
 		v := s.vc[base+pos*kvDim : base+(pos+1)*kvDim]
-		s.matmul(s.q, s.xb, l.wq)
-		s.matmul(k, s.xb, l.wk)
-		s.matmul(v, s.xb, l.wv)
-		rope(s.q, k, pos, hs, c.RopeTheta)
+		s.matmul(s.q, s.xb, &l.wq)
+		s.matmul(k, s.xb, &l.wk)
+		s.matmul(v, s.xb, &l.wv)
+		ropeTable(s.cos, s.sin, pos, hs, c.RopeTheta)
+		rope(s.q, k, s.cos, s.sin, hs)
 
+		// llama.cpp scores a padded run of cache cells (a multiple of
+		// kvPad, the ones past pos masked), which decides how its softmax
+		// groups the exponentials.
+		pad := min(s.cap, (pos+kvPad)/kvPad*kvPad)
 		for h := range c.Heads {
 			q := s.q[h*hs : (h+1)*hs]
 			off := base + (h/group)*hs
 			att := s.att[:pos+1]
 			for t := range att {
-				att[t] = dot(q, s.kc[off+t*kvDim:off+t*kvDim+hs]) * scale
+				att[t] = dotSeq(q, s.kc[off+t*kvDim:off+t*kvDim+hs]) * scale
 			}
-			softmax(att)
-			out := s.xb[h*hs : (h+1)*hs]
-			clear(out)
-			for t, a := range att {
-				vt := s.vc[off+t*kvDim : off+t*kvDim+hs]
-				for i := range out {
-					out[i] += float32(a * vt[i])
-				}
-			}
+			softmaxGGML(att, pad, s.in.simd)
+			// Each output is a dot product over positions in 16 lanes
+			// of fused multiply-adds (llama.cpp's tinyBLAS), lane t%16.
+			attendValues(s.lanes[:16*hs], s.vc[off:], kvDim, att, s.xb[h*hs:(h+1)*hs], s.in.simd)
 		}
-		s.matmul(s.xb2, s.xb, l.wo)
+		s.matmul(s.xb2, s.xb, &l.wo)
 		for i := range s.x {
 			s.x[i] += s.xb2[i]
 		}
 
 		rmsnorm(s.xb, s.x, l.ffnNorm, c.NormEps)
-		s.matmul(s.hb, s.xb, l.w1)
-		s.matmul(s.hb2, s.xb, l.w3)
+		s.matmul(s.hb, s.xb, &l.w1)
+		s.matmul(s.hb2, s.xb, &l.w3)
 		for i, g := range s.hb {
 			// SwiGLU: silu(gate) * up.
-			s.hb[i] = float32(g/(1+expf(-g))) * s.hb2[i]
+			s.hb[i] = silu(g) * s.hb2[i]
 		}
-		s.matmul(s.xb, s.hb, l.w2)
+		s.matmul(s.xb, s.hb, &l.w2)
 		for i := range s.x {
 			s.x[i] += s.xb[i]
 		}
@@ -107,30 +117,34 @@ func (s *State) Forward(token int32, pos int) []float32 {
 	return s.logits
 }
 
-// rmsnorm sets out = w * x / sqrt(mean(x^2) + eps); out may be x.
+// rmsnorm sets out = w * x / sqrt(mean(x^2) + eps); out may be x. The
+// squares are summed in float64 and the rest rounded as GGML's rms_norm
+// rounds it, so that activations match llama.cpp's to the last bit more
+// often: a quantized model's activations are rounded to 8 bits next, and a
+// last-bit difference can move one across a rounding boundary.
 func rmsnorm(out, x, w []float32, eps float32) {
-	var ss float32
+	var sum float64
 	for _, v := range x {
-		ss += float32(v * v)
+		sum += float64(float32(v * v))
 	}
-	ss = ss/float32(len(x)) + eps
-	inv := float32(1 / math.Sqrt(float64(ss)))
+	ss := float32(sum/float64(len(x))) + eps
+	inv := 1 / float32(math.Sqrt(float64(ss)))
 	for i, v := range x {
 		out[i] = w[i] * float32(inv*v)
 	}
 }
 
 // rope rotates each adjacent pair (2i, 2i+1) of every head of q and k by
-// pos * theta^(-2i/headSize), llama2.c's (and GGML's "normal") layout.
-func rope(q, k []float32, pos, hs int, theta float64) {
+// the angle whose cosine and sine are cos[i] and sin[i], llama2.c's (and
+// GGML's "normal") layout.
+func rope(q, k, cos, sin []float32, hs int) {
 	for i := 0; i < hs; i += 2 {
-		a := float64(pos) * math.Pow(theta, -float64(i)/float64(hs))
-		cos, sin := float32(math.Cos(a)), float32(math.Sin(a))
+		c, s := cos[i/2], sin[i/2]
 		for _, v := range [2][]float32{q, k} {
 			for h := i; h < len(v); h += hs {
 				x0, x1 := v[h], v[h+1]
-				v[h] = float32(x0*cos) - float32(x1*sin)
-				v[h+1] = float32(x0*sin) + float32(x1*cos)
+				v[h] = float32(x0*c) - float32(x1*s)
+				v[h+1] = float32(x0*s) + float32(x1*c)
 			}
 		}
 	}
@@ -175,7 +189,7 @@ func dot(a, b []float32) float32 {
 }
 
 // matmulRows sets out[r] = w[r] . x for rows r in [lo, hi) of the row-major
-// matrix w with len(x) columns.
+// float32 matrix w with len(x) columns.
 func matmulRows(out, x, w []float32, lo, hi int) {
 	n := len(x)
 	for r := lo; r < hi; r++ {
@@ -183,13 +197,15 @@ func matmulRows(out, x, w []float32, lo, hi int) {
 	}
 }
 
-// matmul sets out = w x, splitting the rows over the state's goroutines when
-// the matrix is large enough. Each row is summed the same way whatever the
-// split, so threads never change results.
-func (s *State) matmul(out, x, w []float32) {
+// matmul sets out = w x. x is first converted to the activation format of
+// w's type, as llama.cpp does, and the rows are split over the state's
+// goroutines when the matrix is large enough. Each row is summed the same
+// way whatever the split, so threads never change results.
+func (s *State) matmul(out, x []float32, w *matrix) {
+	s.in.prepare(w.actFormat(), x)
 	rows := len(out)
-	if s.threads <= 1 || len(w) < parallelMin || rows < 2*s.threads {
-		matmulRows(out, x, w, 0, rows)
+	if s.threads <= 1 || rows*w.cols < parallelMin || rows < 2*s.threads {
+		w.dotRows(out, &s.in, 0, rows)
 		return
 	}
 	t := s.threads
@@ -199,9 +215,9 @@ func (s *State) matmul(out, x, w []float32) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			matmulRows(out, x, w, lo, hi)
+			w.dotRows(out, &s.in, lo, hi)
 		}()
 	}
-	matmulRows(out, x, w, 0, rows/t)
+	w.dotRows(out, &s.in, 0, rows/t)
 	wg.Wait()
 }

@@ -1,10 +1,12 @@
 package llama
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -32,13 +34,7 @@ const (
 	ggufFloat64 = 12
 )
 
-// GGML tensor types read by the engine; the names of the others are for
-// error messages.
-const (
-	ggmlF32 = 0
-	ggmlF16 = 1
-)
-
+// ggmlTypeName names a GGML tensor type, for messages and headers.
 func ggmlTypeName(t uint32) string {
 	names := [...]string{0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0",
 		9: "Q8_1", 10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 16: "IQ2_XXS",
@@ -155,6 +151,8 @@ func scalarSize(t uint32) int64 {
 	return -1
 }
 
+// value reads one metadata value of type t; what names it in errors, and
+// depth bounds the nesting of arrays.
 func (d *ggufDecoder) value(t uint32, what string, depth int) ggufValue {
 	v := ggufValue{typ: t}
 	switch t {
@@ -196,47 +194,53 @@ func (d *ggufDecoder) value(t uint32, what string, depth int) ggufValue {
 	case ggufString:
 		v.s = d.str(what)
 	case ggufArray:
-		v.elem = d.u32(what)
-		n := d.u64(what)
-		if d.err != nil {
-			return v
-		}
-		size := scalarSize(v.elem)
-		switch {
-		case size < 0:
-			d.fail(what, fmt.Errorf("%w: array of invalid type %d", ErrFormat, v.elem))
-			return v
-		case v.elem == ggufArray && depth >= ggufMaxDepth:
-			d.fail(what, fmt.Errorf("%w: arrays nested more than %d deep", ErrFormat, ggufMaxDepth))
-			return v
-		case size == 0:
-			size = 8 // a string or an array takes at least its 8-byte length
-		}
-		if n > uint64(d.left()/size) {
-			d.fail(what, fmt.Errorf("%w: array of %d elements, %d bytes left", ErrTruncated, n, d.left()))
-			return v
-		}
-		switch v.elem {
-		case ggufString:
-			v.strs = make([]string, n)
-			for i := range v.strs {
-				v.strs[i] = d.str(what)
-			}
-		case ggufArray:
-			for range n {
-				d.value(ggufArray, what, depth+1)
-			}
-		default:
-			v.nums = make([]float64, n)
-			for i := range v.nums {
-				e := d.value(v.elem, what, depth+1)
-				v.nums[i] = e.num()
-			}
-		}
+		d.array(&v, what, depth)
 	default:
 		d.fail(what, fmt.Errorf("%w: invalid value type %d", ErrFormat, t))
 	}
 	return v
+}
+
+// array reads an array value's element type, count and elements into v,
+// bounding the count by the bytes left before it allocates.
+func (d *ggufDecoder) array(v *ggufValue, what string, depth int) {
+	v.elem = d.u32(what)
+	n := d.u64(what)
+	if d.err != nil {
+		return
+	}
+	size := scalarSize(v.elem)
+	switch {
+	case size < 0:
+		d.fail(what, fmt.Errorf("%w: array of invalid type %d", ErrFormat, v.elem))
+		return
+	case v.elem == ggufArray && depth >= ggufMaxDepth:
+		d.fail(what, fmt.Errorf("%w: arrays nested more than %d deep", ErrFormat, ggufMaxDepth))
+		return
+	case size == 0:
+		size = 8 // a string or an array takes at least its 8-byte length
+	}
+	if n > uint64(d.left()/size) {
+		d.fail(what, fmt.Errorf("%w: array of %d elements, %d bytes left", ErrTruncated, n, d.left()))
+		return
+	}
+	switch v.elem {
+	case ggufString:
+		v.strs = make([]string, n)
+		for i := range v.strs {
+			v.strs[i] = d.str(what)
+		}
+	case ggufArray:
+		for range n {
+			d.value(ggufArray, what, depth+1)
+		}
+	default:
+		v.nums = make([]float64, n)
+		for i := range v.nums {
+			e := d.value(v.elem, what, depth+1)
+			v.nums[i] = e.num()
+		}
+	}
 }
 
 // num is a numeric scalar as float64 (exact for 32-bit integers and floats).
@@ -268,54 +272,85 @@ func (v ggufValue) integer() (int64, bool) {
 // every tensor lies inside the file.
 func decodeGGUF(b []byte) (*ggufFile, error) {
 	d := &ggufDecoder{b: b}
+	f := &ggufFile{kv: map[string]ggufValue{}, tensors: map[string]ggufTensor{}, align: 32}
+	nt, nkv, err := d.header(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.metadata(f, nkv); err != nil {
+		return nil, err
+	}
+	infos, err := d.tensorInfos(f, nt)
+	if err != nil {
+		return nil, err
+	}
+	f.data = int64((uint64(d.off) + f.align - 1) / f.align * f.align)
+	if err := f.checkData(infos, int64(len(b))); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// header reads the magic, the version and the two counts, and bounds the
+// counts by what the rest of the file can hold.
+func (d *ggufDecoder) header(f *ggufFile) (nt, nkv uint64, err error) {
 	magic := d.take(4, "magic")
 	if d.err != nil {
-		return nil, d.err
+		return 0, 0, d.err
 	}
 	if string(magic) != "GGUF" {
 		d.off = 0
 		d.fail("magic", fmt.Errorf("%w: not a GGUF file (magic %q)", ErrFormat, magic))
-		return nil, d.err
+		return 0, 0, d.err
 	}
-	f := &ggufFile{kv: map[string]ggufValue{}, tensors: map[string]ggufTensor{}, align: 32}
 	f.version = d.u32("version")
 	if d.err == nil && f.version != 2 && f.version != 3 {
 		d.off -= 4
 		d.fail("version", fmt.Errorf("%w: GGUF version %d, want 2 or 3", ErrUnsupported, f.version))
 	}
-	nt := d.u64("tensor count")
-	nkv := d.u64("metadata count")
+	nt = d.u64("tensor count")
+	nkv = d.u64("metadata count")
 	if d.err != nil {
-		return nil, d.err
+		return 0, 0, d.err
 	}
 	// A metadata entry takes at least 13 bytes and a tensor info 24.
 	if nkv > uint64(d.left()/13) || nt > uint64(d.left()/24) {
 		d.fail("header", fmt.Errorf("%w: %d metadata entries and %d tensors cannot fit in %d bytes", ErrTruncated, nkv, nt, d.left()))
-		return nil, d.err
+		return 0, 0, d.err
 	}
+	return nt, nkv, nil
+}
+
+// metadata reads nkv key-value pairs into f.kv, and the alignment they set.
+func (d *ggufDecoder) metadata(f *ggufFile, nkv uint64) error {
 	for range nkv {
 		at := d.off
 		key := d.str("metadata key")
 		t := d.u32("metadata " + key)
 		v := d.value(t, "metadata "+key, 0)
 		if d.err != nil {
-			return nil, d.err
+			return d.err
 		}
 		if _, dup := f.kv[key]; dup {
 			d.off = at
 			d.fail("metadata "+key, fmt.Errorf("%w: key given twice", ErrFormat))
-			return nil, d.err
+			return d.err
 		}
 		f.kv[key] = v
 	}
 	if a, ok := f.kv["general.alignment"]; ok {
 		n, isInt := a.integer()
 		if !isInt || n <= 0 || n > 1<<20 || n&(n-1) != 0 {
-			return nil, &FormatError{Offset: -1, What: "metadata general.alignment",
+			return &FormatError{Offset: -1, What: "metadata general.alignment",
 				Err: fmt.Errorf("%w: alignment %v is not a power of two", ErrFormat, a.num())}
 		}
 		f.align = uint64(n)
 	}
+	return nil
+}
+
+// tensorInfos reads nt tensor infos into f.tensors, in file order.
+func (d *ggufDecoder) tensorInfos(f *ggufFile, nt uint64) ([]ggufTensor, error) {
 	infos := make([]ggufTensor, 0, nt)
 	for range nt {
 		at := d.off
@@ -345,23 +380,28 @@ func decodeGGUF(b []byte) (*ggufFile, error) {
 		f.tensors[t.name] = t
 		infos = append(infos, t)
 	}
-	f.data = int64((uint64(d.off) + f.align - 1) / f.align * f.align)
+	return infos, nil
+}
+
+// checkData checks that every tensor whose size is known lies, aligned,
+// inside a file of size bytes.
+func (f *ggufFile) checkData(infos []ggufTensor, size int64) error {
 	for _, t := range infos {
 		what := "tensor " + t.name
 		if t.offset%f.align != 0 {
-			return nil, &FormatError{Offset: t.at, What: what,
+			return &FormatError{Offset: t.at, What: what,
 				Err: fmt.Errorf("%w: data offset %d is not a multiple of the alignment %d", ErrFormat, t.offset, f.align)}
 		}
-		size, known := t.size()
+		n, known := t.size()
 		if !known {
 			continue // checked when, and if, the tensor is read
 		}
-		if size < 0 || t.offset > uint64(len(b)) || uint64(f.data)+t.offset+uint64(size) > uint64(len(b)) {
-			return nil, &FormatError{Offset: int64(len(b)), What: what,
-				Err: fmt.Errorf("%w: data of %d bytes at %d, file has %d bytes", ErrTruncated, size, f.data+int64(t.offset), len(b))}
+		if n < 0 || t.offset > uint64(size) || uint64(f.data)+t.offset+uint64(n) > uint64(size) {
+			return &FormatError{Offset: size, What: what,
+				Err: fmt.Errorf("%w: data of %d bytes at %d, file has %d bytes", ErrTruncated, n, f.data+int64(t.offset), size)}
 		}
 	}
-	return f, nil
+	return nil
 }
 
 // elements is the tensor's element count, or -1 when it overflows.
@@ -376,24 +416,26 @@ func (t ggufTensor) elements() int64 {
 	return n
 }
 
-// size is the byte size of an F32 or F16 tensor (-1 on overflow); known is
-// false for other types.
+// size is the byte size of a tensor of a supported type (-1 on overflow);
+// known is false for other types and for rows that its blocks do not
+// divide, which the tensor's reader reports.
 func (t ggufTensor) size() (n int64, known bool) {
 	e := t.elements()
 	if e < 0 || e > 1<<58 {
 		return -1, true
 	}
-	switch t.typ {
-	case ggmlF32:
-		return 4 * e, true
-	case ggmlF16:
-		return 2 * e, true
+	q, ok := qtypeOf(t.typ)
+	if !ok || t.dims[0]%uint64(q.block) != 0 {
+		return 0, false
 	}
-	return 0, false
+	return e / int64(q.block) * int64(q.bytes), true
 }
 
-// LoadGGUF reads a GGUF file of the llama architecture with F32 and F16
-// tensors and a SentencePiece ("llama") vocabulary.
+// LoadGGUF reads a GGUF file of the llama architecture and a SentencePiece
+// ("llama") vocabulary. Its weight matrices may be F32, F16, BF16, Q4_0,
+// Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL or IQ4_XS;
+// quantized ones stay in their blocks and are computed as llama.cpp's CPU
+// backend computes them (see matmul).
 func LoadGGUF(path string) (*Model, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -577,39 +619,52 @@ func (f *ggufFile) vocab(n int) (*Vocab, error) {
 	return v, nil
 }
 
-// tensor reads a tensor of the given shape (GGUF order: the row length
-// first) as float32.
-func (f *ggufFile) tensor(b []byte, name string, shape ...uint64) ([]float32, error) {
+// matrix reads the tensor name of shape (cols, rows), GGUF's order with the
+// row length first, keeping its type.
+func (f *ggufFile) matrix(b []byte, name string, cols, rows uint64) (matrix, error) {
 	t, ok := f.tensors[name]
-	if !ok {
-		return nil, &FormatError{Offset: -1, What: "tensor " + name, Err: fmt.Errorf("%w: missing", ErrFormat)}
-	}
 	what := "tensor " + name
-	if len(t.dims) != len(shape) {
-		return nil, &FormatError{Offset: t.at, What: what, Err: fmt.Errorf("%w: shape %v, want %v", ErrFormat, t.dims, shape)}
+	if !ok {
+		return matrix{}, &FormatError{Offset: -1, What: what, Err: fmt.Errorf("%w: missing", ErrFormat)}
 	}
-	for i := range shape {
-		if t.dims[i] != shape[i] {
-			return nil, &FormatError{Offset: t.at, What: what, Err: fmt.Errorf("%w: shape %v, want %v", ErrFormat, t.dims, shape)}
-		}
+	shape := []uint64{cols, rows}
+	if rows == 1 {
+		shape = shape[:1]
 	}
-	if t.typ != ggmlF32 && t.typ != ggmlF16 {
-		return nil, &FormatError{Offset: t.at, What: what,
-			Err: fmt.Errorf("%w: tensor type %s, only F32 and F16 are supported", ErrUnsupported, ggmlTypeName(t.typ))}
+	if !slices.Equal(t.dims, shape) {
+		return matrix{}, &FormatError{Offset: t.at, What: what, Err: fmt.Errorf("%w: shape %v, want %v", ErrFormat, t.dims, shape)}
 	}
-	n := t.elements() // bounded by the file size, checked in decodeGGUF
+	q, ok := qtypeOf(t.typ)
+	if !ok {
+		return matrix{}, &FormatError{Offset: t.at, What: what,
+			Err: fmt.Errorf("%w: tensor type %s is not supported (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, IQ4_NL, IQ4_XS are)", ErrUnsupported, ggmlTypeName(t.typ))}
+	}
+	if cols%uint64(q.block) != 0 {
+		return matrix{}, &FormatError{Offset: t.at, What: what,
+			Err: fmt.Errorf("%w: rows of %d weights are not a whole number of %s blocks of %d", ErrFormat, cols, ggmlTypeName(t.typ), q.block)}
+	}
+	// The size was checked against the file in decodeGGUF.
+	size, _ := t.size()
 	at := f.data + int64(t.offset)
-	out := make([]float32, n)
+	data := b[at : at+size]
 	if t.typ == ggmlF32 {
+		out := make([]float32, cols*rows)
 		for i := range out {
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[at+4*int64(i):]))
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 		}
-	} else {
-		for i := range out {
-			out[i] = halfToFloat(binary.LittleEndian.Uint16(b[at+2*int64(i):]))
-		}
+		return f32Matrix(int(rows), int(cols), out), nil
 	}
-	return out, nil
+	// A copy, so that the file's bytes can be freed once it is loaded.
+	return quantMatrix(t.typ, int(rows), int(cols), bytes.Clone(data)), nil
+}
+
+// vector reads a one-dimensional tensor of n values as float32.
+func (f *ggufFile) vector(b []byte, name string, n uint64) ([]float32, error) {
+	m, err := f.matrix(b, name, n, 1)
+	if err != nil {
+		return nil, err
+	}
+	return m.toF32().f, nil
 }
 
 // weights reads every tensor. GGUF's llama tensors use the same row-major
@@ -618,40 +673,49 @@ func (f *ggufFile) tensor(b []byte, name string, shape ...uint64) ([]float32, er
 // this layout, and its llama2.c converter copies them unchanged.
 func (f *ggufFile) weights(b []byte, c Config) (w weights, shared bool, err error) {
 	d, h, kv, v := uint64(c.Dim), uint64(c.HiddenDim), uint64(c.KVDim()), uint64(c.VocabSize)
-	if w.embed, err = f.tensor(b, "token_embd.weight", d, v); err != nil {
+	embed, err := f.matrix(b, "token_embd.weight", d, v)
+	if err != nil {
 		return
 	}
+	w.embed = &embed
 	w.layers = make([]layer, c.Layers)
 	for i := range w.layers {
 		l := &w.layers[i]
 		p := fmt.Sprintf("blk.%d.", i)
 		for _, t := range []struct {
-			name  string
-			dst   *[]float32
-			shape []uint64
+			name string
+			dst  *[]float32
+		}{{"attn_norm.weight", &l.attnNorm}, {"ffn_norm.weight", &l.ffnNorm}} {
+			if *t.dst, err = f.vector(b, p+t.name, d); err != nil {
+				return
+			}
+		}
+		for _, t := range []struct {
+			name       string
+			dst        *matrix
+			cols, rows uint64
 		}{
-			{"attn_norm.weight", &l.attnNorm, []uint64{d}},
-			{"attn_q.weight", &l.wq, []uint64{d, d}},
-			{"attn_k.weight", &l.wk, []uint64{d, kv}},
-			{"attn_v.weight", &l.wv, []uint64{d, kv}},
-			{"attn_output.weight", &l.wo, []uint64{d, d}},
-			{"ffn_norm.weight", &l.ffnNorm, []uint64{d}},
-			{"ffn_gate.weight", &l.w1, []uint64{d, h}},
-			{"ffn_down.weight", &l.w2, []uint64{h, d}},
-			{"ffn_up.weight", &l.w3, []uint64{d, h}},
+			{"attn_q.weight", &l.wq, d, d},
+			{"attn_k.weight", &l.wk, d, kv},
+			{"attn_v.weight", &l.wv, d, kv},
+			{"attn_output.weight", &l.wo, d, d},
+			{"ffn_gate.weight", &l.w1, d, h},
+			{"ffn_down.weight", &l.w2, h, d},
+			{"ffn_up.weight", &l.w3, d, h},
 		} {
-			if *t.dst, err = f.tensor(b, p+t.name, t.shape...); err != nil {
+			if *t.dst, err = f.matrix(b, p+t.name, t.cols, t.rows); err != nil {
 				return
 			}
 		}
 	}
-	if w.finalNorm, err = f.tensor(b, "output_norm.weight", d); err != nil {
+	if w.finalNorm, err = f.vector(b, "output_norm.weight", d); err != nil {
 		return
 	}
 	if _, ok := f.tensors["output.weight"]; !ok {
 		w.cls = w.embed
 		return w, true, nil
 	}
-	w.cls, err = f.tensor(b, "output.weight", d, v)
+	cls, err := f.matrix(b, "output.weight", d, v)
+	w.cls = &cls
 	return w, false, err
 }

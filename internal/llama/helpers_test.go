@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,4 +157,29 @@ func maxAbsDiff(a, b []float32) float64 {
 		d = max(d, math.Abs(float64(a[i])-float64(b[i])))
 	}
 	return d
+}
+
+// withType returns a copy of m with every weight matrix quantized to type t
+// by the engine's own quantizers, as a reference for loaded files.
+func withType(m *Model, t uint32) *Model {
+	out := *m
+	out.w.layers = slices.Clone(m.w.layers)
+	for _, ts := range out.w.tensors() {
+		if !ts.matrix {
+			continue
+		}
+		q := quantize(t, ts.m)
+		switch ts.m {
+		case m.w.embed:
+			out.w.embed = &q
+			if m.cfg.SharedClassifier {
+				out.w.cls = &q
+			}
+		case m.w.cls:
+			out.w.cls = &q
+		default:
+			*ts.m = q
+		}
+	}
+	return &out
 }

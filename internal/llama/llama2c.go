@@ -124,39 +124,42 @@ func splitLlama2c(cfg Config, all []float32) weights {
 	d, h, kv, L := cfg.Dim, cfg.HiddenDim, cfg.KVDim(), cfg.Layers
 	var w weights
 	w.layers = make([]layer, L)
-	w.embed = take(cfg.VocabSize * d)
+	mat := func(rows, cols int) matrix { return f32Matrix(rows, cols, take(rows*cols)) }
+	embed := mat(cfg.VocabSize, d)
+	w.embed = &embed
 	for i := range L {
 		w.layers[i].attnNorm = take(d)
 	}
 	for i := range L {
-		w.layers[i].wq = take(d * d)
+		w.layers[i].wq = mat(d, d)
 	}
 	for i := range L {
-		w.layers[i].wk = take(kv * d)
+		w.layers[i].wk = mat(kv, d)
 	}
 	for i := range L {
-		w.layers[i].wv = take(kv * d)
+		w.layers[i].wv = mat(kv, d)
 	}
 	for i := range L {
-		w.layers[i].wo = take(d * d)
+		w.layers[i].wo = mat(d, d)
 	}
 	for i := range L {
 		w.layers[i].ffnNorm = take(d)
 	}
 	for i := range L {
-		w.layers[i].w1 = take(h * d)
+		w.layers[i].w1 = mat(h, d)
 	}
 	for i := range L {
-		w.layers[i].w2 = take(d * h)
+		w.layers[i].w2 = mat(d, h)
 	}
 	for i := range L {
-		w.layers[i].w3 = take(h * d)
+		w.layers[i].w3 = mat(h, d)
 	}
 	w.finalNorm = take(d)
 	take(cfg.SeqLen * cfg.HeadSize()) // freq_cis_real and freq_cis_imag
 	w.cls = w.embed
 	if !cfg.SharedClassifier {
-		w.cls = take(cfg.VocabSize * d)
+		cls := mat(cfg.VocabSize, d)
+		w.cls = &cls
 	}
 	return w
 }
@@ -248,17 +251,18 @@ func (m *Model) WriteLlama2c(w io.Writer) error {
 		bw.u32(uint32(v))
 	}
 	L := m.w.layers
-	bw.floats(m.w.embed)
+	f32 := func(w *matrix) []float32 { return w.toF32().f }
+	bw.floats(f32(m.w.embed))
 	for _, get := range []func(*layer) []float32{
 		func(l *layer) []float32 { return l.attnNorm },
-		func(l *layer) []float32 { return l.wq },
-		func(l *layer) []float32 { return l.wk },
-		func(l *layer) []float32 { return l.wv },
-		func(l *layer) []float32 { return l.wo },
+		func(l *layer) []float32 { return f32(&l.wq) },
+		func(l *layer) []float32 { return f32(&l.wk) },
+		func(l *layer) []float32 { return f32(&l.wv) },
+		func(l *layer) []float32 { return f32(&l.wo) },
 		func(l *layer) []float32 { return l.ffnNorm },
-		func(l *layer) []float32 { return l.w1 },
-		func(l *layer) []float32 { return l.w2 },
-		func(l *layer) []float32 { return l.w3 },
+		func(l *layer) []float32 { return f32(&l.w1) },
+		func(l *layer) []float32 { return f32(&l.w2) },
+		func(l *layer) []float32 { return f32(&l.w3) },
 	} {
 		for i := range L {
 			bw.floats(get(&L[i]))
@@ -267,7 +271,7 @@ func (m *Model) WriteLlama2c(w io.Writer) error {
 	bw.floats(m.w.finalNorm)
 	bw.floats(make([]float32, c.SeqLen*c.HeadSize()))
 	if !c.SharedClassifier {
-		bw.floats(m.w.cls)
+		bw.floats(f32(m.w.cls))
 	}
 	return bw.err
 }

@@ -148,8 +148,9 @@ func TestGGUFUnsupported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Relabel output.weight as Q8_0: the tensor info is the name, 1 uint32
-	// dimension count, 2 uint64 dimensions, then the uint32 type.
+	// Relabel output.weight as IQ2_XXS, a type the engine does not compute
+	// with: the tensor info is the name, 1 uint32 dimension count, 2 uint64
+	// dimensions, then the uint32 type.
 	name := []byte("\x0d\x00\x00\x00\x00\x00\x00\x00output.weight")
 	i := bytes.Index(b, name)
 	if i < 0 {
@@ -157,10 +158,10 @@ func TestGGUFUnsupported(t *testing.T) {
 	}
 	typ := i + len(name) + 4 + 16
 	q := slices.Clone(b)
-	binary.LittleEndian.PutUint32(q[typ:], 8)
+	binary.LittleEndian.PutUint32(q[typ:], 16)
 	_, err = DecodeGGUF(q)
-	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "output.weight") || !strings.Contains(err.Error(), "Q8_0") {
-		t.Errorf("Q8_0 tensor: %v, want ErrUnsupported naming output.weight and Q8_0", err)
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "output.weight") || !strings.Contains(err.Error(), "IQ2_XXS") {
+		t.Errorf("IQ2_XXS tensor: %v, want ErrUnsupported naming output.weight and IQ2_XXS", err)
 	}
 	v1 := slices.Clone(b)
 	binary.LittleEndian.PutUint32(v1[4:], 1)
@@ -192,7 +193,7 @@ func TestGGUFRoundTrip(t *testing.T) {
 			}
 			want := m
 			if tc.f16 {
-				want, _ = m.Perturb(Perturbation{Kind: "f16"})
+				want = withType(m, ggmlF16)
 			}
 			a, b := greedy(t, want, "The cat", 30, 2), greedy(t, g, "The cat", 30, 2)
 			if !slices.Equal(a.Tokens, b.Tokens) || !slices.Equal(a.Logprobs, b.Logprobs) {

@@ -101,22 +101,22 @@ func (c Config) Meta() map[string]string {
 	}
 }
 
-// layer holds one transformer block's weights. Matrices are row-major with
-// one row per output: wq is Dim x Dim, wk and wv KVDim x Dim, wo Dim x Dim,
-// w1 and w3 HiddenDim x Dim, w2 Dim x HiddenDim.
+// layer holds one transformer block's weights. Matrices have one row per
+// output: wq is Dim x Dim, wk and wv KVDim x Dim, wo Dim x Dim, w1 and w3
+// HiddenDim x Dim, w2 Dim x HiddenDim. The RMSNorm gains are float32.
 type layer struct {
 	attnNorm, ffnNorm []float32
-	wq, wk, wv, wo    []float32
-	w1, w2, w3        []float32
+	wq, wk, wv, wo    matrix
+	w1, w2, w3        matrix
 }
 
 // weights holds a model's tensors. cls aliases embed when the classifier is
 // shared.
 type weights struct {
-	embed     []float32 // VocabSize x Dim
+	embed     *matrix // VocabSize x Dim
 	layers    []layer
 	finalNorm []float32
-	cls       []float32 // VocabSize x Dim
+	cls       *matrix // VocabSize x Dim
 }
 
 // Model is a loaded or generated model: configuration, vocabulary and
@@ -145,34 +145,65 @@ func (m *Model) Digest() string { return m.digest }
 // weights, or "" for none.
 func (m *Model) Perturbation() string { return m.perturb }
 
-// tensor is a named view of one weight matrix or vector.
+// WeightBytes is the memory the model's weights take: a quantized model
+// keeps its file's blocks, so this is about the file's size.
+func (m *Model) WeightBytes() int64 {
+	n := int64(0)
+	for _, t := range m.w.tensors() {
+		if t.m != nil {
+			n += int64(t.m.heldBytes())
+		} else {
+			n += 4 * int64(len(t.data))
+		}
+	}
+	return n
+}
+
+// TensorTypes counts the model's matrices by GGML type name ("F32",
+// "Q8_0", ...), for a stream header or a user who wants to know what a file
+// holds.
+func (m *Model) TensorTypes() map[string]int {
+	out := map[string]int{}
+	for _, t := range m.w.tensors() {
+		if t.m != nil {
+			out[t.m.typeName()]++
+		}
+	}
+	return out
+}
+
+// tensor is a named view of one weight matrix (m) or vector (data); data
+// also holds an F32 matrix's weights.
 type tensor struct {
 	name   string
 	data   []float32
 	matrix bool
+	m      *matrix
 }
 
 // tensors lists the model's distinct tensors in llama2.c's order, with GGUF
 // names; a shared classifier appears once, as the embedding.
 func (w *weights) tensors() []tensor {
-	ts := []tensor{{"token_embd.weight", w.embed, true}}
+	mat := func(name string, m *matrix) tensor { return tensor{name, m.f, true, m} }
+	vec := func(name string, v []float32) tensor { return tensor{name: name, data: v} }
+	ts := []tensor{mat("token_embd.weight", w.embed)}
 	for i := range w.layers {
 		l := &w.layers[i]
 		p := fmt.Sprintf("blk.%d.", i)
 		ts = append(ts,
-			tensor{p + "attn_norm.weight", l.attnNorm, false},
-			tensor{p + "attn_q.weight", l.wq, true},
-			tensor{p + "attn_k.weight", l.wk, true},
-			tensor{p + "attn_v.weight", l.wv, true},
-			tensor{p + "attn_output.weight", l.wo, true},
-			tensor{p + "ffn_norm.weight", l.ffnNorm, false},
-			tensor{p + "ffn_gate.weight", l.w1, true},
-			tensor{p + "ffn_down.weight", l.w2, true},
-			tensor{p + "ffn_up.weight", l.w3, true})
+			vec(p+"attn_norm.weight", l.attnNorm),
+			mat(p+"attn_q.weight", &l.wq),
+			mat(p+"attn_k.weight", &l.wk),
+			mat(p+"attn_v.weight", &l.wv),
+			mat(p+"attn_output.weight", &l.wo),
+			vec(p+"ffn_norm.weight", l.ffnNorm),
+			mat(p+"ffn_gate.weight", &l.w1),
+			mat(p+"ffn_down.weight", &l.w2),
+			mat(p+"ffn_up.weight", &l.w3))
 	}
-	ts = append(ts, tensor{"output_norm.weight", w.finalNorm, false})
-	if &w.cls[0] != &w.embed[0] {
-		ts = append(ts, tensor{"output.weight", w.cls, true})
+	ts = append(ts, vec("output_norm.weight", w.finalNorm))
+	if w.cls != w.embed {
+		ts = append(ts, mat("output.weight", w.cls))
 	}
 	return ts
 }

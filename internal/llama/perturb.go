@@ -17,23 +17,46 @@ type Perturbation struct {
 	// Kind is "f16" (round through binary16), "int8" (symmetric 8-bit per
 	// group of 32 weights with a binary16 scale, as GGML's Q8_0), "noise"
 	// (add Gaussian noise of standard deviation Amount times the tensor's
-	// RMS) or "prune" (zero the Amount fraction of smallest-magnitude weights
-	// of each matrix).
+	// RMS), "prune" (zero the Amount fraction of smallest-magnitude weights
+	// of each matrix), or one of "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
+	// "q6_k": the
+	// model as llama-quantize makes that file type (without an importance
+	// matrix), kept in its blocks and computed as llama.cpp computes it.
 	Kind   string
 	Amount float64
 	Seed   uint64 // noise only: seeds the noise, one Rand stream per tensor
 }
 
-// ParsePerturbation parses "f16", "int8", "noise:SIGMA[:SEED]" or
-// "prune:FRACTION".
+// quantKind maps the quantizing perturbations to their GGML file types.
+func quantKind(kind string) (uint32, bool) {
+	switch kind {
+	case "q8_0":
+		return ggmlQ8_0, true
+	case "q4_0":
+		return ggmlQ4_0, true
+	case "q4_1":
+		return ggmlQ4_1, true
+	case "q5_0":
+		return ggmlQ5_0, true
+	case "q5_1":
+		return ggmlQ5_1, true
+	case "q6_k":
+		return ggmlQ6_K, true
+	}
+	return 0, false
+}
+
+// ParsePerturbation parses "f16", "int8", "q8_0", "q4_0", "q4_1", "q5_0",
+// "q5_1", "q6_k", "noise:SIGMA[:SEED]" or "prune:FRACTION".
 func ParsePerturbation(s string) (Perturbation, error) {
 	kind, rest, hasArg := strings.Cut(s, ":")
-	switch kind {
-	case "f16", "int8":
+	if _, q := quantKind(kind); q || kind == "f16" || kind == "int8" {
 		if hasArg {
 			return Perturbation{}, fmt.Errorf("%w: %q takes no argument", ErrPerturb, s)
 		}
 		return Perturbation{Kind: kind}, nil
+	}
+	switch kind {
 	case "noise", "prune":
 		arg, seedStr, hasSeed := strings.Cut(rest, ":")
 		if !hasArg || arg == "" {
@@ -59,7 +82,7 @@ func ParsePerturbation(s string) (Perturbation, error) {
 		}
 		return p, nil
 	}
-	return Perturbation{}, fmt.Errorf("%w: %q: want f16, int8, noise:SIGMA or prune:FRACTION", ErrPerturb, s)
+	return Perturbation{}, fmt.Errorf("%w: %q: want f16, int8, q8_0, q4_0, q4_1, q5_0, q5_1, q6_k, noise:SIGMA or prune:FRACTION", ErrPerturb, s)
 }
 
 // String is the canonical spec of p, which ParsePerturbation reads back.
@@ -79,7 +102,9 @@ func (p Perturbation) String() string {
 
 // Perturb returns a copy of m with p applied to its weight matrices; m is
 // not changed. The result's Perturbation() says what was applied, and its
-// Digest() stays that of the original file.
+// Digest() stays that of the original file. Quantized matrices are
+// dequantized first, so a perturbation applies to the weights the file
+// stands for.
 func (m *Model) Perturb(p Perturbation) (*Model, error) {
 	if _, err := ParsePerturbation(p.String()); err != nil {
 		return nil, err
@@ -90,32 +115,53 @@ func (m *Model) Perturb(p Perturbation) (*Model, error) {
 	out := *m
 	out.perturb = p.String()
 	out.w.layers = slices.Clone(m.w.layers)
-	cp := func(s []float32) []float32 { return slices.Clone(s) }
-	out.w.embed = cp(m.w.embed)
-	out.w.cls = out.w.embed
-	if !m.cfg.SharedClassifier {
-		out.w.cls = cp(m.w.cls)
+	ftype, quant := quantKind(p.Kind)
+	change := func(i int, name string, w *matrix, output bool) (*matrix, error) {
+		if quant {
+			t := ftypeTensorType(ftype, output, w.cols)
+			if _, ok := rowBytes(t, w.cols); !ok {
+				return nil, fmt.Errorf("%w: %s: tensor %s has rows of %d weights, not a whole number of %s blocks", ErrPerturb, p.Kind, name, w.cols, ggmlTypeName(t))
+			}
+			q := quantize(t, w)
+			return &q, nil
+		}
+		f := w.toF32()
+		f.f = slices.Clone(f.f)
+		switch p.Kind {
+		case "f16":
+			for j, v := range f.f {
+				f.f[j] = roundHalf(v)
+			}
+		case "int8":
+			quantize8(f.f)
+		case "noise":
+			addNoise(f.f, p.Amount, NewRand(mix(p.Seed, uint64(i))))
+		case "prune":
+			prune(f.f, p.Amount)
+		}
+		return &f, nil
 	}
-	for i := range out.w.layers {
-		l := &out.w.layers[i]
-		l.wq, l.wk, l.wv, l.wo = cp(l.wq), cp(l.wk), cp(l.wv), cp(l.wo)
-		l.w1, l.w2, l.w3 = cp(l.w1), cp(l.w2), cp(l.w3)
-	}
+	// The layers are out's own copies, so their matrices are replaced in
+	// place; the embedding and classifier are m's, so their pointers are.
 	for i, t := range out.w.tensors() {
 		if !t.matrix {
 			continue
 		}
-		switch p.Kind {
-		case "f16":
-			for j, v := range t.data {
-				t.data[j] = roundHalf(v)
+		output := t.name == "output.weight" || (m.cfg.SharedClassifier && t.name == "token_embd.weight")
+		w, err := change(i, t.name, t.m, output)
+		if err != nil {
+			return nil, err
+		}
+		switch t.m {
+		case m.w.embed:
+			out.w.embed = w
+			if m.cfg.SharedClassifier {
+				out.w.cls = w
 			}
-		case "int8":
-			quantize8(t.data)
-		case "noise":
-			addNoise(t.data, p.Amount, NewRand(mix(p.Seed, uint64(i))))
-		case "prune":
-			prune(t.data, p.Amount)
+		case m.w.cls:
+			out.w.cls = w
+		default:
+			*t.m = *w
 		}
 	}
 	return &out, nil

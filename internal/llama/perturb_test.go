@@ -48,7 +48,7 @@ func TestPerturbations(t *testing.T) {
 	m := mustLlama2c(t, "stories260K.bin", "tok512.bin")
 	ref := greedy(t, m, storiesPrompt, 60, 0)
 	refText := m.Vocab().Decode(378, ref.Tokens)
-	before := slices.Clone(m.w.layers[0].wq)
+	before := slices.Clone(m.w.layers[0].wq.f)
 	for _, tc := range []struct {
 		spec       string
 		maxLogDiff float64 // bound on log-probability changes while the texts agree
@@ -93,7 +93,7 @@ func TestPerturbations(t *testing.T) {
 			}
 		})
 	}
-	if !slices.Equal(before, m.w.layers[0].wq) {
+	if !slices.Equal(before, m.w.layers[0].wq.f) {
 		t.Error("Perturb changed the original model")
 	}
 	f16, _ := m.Perturb(Perturbation{Kind: "f16"})
@@ -125,7 +125,7 @@ func TestPruneFraction(t *testing.T) {
 	a, _ := m.Perturb(Perturbation{Kind: "noise", Amount: 0.1, Seed: 1})
 	b, _ := m.Perturb(Perturbation{Kind: "noise", Amount: 0.1, Seed: 1})
 	c, _ := m.Perturb(Perturbation{Kind: "noise", Amount: 0.1, Seed: 2})
-	if !slices.Equal(a.w.embed, b.w.embed) || slices.Equal(a.w.embed, c.w.embed) {
+	if !slices.Equal(a.w.embed.f, b.w.embed.f) || slices.Equal(a.w.embed.f, c.w.embed.f) {
 		t.Error("noise is not a function of its seed")
 	}
 }

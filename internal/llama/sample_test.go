@@ -152,11 +152,13 @@ func TestStopAtEOS(t *testing.T) {
 	// Make EOS's classifier row twice the greedy token's, so that EOS wins
 	// wherever that token led.
 	m := *base
-	m.w.cls = slices.Clone(base.w.cls)
+	cls := *base.w.cls
+	cls.f = slices.Clone(cls.f)
+	m.w.cls = &cls
 	d := m.cfg.Dim
 	eos := int(m.vocab.EOS())
 	for j := range d {
-		m.w.cls[eos*d+j] = 2 * m.w.cls[int(first)*d+j]
+		m.w.cls.f[eos*d+j] = 2 * m.w.cls.f[int(first)*d+j]
 	}
 	out := gen(t, &m, "The cat", Params{MaxTokens: 10, Logprobs: 2}, Options{})
 	if out.Finish != FinishStop || len(out.Tokens) != 0 || len(out.TopTokens) != 0 {

@@ -118,20 +118,23 @@ func synth(seed uint64, c Config) *Model {
 	}
 	in := 1 / math.Sqrt(float64(d))
 	var w weights
-	w.embed = gen(c.VocabSize*d, 1)
+	mat := func(rows, cols int, std float64) matrix { return f32Matrix(rows, cols, gen(rows*cols, std)) }
+	embed := mat(c.VocabSize, d, 1)
+	w.embed = &embed
 	w.layers = make([]layer, c.Layers)
 	for i := range w.layers {
 		w.layers[i] = layer{
 			attnNorm: ones(d), ffnNorm: ones(d),
-			wq: gen(d*d, in), wk: gen(kv*d, in), wv: gen(kv*d, in), wo: gen(d*d, in),
-			w1: gen(h*d, in), w2: gen(d*h, 1/math.Sqrt(float64(h))), w3: gen(h*d, in),
+			wq: mat(d, d, in), wk: mat(kv, d, in), wv: mat(kv, d, in), wo: mat(d, d, in),
+			w1: mat(h, d, in), w2: mat(d, h, 1/math.Sqrt(float64(h))), w3: mat(h, d, in),
 		}
 	}
 	w.finalNorm = ones(d)
-	w.cls = gen(c.VocabSize*d, synthLogitScale*in)
+	cls := mat(c.VocabSize, d, synthLogitScale*in)
+	w.cls = &cls
 	for id := range c.VocabSize {
 		if _, t := v.Piece(int32(id)); t == TokenUnknown || t == TokenByte || int32(id) == v.BOS() {
-			clear(w.cls[id*d : (id+1)*d])
+			clear(w.cls.f[id*d : (id+1)*d])
 		}
 	}
 	m := &Model{cfg: c, vocab: v, w: w}

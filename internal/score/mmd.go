@@ -31,6 +31,10 @@ import (
 //
 // MMD needs token ids on every sample and at least one sample per side; a
 // failed sample is an error wrapping ErrFailed.
+//
+// Deprecated: its mean for two runs of one model is its bias, not 0, so a
+// tolerance on it means nothing definite; use UnbiasedMMD. It stays until
+// potcmp --score mmd is moved over.
 func MMD(ref, cand []format.Record, length int) (float64, error) {
 	if len(ref) == 0 || len(cand) == 0 {
 		return 0, fmt.Errorf("%w: mmd needs samples on both sides (%d and %d)", ErrMissing, len(ref), len(cand))
@@ -57,6 +61,8 @@ func MMD(ref, cand []format.Record, length int) (float64, error) {
 }
 
 // MMDTokens is MMD on token sequences; both sets must be non-empty.
+//
+// Deprecated: biased, like MMD; use UnbiasedMMD.
 func MMDTokens(x, y [][]int32, length int) float64 {
 	if length <= 0 {
 		for _, s := range x {

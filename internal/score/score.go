@@ -44,16 +44,47 @@ type Spec struct {
 	// Sets says that it scores the K samples of a challenge together (see
 	// MMD), not a pair of records.
 	Sets bool
+	// Bytes says that it has a form keyed by token bytes (TVBytes,
+	// ProbBytes), for sides whose ids do not compare.
+	Bytes bool
+	// Tolerance is the default largest mean score still called SAME. The
+	// scores measure differences on scales of their own, so each has its
+	// own, chosen from measurements on real pairs (README, "Tolerances"):
+	// each accepts what it can tell only slowly or not at all from the
+	// model itself and rejects what it tells quickly.
+	Tolerance float64
 }
+
+// Default tolerances, per score (see Spec.Tolerance), from the README's
+// measurements (greedy, 24 tokens, top-5, stories260K and its perturbed
+// and quantized files, 300 challenges; the quantized files through the
+// recorded llama-server answers). Every default accepts the same model
+// loaded otherwise (0), f16 and int8 weights, and rejects the 4-bit Q4_0
+// file and other weights.
+const (
+	// TolTV also accepts Q8_0 (0.014), Q6_K (0.020) and Gaussian noise of
+	// sigma 0.01 (0.024), f16 being 0.0004 and int8 0.010; it rejects
+	// every 4-bit file (Q4_K_M 0.088, IQ4_NL 0.134, Q4_0 0.198).
+	TolTV = 0.05
+	// TolProb: f16 0.006, int8 0.058; noise 0.107 sits at it, Q4_0 0.21.
+	TolProb = 0.1
+	// TolTokens: f16 0.011, int8 0.153; noise 0.30, Q4_0 0.63.
+	TolTokens = 0.25
+	// TolText: f16 0.007, int8 0.098; noise 0.198, Q4_0 0.38, another
+	// model (aidreams) 0.81.
+	TolText = 0.15
+	// TolMMD is not measured on real pairs yet: the tv default.
+	TolMMD = 0.05
+)
 
 // specs are the scores, strongest first.
 func specs() [5]Spec {
 	return [...]Spec{
-		{Name: "tv", Top: true, IDs: true},
-		{Name: "prob", IDs: true, SeedSensitive: true},
-		{Name: "tokens", IDs: true, SeedSensitive: true},
-		{Name: "text", Text: true, SeedSensitive: true},
-		{Name: "mmd", IDs: true, Sets: true},
+		{Name: "tv", Top: true, IDs: true, Bytes: true, Tolerance: TolTV},
+		{Name: "prob", IDs: true, SeedSensitive: true, Bytes: true, Tolerance: TolProb},
+		{Name: "tokens", IDs: true, SeedSensitive: true, Tolerance: TolTokens},
+		{Name: "text", Text: true, SeedSensitive: true, Tolerance: TolText},
+		{Name: "mmd", IDs: true, Sets: true, Tolerance: TolMMD},
 	}
 }
 
@@ -123,16 +154,10 @@ func Check(name string, ref, cand *format.Header) error {
 // under the same vocabulary, else prob when both carry token ids and
 // log-probabilities, else tokens when both carry token ids, else text.
 func Choose(refH, candH *format.Header, ref, cand *format.Record) string {
-	if !SameVocab(refH, candH) || !hasIDs(ref) || !hasIDs(cand) {
+	if !SameVocab(refH, candH) {
 		return "text"
 	}
-	switch {
-	case hasTop(ref) && hasTop(cand):
-		return "tv"
-	case hasLogprobs(ref) && hasLogprobs(cand):
-		return "prob"
-	}
-	return "tokens"
+	return Pick(ByID, ref, cand)
 }
 
 // hasIDs, hasLogprobs and hasTop say what a non-empty record carries,

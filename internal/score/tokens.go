@@ -83,7 +83,12 @@ func along(ref, cand *format.Record, at func(a, b *format.Record, i int) float64
 	if na == 0 && nb == 0 {
 		return 0
 	}
-	d := divergence(ref.Tokens, cand.Tokens)
+	return average(at, ref, cand, divergence(ref.Tokens, cand.Tokens), na, nb)
+}
+
+// average is along's mean once the divergence d of outputs of na and nb
+// positions is known.
+func average(at func(a, b *format.Record, i int) float64, ref, cand *format.Record, d, na, nb int) float64 {
 	var sum float64
 	for i := range d {
 		sum += at(ref, cand, i)

@@ -28,5 +28,13 @@
 // Two tests are provided: Betting (the default), the betting confidence
 // sequence of Waudby-Smith and Ramdas (2024), and EB, the
 // empirical-Bernstein sequence kept as the baseline. Calibrate turns scores
-// between two runs of the same model into a suggested tolerance.
+// between two runs of the same model into a suggested tolerance. Ranged
+// runs either on scores in another known interval, such as the unbiased
+// MMD, which is 0 in mean for one model and so takes negative values.
+//
+// Rank is a test of another kind, for one candidate query per challenge:
+// its observations are randomised ranks, uniform when the candidate is the
+// trusted model; it says Different when a test martingale for that
+// uniformity reaches 1/alpha, and Same when confidence sequences put the
+// ranks' distribution within the tolerance of uniform.
 package seqtest

@@ -198,19 +198,23 @@ func Load(name string) (Key, error) {
 	if !fi.Mode().IsRegular() {
 		return Key{}, &Error{File: name, Reason: "not a regular file"}
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return Key{}, &Error{File: name, Reason: fmt.Sprintf("permissions %04o are too open: a signing key must be readable by its owner only (chmod 600 %s)", perm, name)}
-	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
 	defer clear(data)
 	if err != nil {
 		return Key{}, fmt.Errorf("signkey: %s: %w", name, err)
 	}
+	line, rest, _ := bytes.Cut(data, []byte{'\n'})
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if fields := bytes.Fields(line); len(fields) > 0 && string(fields[0]) == publicTag {
+		// Said before the mode, which a public key file rightly has open.
+		return Key{}, &Error{File: name, Line: 1, Reason: "a public key; signing needs the private key file it was made with"}
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return Key{}, &Error{File: name, Reason: fmt.Sprintf("permissions %04o are too open: a signing key must be readable by its owner only (chmod 600 %s)", perm, name)}
+	}
 	if len(data) > maxFile {
 		return Key{}, &Error{File: name, Reason: "too large to be a key file"}
 	}
-	line, rest, _ := bytes.Cut(data, []byte{'\n'})
-	line = bytes.TrimSuffix(line, []byte{'\r'})
 	if len(bytes.TrimSpace(rest)) > 0 {
 		return Key{}, &Error{File: name, Reason: "more than one line: a private key file holds one key"}
 	}

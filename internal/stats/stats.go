@@ -1,8 +1,12 @@
-// Package stats holds the distributional statistics potstat reports:
-// summaries of a sample, the total-variation distance between two count
-// distributions, the two-sample Kolmogorov-Smirnov statistic, and an SVG
-// histogram writer. It knows nothing of streams or records, only numbers
-// and counts, so that each statistic can be checked by hand.
+// Package stats holds the distributional statistics potstat and potcmp
+// report: summaries of a sample, the total-variation distance between two
+// count distributions, the two-sample Kolmogorov-Smirnov statistic, an SVG
+// histogram writer; the divergences between two streams' samples with
+// confidence intervals and a permutation null (Between); the unbiased MMD
+// on a kernel matrix and the randomised rank, with the fixed-n tests they
+// are compared with (the MMD permutation test, Cramér-von Mises). It knows
+// nothing of streams or records, only numbers and counts, so that each
+// statistic can be checked by hand.
 package stats
 
 import (

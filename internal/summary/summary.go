@@ -49,6 +49,7 @@ type Summary struct {
 	Header        *format.Header   `json:"header,omitempty"`
 
 	shardsDiffer bool // segments from several shards (a cat of shards)
+	shard        bool // one shard alone: complete is said of its share
 }
 
 // Bounds on what a summary keeps, so that a hostile stream cannot make it
@@ -140,12 +141,10 @@ func (c *Collector) Finish(st format.Stats, err error) *Summary {
 	}
 	expected := uint64(s.Expected)
 	complete := int64(0) // challenges of the set with all their samples
+	var partial []uint64 // challenges held without all their samples, the first few
+	partials := int64(0)
+	var missing []uint64 // challenges of the set without all their samples, the first few
 	next := uint64(0)    // the first challenge the walk has not reached
-	missing := func(i uint64) {
-		if len(s.MissingFirst) < maxMissingShown {
-			s.MissingFirst = append(s.MissingFirst, i)
-		}
-	}
 	s.Duplicates = cov.walk(func(i uint64, records int64, full bool) {
 		s.Challenges++
 		if s.SamplesMin == 0 || records < s.SamplesMin {
@@ -156,21 +155,40 @@ func (c *Collector) Finish(st format.Stats, err error) *Summary {
 			s.Outside += records
 			return
 		}
-		for ; next < i && len(s.MissingFirst) < maxMissingShown; next++ {
-			missing(next) // no records at all
-		}
-		if full {
-			complete++
-		} else {
-			missing(i)
+		for ; next < i && len(missing) < maxMissingShown; next++ {
+			missing = append(missing, next) // no records at all
 		}
 		next = i + 1
+		if full {
+			complete++
+			return
+		}
+		partials++
+		if len(partial) < maxMissingShown {
+			partial = append(partial, i)
+		}
+		if len(missing) < maxMissingShown {
+			missing = append(missing, i)
+		}
 	})
+	if sh := c.first.Shard; sh.Count > 0 && !s.shardsDiffer {
+		// One shard of a split set. Which challenges fall to it follows
+		// from their ids, which only the key gives, so the ones it lacks
+		// cannot be counted: its share is what its writer put in it, and
+		// it is complete when it is intact to its trailers and every
+		// challenge it holds has all its samples.
+		s.shard = true
+		s.Missing, s.MissingFirst = partials, partial
+		ok := s.Intact && partials == 0 && s.Outside == 0
+		s.Complete = &ok
+		return s
+	}
 	if expected > 0 {
-		for ; next < expected && len(s.MissingFirst) < maxMissingShown; next++ {
-			missing(next)
+		for ; next < expected && len(missing) < maxMissingShown; next++ {
+			missing = append(missing, next)
 		}
 		s.Missing = s.Expected - complete
+		s.MissingFirst = missing
 		ok := s.Missing == 0
 		s.Complete = &ok
 	}
@@ -221,24 +239,46 @@ func (s *Summary) writeContents(line lineFunc) {
 	switch {
 	case s.Complete == nil:
 		line("complete", "unknown: the header gives no challenge count")
+	case s.shard:
+		s.writeShardComplete(line)
 	case *s.Complete:
 		line("complete", "yes: challenges 0..%d, %s each", s.Expected-1, plural(s.Samples, "sample"))
 	default:
-		first := make([]string, len(s.MissingFirst))
-		for i, m := range s.MissingFirst {
-			first[i] = strconv.FormatUint(m, 10)
-		}
-		more := ""
-		if s.Missing > int64(len(first)) {
-			more = ", ..."
-		}
-		line("complete", "no: %d of %d challenges lack samples (%s%s)", s.Missing, s.Expected, strings.Join(first, ", "), more)
+		line("complete", "no: %d of %d challenges lack samples (%s)", s.Missing, s.Expected, s.missingList())
 	}
 	if s.Outside > 0 {
 		line("outside", "%s for challenges past the set's %d", plural(s.Outside, "record"), s.Expected)
 	}
 	if s.Duplicates > 0 {
 		line("duplicates", "%s repeat a challenge and sample", plural(s.Duplicates, "record"))
+	}
+}
+
+// missingList names the first challenges that lack samples.
+func (s *Summary) missingList() string {
+	first := make([]string, len(s.MissingFirst))
+	for i, m := range s.MissingFirst {
+		first[i] = strconv.FormatUint(m, 10)
+	}
+	if s.Missing > int64(len(first)) {
+		first = append(first, "...")
+	}
+	return strings.Join(first, ", ")
+}
+
+// writeShardComplete says whether one shard holds the whole of its share.
+func (s *Summary) writeShardComplete(line lineFunc) {
+	sh := s.Header.Shard
+	of := fmt.Sprintf("shard %d of %d", sh.Index, sh.Count)
+	switch {
+	case *s.Complete:
+		line("complete", "yes: %s, all %s of its %d challenges (cat the shards to check the whole set)", of, plural(s.Samples, "sample"), s.Challenges)
+	case !s.Intact:
+		line("complete", "no: %s, damaged", of)
+	case s.Missing > 0:
+		line("complete", "no: %s, %d of its %d challenges lack samples (%s)", of, s.Missing, s.Challenges, s.missingList())
+	default:
+		line("complete", "no: %s, records outside the set", of)
 	}
 }
 

@@ -33,9 +33,12 @@ type Model struct {
 //	synth:SEED                          the synthetic model of that seed
 //	llama2c:PATH[,tokenizer=PATH]       a llama2.c checkpoint; the tokenizer
 //	                                    defaults to tokenizer.bin next to it
-//	gguf:PATH                           a GGUF file (F32 or F16 tensors)
+//	gguf:PATH                           a GGUF file (F32, F16, BF16 or
+//	                                    quantized tensors, computed as
+//	                                    llama.cpp's CPU backend does)
 //
-// Each accepts ,perturb=f16|int8|noise:SIGMA|prune:FRACTION. o.Threads is
+// Each accepts ,perturb=f16|int8|q8_0|q4_0|q4_1|q5_0|q5_1|q6_k|noise:SIGMA|prune:FRACTION;
+// the q kinds quantize the weights as llama-quantize would. o.Threads is
 // the goroutines a generation may use for one matrix product; 0 shares the
 // machine's cores among o.Jobs concurrent queries.
 func Open(spec model.Spec, o model.Options) (model.Model, error) {

@@ -228,3 +228,26 @@ func TestCancelled(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// TestPerturbQuantized checks that ,perturb=q4_0 on the shared F32 file is,
+// record for record, the file llama-quantize made from it, while the header
+// still names the F32 file's digest and the perturbation.
+func TestPerturbQuantized(t *testing.T) {
+	dir := filepath.Join(testmodels.Dir(t), "quant")
+	f32 := filepath.Join(dir, "stories260K-ffn256.gguf")
+	if _, err := os.Stat(f32); err != nil {
+		t.Skipf("quantized models absent: %v", err)
+	}
+	p := open(t, "gguf:"+f32+",perturb=q4_0")
+	q := open(t, "gguf:"+filepath.Join(dir, "stories260K-ffn256-Q4_0.gguf"))
+	s := format.Sampling{Temperature: 1, MaxTokens: 24, Logprobs: 3}
+	for seed := range uint64(3) {
+		a, b := generate(t, p, "Once upon a time", seed, s), generate(t, q, "Once upon a time", seed, s)
+		if !slices.Equal(a.Tokens, b.Tokens) || !slices.Equal(a.Logprobs, b.Logprobs) || !slices.Equal(a.TopLogprobs, b.TopLogprobs) {
+			t.Errorf("seed %d: perturb=q4_0 %v %v, Q4_0 file %v %v", seed, a.Tokens, a.Logprobs, b.Tokens, b.Logprobs)
+		}
+	}
+	if info := p.Info(); info.Perturb != "q4_0" || info.Digest == q.Info().Digest {
+		t.Errorf("perturbed info %+v", info)
+	}
+}

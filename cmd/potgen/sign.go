@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/signkey"
+)
+
+const signkeyUsage = `writes a new Ed25519 signing key pair: NAME, the private key (mode 0600, never
+printed), and NAME.pub, the public key to publish. --sign NAME on potgen and potsplit
+signs every segment they write; potstat --verify --pubkey NAME.pub and potcmp
+--ref-pubkey NAME.pub check the signatures. An existing file is never overwritten:
+a signing key that is lost cannot sign again for the key people trust.
+
+Examples:
+   potgen signkey -o archive.sign
+   potgen signkey -o archive.sign  # exit 2: an existing key is never overwritten
+   potgen --model synth:1 --key audit.key -n 20 --sign archive.sign -o ref.pot
+   potstat --verify --pubkey archive.sign.pub ref.pot`
+
+// signFlag is --sign on every command that writes a stream; a new one
+// each time, since a flag holds its parsed value.
+func signFlag() ucli.Flag {
+	return &ucli.StringFlag{Name: "sign", Usage: "sign every segment written with the private key `NAME` (from potgen signkey)"}
+}
+
+func signkeyCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:        "signkey",
+		Usage:       "write a new signing key pair: NAME (private, 0600) and NAME.pub",
+		UsageText:   "potgen signkey -o NAME",
+		Description: signkeyUsage,
+		Flags:       []ucli.Flag{&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "private key file `NAME` to create; the public key goes to NAME.pub"}},
+		Action:      signkeyAction,
+	}
+}
+
+func signkeyAction(c *ucli.Context) error {
+	env := cli.EnvOf(c)
+	if c.NArg() > 0 {
+		return cli.Usagef("signkey takes no arguments (the key file is -o NAME)")
+	}
+	name := c.String("output")
+	switch name {
+	case "":
+		return cli.Usagef("signkey: -o NAME is required: the private key goes to NAME and the public key to NAME.pub")
+	case "-":
+		return cli.Usagef("signkey: -o -: a private signing key is never written to standard output; name a file")
+	}
+	pub, err := signkey.Generate(name, nil)
+	var pe *fs.PathError
+	if errors.Is(err, signkey.ErrBadKey) || errors.As(err, &pe) {
+		// The file exists, or its folder does not or may not be written:
+		// the user chooses another name.
+		return cli.Usage(err)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "potgen: wrote %s (private: keep it secret) and %s (public key %s: publish it)\n",
+		name, signkey.PublicFile(name), format.KeyID(pub))
+	return nil
+}
+
+// signOptions loads the key --sign names, if any, and returns the writer
+// options that sign with it.
+func signOptions(c *ucli.Context) ([]format.WriterOption, error) {
+	name := c.String("sign")
+	if name == "" {
+		return nil, nil
+	}
+	k, err := cli.LoadSigner("sign", name)
+	if err != nil {
+		return nil, err
+	}
+	return []format.WriterOption{format.SignWith(k)}, nil
+}
