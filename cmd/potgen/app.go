@@ -9,6 +9,8 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/compare"
+	"github.com/pot-audit/pot/internal/generate"
 )
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -23,7 +25,7 @@ func newApp() *ucli.App {
 		Name:        "potgen",
 		Usage:       "query a model on a secret challenge set and write a pot stream",
 		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\npotgen keygen [-o FILE]\npotgen signkey -o NAME\npotgen challenges --key FILE -n N [options]\npotgen verify --key FILE [--prompts FILE] STREAM...\npotgen score --model SPEC [-o FILE] STREAM|-",
-		Description: usage,
+		Description: fmt.Sprintf(usage, generate.Slack, compare.ReadAhead),
 		Version:     cli.Version,
 		Flags:       generateFlags(),
 		Action:      generateAction,
@@ -42,8 +44,11 @@ func newApp() *ucli.App {
 				Usage:       "write a challenge stream",
 				UsageText:   "potgen challenges --key FILE -n N [--family FAMILY | --prompts FILE] [--run-id ID] [-o FILE]",
 				Description: challengesUsage,
-				Flags:       append(setFlags(), &ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"}, signFlag()),
-				Action:      challengesAction,
+				Flags: append(setFlags(),
+					&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"},
+					&ucli.BoolFlag{Name: "force", Usage: "replace an existing -o FILE (without it, potgen refuses)"},
+					signFlag()),
+				Action: challengesAction,
 			},
 			{
 				Name:        "verify",
@@ -86,6 +91,7 @@ func generateFlags() []ucli.Flag {
 		&ucli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: 1, Usage: "`N` queries in flight (workers share the model)"},
 		&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"},
 		&ucli.BoolFlag{Name: "resume", Usage: "continue an interrupted -o FILE: keep its records, redo only missing and failed ones"},
+		&ucli.BoolFlag{Name: "force", Usage: "replace an existing -o FILE (without it, potgen refuses)"},
 		&ucli.StringSliceFlag{Name: "label", Usage: "free-form `KEY=VALUE` label for the header"},
 		&ucli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "per-request timeout `DURATION` for servers and commands (30s, 2m)"},
 		&ucli.IntFlag{Name: "retries", Value: 5, Usage: "`N` retries of a failed request (servers and commands)"},

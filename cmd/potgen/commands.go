@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -86,6 +87,9 @@ func challengesAction(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseExisting(c.String("output"), c.Bool("force")); err != nil {
+		return err
+	}
 	sign, err := signOptions(c)
 	if err != nil {
 		return err
@@ -105,6 +109,11 @@ func challengesAction(c *ucli.Context) error {
 		return err
 	}
 	for i := 0; i < set.Len(); i++ {
+		if i%cli.CheckEvery == 0 {
+			if err := cli.Interrupted(c.Context); err != nil {
+				return fmt.Errorf("%w after %d of %d challenges; nothing written", err, i, set.Len())
+			}
+		}
 		rec := set.Record(i)
 		if err := w.Write(&rec); err != nil {
 			return err
@@ -138,8 +147,10 @@ func verifyAction(c *ucli.Context) error {
 	}
 	status := cli.ExitOK
 	for _, name := range c.Args().Slice() {
-		n, err := verifyStream(env, key, prompts, name)
+		n, err := verifyStream(c.Context, env, key, prompts, name)
 		switch {
+		case errors.Is(err, cli.ErrInterrupted):
+			return err
 		case err == nil:
 			fmt.Fprintf(env.Stdout, "%s: ok: %d records match the key\n", name, n)
 		case errors.Is(err, challenge.ErrMismatch):
@@ -156,7 +167,7 @@ func verifyAction(c *ucli.Context) error {
 	return nil
 }
 
-func verifyStream(env *cli.Env, key challenge.Key, prompts *challenge.PromptFile, name string) (int, error) {
+func verifyStream(ctx context.Context, env *cli.Env, key challenge.Key, prompts *challenge.PromptFile, name string) (int, error) {
 	in, err := env.Open(name)
 	if err != nil {
 		return 0, err
@@ -189,7 +200,12 @@ func verifyStream(env *cli.Env, key challenge.Key, prompts *challenge.PromptFile
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", in.Name, err)
 	}
-	for {
+	for n := 0; ; n++ {
+		if n%cli.CheckEvery == 0 {
+			if err := cli.Interrupted(ctx); err != nil {
+				return v.Checked(), fmt.Errorf("%s: %w after %d records", in.Name, err, n)
+			}
+		}
 		rec, err := r.Read()
 		if err == io.EOF {
 			return v.Checked(), nil

@@ -1,5 +1,6 @@
 package main
 
+// usage is the help text; %[1]d is generate.Slack and %[2]d compare.ReadAhead.
 const usage = `potgen asks a model for seeded outputs on a secret, pre-committed challenge
 set and writes them as a pot stream (zstd-compressed msgpack) on stdout or to -o FILE.
 
@@ -23,9 +24,20 @@ Records are written in (challenge, sample) order whatever finishes first. A quer
 that still fails after its retries is written as a record with its error, and the
 exit status is 1; --resume retries those and the missing ones. With -o FILE the
 stream is built in FILE.partial and renamed to FILE when complete; after an
-interruption, run the same command with --resume to continue without redoing work.
+interruption, run the same command with --resume to continue without redoing work
+(every flag must be the same; -o FILE --resume with nothing to resume starts
+FILE.partial). An existing FILE is never replaced unless --force says so.
 When the reader of stdout goes away (potcmp has decided), potgen stops asking the
 model and exits with status 0.
+
+Early stop wastes a bounded number of queries. When stdout is a pipe, potgen
+starts no query while -j plus %[1]d of the records it made wait unread (in the
+pipe or in potgen), so that when its reader stops it has made at most -j + %[1]d
+queries beyond the records the reader took, whatever the model's speed and the
+machine's load. potcmp holds at most %[2]d records it took and did not use, plus
+what one read of the pipe holds (at most -j + %[1]d), so 'potgen -j J | potcmp'
+makes at most 2(J + %[1]d) + %[2]d queries that the verdict does not use; usually
+about J.
 
 --sign NAME signs every segment written (here, by potgen challenges, and by a
 resumed run, whose kept records are signed again) with the private key NAME

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -26,6 +27,14 @@ func generateAction(c *ucli.Context) error {
 	resume, outName := c.Bool("resume"), c.String("output")
 	if resume && (outName == "-" || outName == "") {
 		return cli.Usagef("--resume needs -o FILE: there is nothing to resume on stdout")
+	}
+	if resume && c.Bool("force") {
+		return cli.Usagef("--resume and --force are exclusive: one keeps -o FILE's records, the other replaces them")
+	}
+	if !resume {
+		if err := refuseExisting(outName, c.Bool("force")); err != nil {
+			return err
+		}
 	}
 	sign, err := signOptions(c)
 	if err != nil {
@@ -73,6 +82,9 @@ func generateAction(c *ucli.Context) error {
 	}
 	cfg := generate.Config{Model: m, Sampling: sampling, Jobs: c.Int("jobs"), Total: src.Total, Done: done,
 		Earlier: out.earlier, Partial: cli.PartialName(outName), Resumed: out.resumed, Progress: env.Stderr, WriterOptions: sign}
+	if f, ok := env.Stdout.(*os.File); ok && (outName == "-" || outName == "") {
+		cfg.Pipe = f // a pipe paces the run (see generate.Lead)
+	}
 	stats, genErr := generate.Run(c.Context, cfg, src, out, h)
 	return finish(env, out, stats, genErr)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/cli"
@@ -45,13 +46,29 @@ func (o *output) resume(env *cli.Env, h format.Header, done map[compare.Key]bool
 	if len(e.Signers) > 0 && len(sign) == 0 {
 		fmt.Fprintln(env.Stderr, cli.Unsigned("potgen", e.From, o.name, e.Signers))
 	}
+	// From here on the run grows in FILE.partial, even when there was
+	// nothing to resume: a kill keeps its work for the next --resume.
+	if err := o.Checkpoint(); err != nil {
+		return 0, err
+	}
 	if e.Header == nil {
 		return 0, nil // nothing to resume: a fresh run
 	}
 	o.earlier = e.Header
-	if err := o.Checkpoint(); err != nil {
-		return 0, err
-	}
 	o.resumed = e.Kept > 0
 	return e.Kept, nil
+}
+
+// refuseExisting refuses to replace an existing output file unless force
+// says to: a finished reference set is worth more than the run that would
+// overwrite it. Standard output is never refused.
+func refuseExisting(name string, force bool) error {
+	if name == "-" || name == "" || force {
+		return nil
+	}
+	st, err := os.Stat(name)
+	if err != nil || !st.Mode().IsRegular() {
+		return nil // a new file, or what Create refuses on its own
+	}
+	return cli.Usagef("%s exists: refusing to replace it (--force replaces it, --resume continues it)", name)
 }

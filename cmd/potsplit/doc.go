@@ -33,6 +33,9 @@ Each shard's header is the input segment's header with its shard field set
 (index, count, and by = "challenge", "records" or "size"; the count is 0
 when it is not known in advance). An input of several segments keeps each
 segment's header with its records, so a shard may hold several segments.
+Segments that do not belong together (another challenge set, model or
+sampling) are damaged input, as potstat --verify says, unless --mixed passes
+them on.
 
 The shards appear all together or not at all: they are written to hidden
 files in the target folder and renamed into place only when the whole input

@@ -27,6 +27,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			&ucli.Int64Flag{Name: "records", Usage: "consecutive shards of `N` records"},
 			&ucli.StringFlag{Name: "size", Usage: "consecutive shards of about `BYTES` compressed bytes (k, M, G suffixes)"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "shard file `PATTERN`; {} is the shard index"},
+			&ucli.BoolFlag{Name: "mixed", Usage: "accept segments with incompatible headers, and pass them on"},
 			&ucli.StringFlag{Name: "sign", Usage: "sign every shard's segments with the private key `NAME` (from potgen signkey)"},
 		},
 		Action: action,
@@ -56,6 +57,7 @@ type plan struct {
 	size    int64  // --size
 	pattern string
 	input   string
+	mixed   bool   // --mixed: segments with incompatible headers pass
 	sign    string // --sign: the private key file, "" for unsigned shards
 }
 
@@ -88,6 +90,7 @@ func parsePlan(c *ucli.Context) (plan, error) {
 	if modes != 1 {
 		return p, cli.Usagef("give exactly one of -n SHARDS, --records N or --size BYTES")
 	}
+	p.mixed = c.Bool("mixed")
 	p.sign = c.String("sign")
 	p.pattern = c.String("output")
 	if p.pattern == "" {

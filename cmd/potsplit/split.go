@@ -17,31 +17,35 @@ var errInterrupted = errors.New("interrupted")
 
 // split copies the records of in into the shards p asks for.
 func split(ctx context.Context, env *cli.Env, in *cli.Input, p plan) error {
-	// Splitting passes segments on as they are: a stream whose segments a
-	// consumer would refuse to mix gives shards it refuses the same way,
-	// which is for the consumer to decide, not for the splitter.
+	// Segments that no reader would mix (another set, model or sampling)
+	// are damaged input, as potstat --verify says: no shard is written,
+	// unless --mixed passes them on as they are.
 	// Each record is written out at once, so the reader may reuse its arrays.
 	var signers cli.Signers
-	r, err := format.NewReader(in, format.AllowMixed(), format.ReuseRecords(), signers.Option())
+	opts := []format.ReaderOption{format.ReuseRecords(), signers.Option()}
+	if p.mixed {
+		opts = append(opts, format.AllowMixed())
+	}
+	r, err := format.NewReader(in, opts...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in.Name, err)
 	}
 	defer r.Close()
 
-	var opts []format.WriterOption
+	var wopts []format.WriterOption
 	if p.sign != "" {
 		k, err := cli.LoadSigner("sign", p.sign)
 		if err != nil {
 			return err
 		}
-		opts = append(opts, format.SignWith(k))
+		wopts = append(wopts, format.SignWith(k))
 	}
 	if p.size > 0 {
 		// Frames are the unit in which a shard grows; keep them well under
 		// the target size so that shards come out close to it.
-		opts = append(opts, format.WithFrameSize(format.DefaultFrameRecords, int(min(max(p.size/4, 4<<10), format.DefaultFrameBytes))))
+		wopts = append(wopts, format.WithFrameSize(format.DefaultFrameRecords, int(min(max(p.size/4, 4<<10), format.DefaultFrameBytes))))
 	}
-	set := newShardSet(env, p, in.Name, opts...)
+	set := newShardSet(env, p, in.Name, wopts...)
 	defer set.abort()
 
 	progress := cli.NewProgress(env.Stderr, "potsplit", 0)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/ed25519"
 	"fmt"
 	"io"
@@ -76,7 +77,7 @@ func action(c *ucli.Context) error {
 	}
 	// The modes that look at each record once let the reader reuse arrays.
 	once := append(append([]format.ReaderOption(nil), opts...), format.ReuseRecords())
-	t := &tool{env: cli.EnvOf(c), opts: opts, once: once, trusted: trusted}
+	t := &tool{ctx: c.Context, env: cli.EnvOf(c), opts: opts, once: once, trusted: trusted}
 	out := bufio.NewWriterSize(t.env.Stdout, 64<<10)
 	t.out = out
 	switch {
@@ -98,6 +99,7 @@ func action(c *ucli.Context) error {
 
 // tool holds what the modes share.
 type tool struct {
+	ctx     context.Context // done on SIGINT or SIGTERM
 	env     *cli.Env
 	out     *bufio.Writer
 	opts    []format.ReaderOption // for readers whose records are kept

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/cli"
 )
 
 // records prints every record of one file as a JSON object a line, as the
@@ -27,7 +29,13 @@ func (t *tool) records(name string) error {
 	}
 	defer r.Close()
 	var b []byte
-	for {
+	for n := 0; ; n++ {
+		if n%cli.CheckEvery == 0 {
+			if err := cli.Interrupted(t.ctx); err != nil {
+				t.out.Flush()
+				return streamError(in, fmt.Errorf("%w after %d records", err, n))
+			}
+		}
 		rec, err := r.Read()
 		if src.err != nil {
 			return writeFailed(src.err)

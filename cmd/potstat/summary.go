@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/pot-audit/pot/format"
@@ -24,6 +25,11 @@ func (t *tool) summary(name string, asJSON bool) error {
 		defer r.Close()
 		c.Start(r.First())
 		for n := int64(0); ; n++ {
+			if n%cli.CheckEvery == 0 {
+				if err := cli.Interrupted(t.ctx); err != nil {
+					return streamError(in, fmt.Errorf("%w after %d records", err, n))
+				}
+			}
 			rec, err := r.Read()
 			if err == io.EOF {
 				break

@@ -33,3 +33,22 @@ func Unread(f *os.File) (n int, ok bool) {
 	}
 	return n, true
 }
+
+// ReaderGone reports whether f is the writing end of a pipe whose reader
+// has closed it: the next write would fail with EPIPE. A writer waiting for
+// its reader (see Unread) asks, since it has nothing to write that would
+// tell it.
+func ReaderGone(f *os.File) bool {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	gone := false
+	rc.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		if n, err := unix.Poll(fds, 0); err == nil && n > 0 {
+			gone = fds[0].Revents&unix.POLLERR != 0
+		}
+	})
+	return gone
+}

@@ -58,6 +58,11 @@ func (v *view) meta(i int) *refRec { return &v.recs[i/chunk][i%chunk] }
 // is reports whether record i is (id, sample).
 func (v *view) is(i int, id string, sample uint32) bool {
 	m := v.meta(i)
+	if m.idLen == 0 {
+		// No bytes stored: there may be no block to index (a stream
+		// whose records carry no strings at all).
+		return m.sample == sample && id == ""
+	}
 	return m.sample == sample && string(v.strs[m.strBlock][m.strOff:m.strOff+m.idLen]) == id
 }
 

@@ -6,8 +6,10 @@ package generate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +57,11 @@ type Config struct {
 	// nothing to ask need not write an empty segment to be a stream.
 	Resumed  bool
 	Progress io.Writer // where the progress bar goes (stderr)
+	// Pipe is the file the output ends in, when it may be a pipe (potgen's
+	// standard output). The run then starts no query while Lead(Jobs) of
+	// its records wait unread, so that a reader that stops (potcmp has
+	// decided) leaves that many queries made in vain at most.
+	Pipe *os.File
 	// WriterOptions go to the run's format.NewWriter: format.SignWith
 	// signs the segment.
 	WriterOptions []format.WriterOption
@@ -85,7 +92,10 @@ type job struct {
 // is closed when it can be, so that what was written is a valid stream
 // that a resumed run continues.
 func Run(ctx context.Context, cfg Config, src Source, out Output, h format.Header) (Stats, error) {
-	r := &run{cfg: cfg, out: out, h: h, st: Stats{Start: time.Now()}}
+	r := &run{cfg: cfg, out: out, h: h, st: Stats{Start: time.Now()}, dispatched: make(chan struct{})}
+	if r.pace = newPacer(cfg.Pipe, cfg.Jobs); r.pace != nil {
+		r.out = paced{Output: out, p: r.pace}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r.cancel = cancel
@@ -117,16 +127,21 @@ type run struct {
 	w      *format.Writer // the segment, once started
 	st     Stats
 	cancel context.CancelFunc
+	pace   *pacer // nil unless the output is a pipe
 
-	srcErr   error
-	writeErr error
-	dirty    bool // written since the last flush
+	// Set by dispatch before it closes dispatched: why it stopped early.
+	srcErr     error
+	gone       bool // the pipe's reader went away
+	dispatched chan struct{}
+	writeErr   error
+	dirty      bool // written since the last flush
 }
 
 // dispatch hands out the queries, at most the window ahead of the oldest
 // record not yet written.
 func (r *run) dispatch(ctx context.Context, src Source, window chan<- struct{}, jobs chan<- job) {
 	defer close(jobs)
+	defer close(r.dispatched)
 	seq := 0
 	for {
 		ch, err := src.Next()
@@ -147,6 +162,10 @@ func (r *run) dispatch(ctx context.Context, src Source, window chan<- struct{}, 
 			case <-ctx.Done():
 				return
 			}
+			if err := r.pace.admit(ctx); err != nil {
+				r.gone = errors.Is(err, errReaderGone)
+				return
+			}
 			select {
 			case jobs <- job{seq: seq, rec: rec}:
 				seq++
@@ -162,8 +181,17 @@ func (r *run) dispatch(ctx context.Context, src Source, window chan<- struct{}, 
 // query cut short by cancellation is dropped, since it is not the model's
 // answer.
 func (r *run) work(ctx context.Context, jobs <-chan job, results chan<- job) {
-	for j := range jobs {
-		if ctx.Err() != nil {
+	for {
+		var j job
+		var ok bool
+		select {
+		case j, ok = <-jobs:
+		case <-ctx.Done():
+			// dispatch may be blocked reading its source (a pipe): the
+			// run ends without it.
+			return
+		}
+		if !ok || ctx.Err() != nil {
 			return
 		}
 		rec := j.rec
@@ -221,6 +249,9 @@ func (r *run) collect(results <-chan job, window <-chan struct{}) {
 				r.write(&rec)
 				progress.Add(1)
 			}
+			if r.pace.full() {
+				r.flush() // dispatch waits for the reader to take these
+			}
 			if r.writeErr == nil && r.st.Written >= allFailedAfter && r.st.Failed == r.st.Written {
 				r.writeErr = fmt.Errorf("the first %d queries all failed; the last: %s", r.st.Written, r.st.LastErr)
 			}
@@ -242,6 +273,7 @@ func (r *run) write(rec *format.Record) {
 		r.writeErr = r.w.Write(rec)
 	}
 	r.dirty = true
+	r.pace.wrote()
 	r.st.Written++
 	r.st.Retries += max(rec.Attempts-1, 0)
 	if rec.Err != "" {
@@ -258,7 +290,7 @@ func (r *run) start() error {
 	}
 	r.h.Model = r.cfg.Model.Info()
 	if r.cfg.Earlier != nil {
-		if why := format.Compatible(r.cfg.Earlier, &r.h); why != "" {
+		if why := Resumable(r.cfg.Earlier, &r.h); why != "" {
 			return cli.Usagef("--resume: the earlier run had another %s; its records are kept in %s", why, r.cfg.Partial)
 		}
 	}
@@ -288,7 +320,20 @@ func (r *run) flush() {
 
 // end closes the segment as the way the run ended asks.
 func (r *run) end(ctx context.Context) (Stats, error) {
-	if r.writeErr == nil && ctx.Err() == nil && r.srcErr == nil {
+	// dispatch may still be blocked reading its source when the run was
+	// interrupted; otherwise the workers ended because it was done.
+	var srcErr error
+	gone := false
+	select {
+	case <-r.dispatched:
+		srcErr, gone = r.srcErr, r.gone
+	default:
+	}
+	if gone && (r.writeErr == nil || cli.IsBrokenPipe(r.writeErr)) {
+		r.st.BrokenPipe = true
+		return r.st, nil
+	}
+	if r.writeErr == nil && ctx.Err() == nil && srcErr == nil {
 		// Complete: the trailer closes the segment. A run with nothing to
 		// ask still writes an (empty) segment unless an earlier run's
 		// records already make the output a stream.
@@ -318,8 +363,8 @@ func (r *run) end(ctx context.Context) (Stats, error) {
 	switch {
 	case r.writeErr != nil:
 		return r.st, r.writeErr
-	case r.srcErr != nil:
-		return r.st, r.srcErr
+	case srcErr != nil:
+		return r.st, srcErr
 	}
 	r.st.Interrupted = true
 	return r.st, context.Cause(ctx)

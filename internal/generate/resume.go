@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 
 	"github.com/pot-audit/pot/format"
@@ -59,7 +60,7 @@ func Resume(w io.Writer, partial, name string, h format.Header, done map[compare
 	if check.Model.Fingerprint == "" {
 		check.Model.Fingerprint = first.Model.Fingerprint
 	}
-	if why := format.Compatible(&first, &check); why != "" {
+	if why := Resumable(&first, &check); why != "" {
 		return e, cli.Usagef("--resume: %s was made with another %s; use the same flags, or another -o", e.From, why)
 	}
 	e.Kept, err = copyKept(w, r, done, func(err error) {
@@ -113,4 +114,24 @@ func copyKept(out io.Writer, r *format.Reader, done map[compare.Key]bool, warn f
 		return kept, w.Close()
 	}
 	return kept, nil
+}
+
+// Resumable says how the header of a run to be resumed differs from the
+// new run's, "" when it does not: the stream format's compatibility and
+// every other parameter a run's flags set, the number of challenges, the
+// shard and the labels, so that the finished stream is the one an
+// uninterrupted run would have made and its header is true of it.
+func Resumable(earlier, now *format.Header) string {
+	if why := format.Compatible(earlier, now); why != "" {
+		return why
+	}
+	switch {
+	case earlier.Challenges.Count != now.Challenges.Count:
+		return fmt.Sprintf("number of challenges (-n %d, not %d)", earlier.Challenges.Count, now.Challenges.Count)
+	case earlier.Shard != now.Shard:
+		return fmt.Sprintf("shard (%+v vs %+v)", earlier.Shard, now.Shard)
+	case !maps.Equal(earlier.Labels, now.Labels):
+		return fmt.Sprintf("set of labels (%v vs %v)", earlier.Labels, now.Labels)
+	}
+	return ""
 }

@@ -53,61 +53,11 @@ type Summary struct {
 }
 
 // Bounds on what a summary keeps, so that a hostile stream cannot make it
-// grow beyond a few words per challenge.
+// grow beyond a few words per record.
 const (
 	maxMissingShown = 10
-	maxFinishKinds  = 32   // distinct finish reasons counted by name; the rest are "other"
-	trackedSamples  = 4096 // sample indices whose duplicates are noticed
+	maxFinishKinds  = 32 // distinct finish reasons counted by name; the rest are "other"
 )
-
-// chal is what a summary keeps per challenge, held by value in the map so
-// that a challenge costs its map slot and its id, and no more, in the
-// common case of fewer than 64 samples.
-type chal struct {
-	index   uint64
-	records int64
-	seen    uint64                         // samples 0..63 seen
-	more    *[trackedSamples/64 - 1]uint64 // samples 64..trackedSamples-1 seen, once there is one
-}
-
-// mark notes sample s and reports whether it was seen before.
-func (c *chal) mark(s uint32) (dup bool) {
-	switch {
-	case s < 64:
-		dup = c.seen&(1<<s) != 0
-		c.seen |= 1 << s
-	case s < trackedSamples:
-		if c.more == nil {
-			c.more = new([trackedSamples/64 - 1]uint64)
-		}
-		w, bit := s/64-1, uint64(1)<<(s%64)
-		dup = c.more[w]&bit != 0
-		c.more[w] |= bit
-	}
-	return dup
-}
-
-// has reports whether samples 0..n-1 were all seen.
-func (c *chal) has(n int64) bool {
-	if n > trackedSamples {
-		return c.records >= n // too many to track one by one
-	}
-	full := func(word uint64, bits int64) bool {
-		if bits >= 64 {
-			return word == ^uint64(0)
-		}
-		return word&(1<<bits-1) == 1<<bits-1
-	}
-	if !full(c.seen, n) {
-		return false
-	}
-	for w := int64(0); 64*(w+1) < n; w++ {
-		if c.more == nil || !full(c.more[w], n-64*(w+1)) {
-			return false
-		}
-	}
-	return true
-}
 
 // Collector builds a summary while a stream is read: Start with its first
 // header, Add every record, Finish at its end.
@@ -146,9 +96,7 @@ func (c *Collector) Add(n int64, rec *format.Record, seg int, h *format.Header) 
 		}
 		c.s.Expected = max(c.s.Expected, int64(h.Challenges.Count))
 	}
-	if c.challenges.add(rec.Index, rec.Sample) {
-		c.s.Duplicates++
-	}
+	c.challenges.add(rec.Index, rec.Sample)
 	c.s.Tokens += int64(rec.Positions())
 	if rec.Err != "" {
 		c.s.Errors++
@@ -195,35 +143,34 @@ func (c *Collector) Finish(st format.Stats, err error) *Summary {
 	complete := int64(0) // challenges of the set with all their samples
 	var partial []uint64 // challenges held without all their samples, the first few
 	partials := int64(0)
-	note := func(i uint64, records int64, full bool) {
-		if records == 0 {
-			return
-		}
+	var missing []uint64 // challenges of the set without all their samples, the first few
+	next := uint64(0)    // the first challenge the walk has not reached
+	s.Duplicates = cov.walk(func(i uint64, records int64, full bool) {
 		s.Challenges++
 		if s.SamplesMin == 0 || records < s.SamplesMin {
 			s.SamplesMin = records
 		}
 		s.SamplesMax = max(s.SamplesMax, records)
-		switch {
-		case expected > 0 && i >= expected:
+		if expected > 0 && i >= expected {
 			s.Outside += records
-		case full:
-			complete++
-		default:
-			partials++
-			if len(partial) < maxMissingShown {
-				partial = append(partial, i)
-			}
+			return
 		}
-	}
-	for i := range cov.n {
-		records, full := cov.challenge(i)
-		note(i, records, full)
-	}
-	for i := range cov.huge {
-		records, full := cov.challenge(i)
-		note(i, records, full)
-	}
+		for ; next < i && len(missing) < maxMissingShown; next++ {
+			missing = append(missing, next) // no records at all
+		}
+		next = i + 1
+		if full {
+			complete++
+			return
+		}
+		partials++
+		if len(partial) < maxMissingShown {
+			partial = append(partial, i)
+		}
+		if len(missing) < maxMissingShown {
+			missing = append(missing, i)
+		}
+	})
 	if sh := c.first.Shard; sh.Count > 0 && !s.shardsDiffer {
 		// One shard of a split set. Which challenges fall to it follows
 		// from their ids, which only the key gives, so the ones it lacks
@@ -237,12 +184,11 @@ func (c *Collector) Finish(st format.Stats, err error) *Summary {
 		return s
 	}
 	if expected > 0 {
-		s.Missing = s.Expected - complete
-		for i := uint64(0); len(s.MissingFirst) < maxMissingShown && int64(len(s.MissingFirst)) < s.Missing && i < expected; i++ {
-			if _, full := cov.challenge(i); !full {
-				s.MissingFirst = append(s.MissingFirst, i)
-			}
+		for ; next < expected && len(missing) < maxMissingShown; next++ {
+			missing = append(missing, next)
 		}
+		s.Missing = s.Expected - complete
+		s.MissingFirst = missing
 		ok := s.Missing == 0
 		s.Complete = &ok
 	}
