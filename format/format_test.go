@@ -197,7 +197,8 @@ func recordsEqual(a, b Record) bool {
 		a.Prompt == b.Prompt && ia(a.Tokens, b.Tokens) && fa(a.Logprobs, b.Logprobs) && a.TopK == b.TopK &&
 		ia(a.TopTokens, b.TopTokens) && fa(a.TopLogprobs, b.TopLogprobs) && a.Text == b.Text &&
 		a.Finish == b.Finish && a.Latency == b.Latency && a.Attempts == b.Attempts && a.Err == b.Err &&
-		slices.Equal(a.TokenBytes, b.TokenBytes) && slices.Equal(a.TopBytes, b.TopBytes)
+		slices.Equal(a.TokenBytes, b.TokenBytes) && slices.Equal(a.TopBytes, b.TopBytes) &&
+		a.Scored == b.Scored && math.Float64bits(a.Loglik) == math.Float64bits(b.Loglik)
 }
 
 func TestWriterRefusesInvalid(t *testing.T) {

@@ -12,8 +12,9 @@ import (
 // AppendJSON appends r as one line of JSON, the one JSON shape of a record
 // in every tool (potstat --records prints it): the fields by their
 // lower-case names, empty ones left out, the top-k alternatives as one
-// array per position, latency in milliseconds, and -Inf (padding) and NaN
-// as null, since JSON has neither. It is written by hand for speed.
+// array per position, latency in milliseconds, the trusted log-likelihood
+// as loglik when the record is scored, and -Inf (padding) and NaN as null,
+// since JSON has neither. It is written by hand for speed.
 //
 // What identifies each token across backends, its bytes, is in
 // token_bytes (one per position) and top_bytes (one row per position),
@@ -91,6 +92,14 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	}
 	if r.Err != "" {
 		b = appendJSONString(append(b, `,"error":`...), r.Err)
+	}
+	if r.Scored {
+		b = append(b, `,"loglik":`...)
+		if math.IsInf(r.Loglik, 0) || math.IsNaN(r.Loglik) {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendFloat(b, r.Loglik, 'g', -1, 64)
+		}
 	}
 	return append(b, "}\n"...)
 }
@@ -222,6 +231,7 @@ type jsonRecord struct {
 	LatencyMS   float64       `json:"latency_ms"`
 	Attempts    int           `json:"attempts"`
 	Error       string        `json:"error"`
+	Loglik      *float64      `json:"loglik"`
 }
 
 // UnmarshalJSON reads a record in the shape AppendJSON writes; null
@@ -234,6 +244,9 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 	*r = Record{Index: j.Index, ID: j.ID, Sample: j.Sample, Seed: j.Seed, Prompt: j.Prompt, Tokens: j.Tokens,
 		Logprobs: unnull(nil, j.Logprobs), TopK: j.TopK, Text: j.Text, Finish: j.Finish, Attempts: j.Attempts, Err: j.Error,
 		Latency: time.Duration(math.Round(j.LatencyMS * float64(time.Millisecond)))}
+	if j.Loglik != nil {
+		r.Loglik, r.Scored = *j.Loglik, true
+	}
 	for _, row := range j.TopTokens {
 		r.TopTokens = append(r.TopTokens, row...)
 	}

@@ -51,6 +51,13 @@ type Record struct {
 	Latency  time.Duration // wall time of the query that produced the record
 	Attempts int           // queries made for this record, retries included
 	Err      string        // the backend's error after its retries; the record is then a failure
+
+	// Loglik is the log-likelihood of the output under a trusted model, by
+	// teacher forcing (potgen score), when Scored: the statistic that
+	// potcmp --score rank ranks. Scored tells a likelihood of 0 (an output
+	// of probability 1) from none; a failed or unscorable output has none.
+	Loglik float64
+	Scored bool
 }
 
 // Bytes returns the bytes of the token chosen at position i, when the

@@ -34,6 +34,7 @@ const (
 	keyPieces      = 15 // bytes of ids the segment has not given before
 	keyTokenBytes  = 16
 	keyTopBytes    = 17
+	keyLoglik      = 18 // the trusted model's log-likelihood (potgen score)
 )
 
 // Packed array encodings: the first byte of a bin value holding an array.
@@ -334,6 +335,7 @@ func appendRecord(b []byte, r *Record, fresh []piece) []byte {
 	count(len(fresh) > 0)
 	count(len(r.TokenBytes) > 0)
 	count(len(r.TopBytes) > 0)
+	count(r.Scored)
 	b = appendMapHeader(b, n)
 	if r.Index != 0 {
 		b = appendUint(append(b, keyIndex), r.Index)
@@ -388,6 +390,9 @@ func appendRecord(b []byte, r *Record, fresh []piece) []byte {
 	}
 	if len(r.TopBytes) > 0 {
 		b = appendBinArray(append(b, keyTopBytes), r.TopBytes)
+	}
+	if r.Scored {
+		b = binary.BigEndian.AppendUint64(append(b, keyLoglik, 0xcb), math.Float64bits(r.Loglik))
 	}
 	return b
 }
@@ -454,6 +459,19 @@ func (d *dec) uint() uint64 {
 		return d.be(8)
 	}
 	d.fail("want an unsigned integer, got type byte 0x%02x", c)
+	return 0
+}
+
+// float64 reads a msgpack float 64 or float 32.
+func (d *dec) float64() float64 {
+	switch c := d.byte(); c {
+	case 0xcb:
+		return math.Float64frombits(d.be(8))
+	case 0xca:
+		return float64(math.Float32frombits(uint32(d.be(4))))
+	default:
+		d.fail("want a float, got type byte 0x%02x", c)
+	}
 	return 0
 }
 
@@ -944,6 +962,8 @@ func (d *dec) record(r *Record, a *arena) {
 			r.TokenBytes = d.binArray()
 		case keyTopBytes:
 			r.TopBytes = d.binArray()
+		case keyLoglik:
+			r.Loglik, r.Scored = d.float64(), true
 		default:
 			d.skip(0)
 		}

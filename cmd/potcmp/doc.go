@@ -31,8 +31,19 @@ has its own default tolerance, measured on real pairs (README, "Tolerances"):
   text    normalised edit distance of the texts (any two models); tolerance
           0.15: accepts f16 and int8 (0.007, 0.098), rejects noise (0.198),
           Q4_0 (0.38) and other models (0.8)
-  mmd     kernel two-sample statistic over the K samples of a challenge
-          (sampled, unseeded outputs; one score per challenge); tolerance 0.05
+  mmd     unbiased kernel two-sample statistic over the K >= 2 samples of a
+          challenge (sampled outputs, any seeds; one score per challenge):
+          mean exactly 0 for the same model, so the tolerance (0.05) is a
+          distance: under one vocabulary (token kernel, max-tokens positions)
+          the mean over positions of half the squared distance between the
+          two models' token distributions there, for greedy models the
+          fraction of positions that differ; otherwise (text kernel: other
+          vocabularies, backends without token ids) half the squared
+          distance between the models' mean character-trigram profiles
+  rank    one sampled candidate output a challenge, ranked by its
+          log-likelihood under a trusted model among the reference's own
+          samples (both streams through potgen score, candidate drawn with
+          another --seed); its own test, below; tolerance 0.1
   auto    the strongest both streams support (tv > prob > tokens > text)
 
 Token ids mean the same only under one vocabulary. They compare when both
@@ -94,6 +105,19 @@ candidates, which are then read to their end before the verdict, since a
 segment's signature is in its trailer: a candidate piped from potgen no
 longer stops early. A signature that does not verify is trouble with or
 without these flags.
+
+--score rank tests that the candidate's randomised ranks are uniform, as they
+are exactly when it is the trusted model: DIFFERENT when a test martingale
+(bets on the mean rank and on histograms of 4 and 16 cells) reaches 1/alpha,
+so P(DIFFERENT) <= alpha for the trusted model; SAME when confidence
+sequences put the ranks' distribution function within the tolerance of
+uniform at every decile (default 0.1: about 700 challenges at alpha 0.01),
+so P(SAME) <= alpha for a candidate farther than that. The mean printed is
+that distance as estimated. One candidate query per challenge:
+  potgen --model llama2c:stories260K.bin,tokenizer=tok512.bin --key k -n 2000 --temperature 1 --samples 10 --seed 1 |
+    potgen score --by text --model llama2c:stories260K.bin,tokenizer=tok512.bin -o ref.pot -
+  potgen --model openai:URL --key k -n 2000 --temperature 1 --seed 2 |
+    potgen score --by text --model llama2c:stories260K.bin,tokenizer=tok512.bin - | potcmp --score rank ref.pot -
 
 --calibrate A B scores every pair of two runs of the same model and prints
 the noise floor (mean, 0.95 quantile, upper bound) and a suggested

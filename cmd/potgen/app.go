@@ -24,7 +24,7 @@ func newApp() *ucli.App {
 	return &ucli.App{
 		Name:        "potgen",
 		Usage:       "query a model on a secret challenge set and write a pot stream",
-		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\npotgen keygen [-o FILE]\npotgen signkey -o NAME\npotgen challenges --key FILE -n N [options]\npotgen verify --key FILE [--prompts FILE] STREAM...",
+		UsageText:   "potgen --model SPEC (--key FILE -n N | --challenges FILE|-) [options]\npotgen keygen [-o FILE]\npotgen signkey -o NAME\npotgen challenges --key FILE -n N [options]\npotgen verify --key FILE [--prompts FILE] STREAM...\npotgen score --model SPEC [-o FILE] STREAM|-",
 		Description: fmt.Sprintf(usage, generate.Slack, compare.ReadAhead),
 		Version:     cli.Version,
 		Flags:       generateFlags(),
@@ -61,6 +61,7 @@ func newApp() *ucli.App {
 				},
 				Action: verifyAction,
 			},
+			scoreCommand(),
 		},
 	}
 }

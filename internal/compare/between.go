@@ -42,9 +42,13 @@ type Distances struct {
 	CharsCand    int64             `json:"chars_cand"`
 	LogprobsRef  int               `json:"logprobs_ref"`
 	LogprobsCand int               `json:"logprobs_cand"`
+	// Seeds is the inference across seeds, for streams of several samples
+	// a challenge; absent otherwise.
+	Seeds *Seeds `json:"across_seeds,omitempty"`
 
 	strongest *pairScore // the strongest score kept, nil when none is
 	ref, cand *sideStats
+	seeds     *seedGroups // nil unless both streams are sampled
 }
 
 // scoreSummary is the distribution of one per-pair score.
@@ -129,6 +133,9 @@ func Between(refName, candName string, ref, cand *format.Reader) (*Distances, er
 	}
 	rep := &Distances{Ref: refName, Cand: candName, SameVocab: score.SameVocab(&hr, &hc), ref: newSideStats(), cand: newSideStats()}
 	scores := pairScores(&hr, &hc)
+	if sampled(&hr, &hc) {
+		rep.seeds = newSeedGroups(rep.SameVocab)
+	}
 	held, err := holdRef(ref, rep)
 	if err != nil {
 		return nil, err
@@ -138,6 +145,11 @@ func Between(refName, candName string, ref, cand *format.Reader) (*Distances, er
 	}
 	rep.RefUnmatched = int64(len(held))
 	rep.fill(scores)
+	if rep.seeds != nil && rep.Compared > 0 {
+		if rep.Seeds, err = rep.seeds.result(); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 
@@ -161,7 +173,7 @@ func pairScores(hA, hB *format.Header) []*pairScore {
 	for _, name := range score.Names() {
 		fn, err := score.ByName(name)
 		if err != nil {
-			continue // not a per-pair score (mmd)
+			continue // not a per-pair score (mmd, rank)
 		}
 		scores = append(scores, &pairScore{name: name, fn: fn, err: score.Check(name, hA, hB)})
 	}
@@ -227,6 +239,9 @@ func joinCand(r *format.Reader, held map[Key]*format.Record, rep *Distances, sco
 		}
 		sa.add(a, rep.SameVocab)
 		sb.add(&rec, rep.SameVocab)
+		if rep.seeds != nil {
+			rep.seeds.add(a, &rec)
+		}
 	}
 }
 
@@ -345,5 +360,8 @@ func (rep *Distances) WriteText(w io.Writer) error {
 		lenKS += fmt.Sprintf(" (output lengths in %s)", rep.LengthUnit)
 	}
 	line("length ks", "%s", lenKS)
+	if rep.Seeds != nil {
+		rep.Seeds.writeText(tw)
+	}
 	return tw.Flush()
 }

@@ -79,9 +79,11 @@ type Comparison struct {
 	refEv, candEv *tokens.Evidence
 	// refIDs and candIDs say that a side's joined records gave token ids.
 	refIDs, candIDs bool
-	test            seqtest.Test // a recorder when calibrating
-	pending         []pending    // auto: pairs waiting for the choice of a score
-	groups          *groups      // mmd
+	test            seqtest.Test    // a recorder when calibrating
+	pending         []pending       // auto: pairs waiting for the choice of a score
+	groups          *groups         // mmd
+	kernel          score.Kernel    // mmd
+	rankSeen        map[string]bool // rank: the challenges scored
 
 	read, unmatched, dups int64
 	refFailed, candFailed int64
@@ -132,10 +134,6 @@ func New(cfg Config, ref *Reference, cand string, candH format.Header) (*Compari
 			c.by, c.decision = score.ByID, tokens.Decision{IDs: true, Basis: tokens.SameDigest}
 			break
 		}
-		if sp.Sets {
-			return nil, cli.BadInputf("%s vs %s: --score %s compares token ids, and the two streams state no one vocabulary (vocab %q vs %q); use --tokens-by ids if you know they are one: %w",
-				ref.name, cand, cfg.Score, rv, candH.Model.Vocab, ErrMismatch)
-		}
 		c.refEv, c.candEv = tokens.NewEvidence(&ref.header), tokens.NewEvidence(&candH)
 	default:
 		return nil, cli.Usagef("--tokens-by %q: want auto, ids or bytes", cfg.Tokens)
@@ -185,8 +183,27 @@ func (c *Comparison) setScore(name string) error {
 		// Nothing rests on the ids' evidence any more.
 		c.refEv, c.candEv = nil, nil
 	}
+	tol := c.cfg.Tolerance
+	if tol <= 0 {
+		tol = sp.Tolerance
+	}
+	if sp.Ranks {
+		t, err := rankSetup(c.cfg, tol, ref.name, c.cand, &ref.header, &c.candH)
+		if err != nil {
+			return err
+		}
+		c.test, c.rankSeen = t, map[string]bool{}
+		return nil
+	}
 	if sp.Sets {
 		// A score of sample sets (mmd) scores a challenge's K samples at once.
+		// Token ids under one vocabulary (a stated digest, or the user's
+		// word), else texts.
+		k, t, err := mmdSetup(c.cfg, tol, ref.name, c.cand, &ref.header, &c.candH, c.by == score.ByID)
+		if err != nil {
+			return err
+		}
+		c.kernel, c.test = k, t
 		c.groups = newGroups(max(c.candH.Sampling.Samples, 1))
 		return nil
 	}
@@ -219,6 +236,10 @@ func (c *Comparison) Add(rec *format.Record) {
 		return
 	}
 	c.read++
+	if c.rankSeen != nil {
+		c.addRanked(rec)
+		return
+	}
 	if c.groups != nil {
 		c.addSample(rec)
 		return
@@ -377,8 +398,13 @@ func (c *Comparison) addSample(rec *format.Record) {
 		return
 	case g == nil:
 		return
+	case len(refs) < c.ref().header.Sampling.Samples:
+		// Fewer samples than the header says widen the statistic's range
+		// past the one the test was given: not scored, counted.
+		c.refFailed++
+		return
 	}
-	x, err := score.MMD(refs, g, 0)
+	x, err := mmdScore(refs, g, c.kernel)
 	switch {
 	case errors.Is(err, score.ErrFailed):
 		for i := range refs {

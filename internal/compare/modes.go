@@ -201,6 +201,12 @@ type Calibration struct {
 // decides nothing: the noise floor a tolerance must clear. On trouble the
 // calibration may still say which models it met (Models).
 func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Calibration, error) {
+	switch cfg.Score {
+	case "mmd":
+		return nil, cli.Usagef("--calibrate --score mmd: the unbiased mmd has mean exactly 0 for one model, so it has no noise floor to measure")
+	case "rank":
+		return nil, cli.Usagef("--calibrate --score rank: the ranks are exactly uniform for one model, so there is no noise floor to measure")
+	}
 	// A failure is no measure of noise: the floor is that of the answers.
 	cfg.SkipFailures = true
 	opts, err := RequireSigned(env, a, cfg.RefSigners, b)

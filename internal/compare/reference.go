@@ -39,6 +39,7 @@ type Reference struct {
 	n      int                        // records kept
 	index  refIndex                   // (id, sample) to record
 	byID   map[string][]format.Record // each challenge's samples, for mmd only
+	ranked map[string][]rankRef       // each challenge's samples, for rank only
 	failed int                        // records carrying Err
 	dups   int                        // records whose (challenge, sample) came before; the first is kept
 
@@ -121,10 +122,11 @@ func openReference(env *cli.Env, name, scoreName string, streamed bool, opts []f
 	if sp, ok := score.Lookup(scoreName); ok {
 		// Under auto the score is not known yet: everything is kept.
 		l.groups = sp.Sets
+		l.ranks = sp.Ranks
 		l.drop.text, l.drop.top = !sp.Text, !sp.Top
 	}
 	ref.index.seed = maphash.MakeSeed()
-	if streamed && !l.groups && regular(in) {
+	if streamed && !l.groups && !l.ranks && regular(in) {
 		ref.recs = make(chan []refItem, streamBatches)
 		ref.quit = make(chan struct{})
 		ref.reopen = func() (*Reference, error) { return Load(env, name, scoreName, opts...) }
@@ -202,6 +204,7 @@ func (ref *Reference) total() int64 {
 type loader struct {
 	ref    *Reference
 	groups bool
+	ranks  bool // keep seeds and log-likelihoods for the rank test
 	drop   struct{ text, top bool }
 	stream bool      // hand the records over on ref.recs, keep their keys only
 	batch  []refItem // the records not handed over yet
@@ -236,6 +239,9 @@ func (l *loader) run(rd *format.Reader) error {
 		}
 		if rec.Err != "" {
 			ref.failed++
+		}
+		if l.ranks {
+			ref.addRank(&rec)
 		}
 		if l.stream {
 			l.trim(&rec)

@@ -68,9 +68,9 @@ func stored(r format.Record, scoreName string) format.Record {
 	switch scoreName {
 	case "tv":
 		out.Text = ""
-	case "prob", "tokens", "mmd":
+	case "prob", "tokens":
 		out.Text, out.TopK, out.TopTokens, out.TopLogprobs, out.TopBytes = "", 0, nil, nil, nil
-	case "text":
+	case "text", "mmd":
 		out.TopK, out.TopTokens, out.TopLogprobs, out.TopBytes = 0, nil, nil, nil
 	}
 	return out

@@ -85,6 +85,14 @@ func (c *Comparison) Result() Result {
 	if r.Score == "" {
 		r.Score = "none" // auto never saw a pair to choose from
 	}
+	if c.rankSeen != nil {
+		r.Test = "rank" // the rank score has a test of its own
+	}
+	if c.rankSeen != nil || c.groups != nil {
+		// A challenge with a failed sample is left out of rank and mmd,
+		// not scored: neither has a value for "failed".
+		r.Failures = "skipped"
+	}
 	if c.test != nil && c.scoreName != "" {
 		r.N, r.Mean = c.test.N(), c.test.Mean()
 		r.Lower, r.Upper = c.test.Bounds()
@@ -113,6 +121,11 @@ func (c *Comparison) Basis() string {
 	switch {
 	case !ok:
 		return "none"
+	case sp.Ranks:
+		// The trusted model's log-likelihoods, by the outputs' ids or text.
+		return "loglik:" + c.ref().header.Labels[LabelLoglikBy]
+	case sp.Sets && c.kernel.String() == "tokens":
+		return c.decision.String()
 	case !sp.IDs:
 		return "text"
 	}
@@ -186,6 +199,9 @@ func (c *Comparison) Notes(w io.Writer, tool string) {
 	}
 	if g := c.groups; g != nil && len(g.open) > 0 && c.stop == "end" {
 		fmt.Fprintf(w, "%s%s without all %d samples, not scored\n", pfx, plural(int64(len(g.open)), "challenge", "challenges"), g.samples)
+	}
+	if c.groups != nil && c.kernel.String() == "text" {
+		fmt.Fprintf(w, "%smmd compared texts (character trigrams): the vocabularies differ or are unknown\n", pfx)
 	}
 	if c.candErr != nil {
 		fmt.Fprintf(w, "%struncated or damaged: %v; verdict from the %d records read before\n", pfx, c.candErr, c.read)

@@ -229,3 +229,24 @@ func cosine(a, b []trigram) float64 {
 	}
 	return min(max(s, 0), 1)
 }
+
+// hamming counts the positions l < length where a and b, padded with -1,
+// agree.
+func hamming(a, b []int32, length int) int {
+	la, lb := min(len(a), length), min(len(b), length)
+	n := 0
+	for l := range min(la, lb) {
+		if a[l] == b[l] {
+			n++
+		}
+	}
+	// Past the shorter sequence, both are padding where both have ended.
+	n += length - max(la, lb)
+	// A real token equal to the padding value -1 would also agree there.
+	for l := min(la, lb); l < max(la, lb); l++ {
+		if (l < la && a[l] == -1) || (l < lb && b[l] == -1) {
+			n++
+		}
+	}
+	return n
+}

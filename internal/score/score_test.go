@@ -169,42 +169,20 @@ func TestText(t *testing.T) {
 	}
 }
 
-func TestMMD(t *testing.T) {
-	for _, c := range []struct {
-		name   string
-		x, y   [][]int32
-		length int
-		want   float64
-	}{
-		{"one position of two differs", [][]int32{{1, 2}}, [][]int32{{1, 3}}, 0, 0.5},
-		{"identical sets", [][]int32{{1, 2}, {3, 4}}, [][]int32{{3, 4}, {1, 2}}, 0, 0},
-		{"disjoint", [][]int32{{1, 2}, {1, 2}}, [][]int32{{3, 4}}, 0, 1},
-		{"mixed", [][]int32{{1, 2}, {1, 3}}, [][]int32{{1, 2}}, 0, 0.125}, // (0.75 + 1 - 2*0.75) / 2
-		{"padding", [][]int32{{1}}, [][]int32{{1, 2}}, 0, 0.5},
-		{"truncation", [][]int32{{1, 2, 3}}, [][]int32{{1, 2, 4}}, 2, 0},
-		{"all empty", [][]int32{{}}, [][]int32{{}}, 0, 0},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			if got := MMDTokens(c.x, c.y, c.length); !near(got, c.want) {
-				t.Errorf("MMDTokens = %v, want %v", got, c.want)
-			}
-			if got := MMDTokens(c.y, c.x, c.length); !near(got, c.want) {
-				t.Errorf("MMDTokens swapped = %v, want %v", got, c.want)
-			}
-		})
+func TestUnbiasedMMDRefuses(t *testing.T) {
+	k, _ := TokenKernel(2)
+	ref := []format.Record{{Tokens: []int32{1, 2}}, {Sample: 1, Tokens: []int32{1, 3}}}
+	if _, err := UnbiasedMMD(ref, []format.Record{{Err: "timeout"}, {Sample: 1, Tokens: []int32{1}}}, k); !errors.Is(err, ErrFailed) {
+		t.Errorf("with a failed sample = %v, want ErrFailed", err)
 	}
-	ref := []format.Record{{Tokens: []int32{1, 2}}, {Tokens: []int32{1, 3}}}
-	if got, err := MMD(ref, ref[:1], 0); err != nil || !near(got, 0.125) {
-		t.Errorf("MMD = %v, %v, want 0.125", got, err)
+	if _, err := UnbiasedMMD(ref, ref[:1], k); !errors.Is(err, ErrMissing) {
+		t.Errorf("with one candidate sample = %v, want ErrMissing", err)
 	}
-	if _, err := MMD(ref, []format.Record{{Err: "timeout"}}, 0); !errors.Is(err, ErrFailed) {
-		t.Errorf("MMD with a failed sample = %v, want ErrFailed", err)
+	if _, err := UnbiasedMMD(ref, []format.Record{{Text: "a"}, {Sample: 1, Text: "b"}}, k); !errors.Is(err, ErrMissing) {
+		t.Errorf("token kernel without ids = %v, want ErrMissing", err)
 	}
-	if _, err := MMD(ref, nil, 0); !errors.Is(err, ErrMissing) {
-		t.Errorf("MMD with no candidate samples = %v, want ErrMissing", err)
-	}
-	if _, err := MMD(ref, []format.Record{{Logprobs: []float32{-1}}}, 0); !errors.Is(err, ErrMissing) {
-		t.Errorf("MMD without ids = %v, want ErrMissing", err)
+	if got, err := UnbiasedMMD(ref, ref, k); err != nil || got != 0 {
+		t.Errorf("a set against itself = %v, %v, want 0", got, err)
 	}
 }
 
@@ -284,7 +262,7 @@ func TestChoose(t *testing.T) {
 		name string
 		a, b string
 		ok   bool
-	}{{"tv", "v", "v", true}, {"tokens", "v", "w", false}, {"mmd", "", "", false}, {"text", "v", "w", true}} {
+	}{{"tv", "v", "v", true}, {"tokens", "v", "w", false}, {"mmd", "", "", true}, {"mmd", "v", "w", true}, {"text", "v", "w", true}} {
 		err := Check(c.name, hv(c.a), hv(c.b))
 		if (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrVocab)) {
 			t.Errorf("Check(%s, %q, %q) = %v", c.name, c.a, c.b, err)
@@ -314,7 +292,7 @@ func TestTVNearlyIdentical(t *testing.T) {
 
 // Every score is declared, and what the declarations say agrees with the
 // scores: a score that compares ids is refused across vocabularies, and
-// only a set score lacks a per-pair function.
+// only a set score and the rank score lack a per-pair function.
 func TestSpecs(t *testing.T) {
 	a := format.Header{Model: format.Model{Vocab: "v1"}}
 	b := format.Header{Model: format.Model{Vocab: "v2"}}
@@ -326,8 +304,8 @@ func TestSpecs(t *testing.T) {
 		if err := Check(name, &a, &b); (err != nil) != sp.IDs {
 			t.Errorf("%s: Check across vocabularies: %v, declared IDs %v", name, err, sp.IDs)
 		}
-		if _, err := ByName(name); (err != nil) != sp.Sets {
-			t.Errorf("%s: ByName: %v, declared Sets %v", name, err, sp.Sets)
+		if _, err := ByName(name); (err != nil) != (sp.Sets || sp.Ranks) {
+			t.Errorf("%s: ByName: %v, declared Sets %v Ranks %v", name, err, sp.Sets, sp.Ranks)
 		}
 	}
 	if _, ok := Lookup("auto"); ok {

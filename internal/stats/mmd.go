@@ -68,6 +68,35 @@ func UnbiasedMMD(g Gram) float64 {
 	return u / 2
 }
 
+// BiasedMMD is half the biased (V-statistic) squared MMD of g: the means
+// over all pairs, i = j included, and pairing ignored,
+//
+//	V = ( mean_{i,j} k(X_i, X_j) + mean_{i,j} k(Y_i, Y_j) - 2 mean_{i,j} k(X_i, Y_j) ) / 2.
+//
+// It is in [0, 1], and its mean for two samples of one model is its bias,
+// about (1 - mean k(X,X'))/2M + (1 - mean k(Y,Y'))/2N, not 0: no tolerance
+// on it means anything definite. It is here only so that evaluations can
+// show that bias beside UnbiasedMMD; no verdict is made from it.
+func BiasedMMD(g Gram) float64 {
+	m, n := g.M, g.N
+	w := m + n
+	if m == 0 || n == 0 || len(g.K) != w*w {
+		return 0
+	}
+	// block sums the kernel over rows [r0, r1) and columns [c0, c1).
+	block := func(r0, r1, c0, c1 int) (s float64) {
+		for i := r0; i < r1; i++ {
+			for _, v := range g.K[i*w+c0 : i*w+c1] {
+				s += v
+			}
+		}
+		return s
+	}
+	xx, yy, xy := block(0, m, 0, m), block(m, w, m, w), block(0, m, m, w)
+	fm, fn := float64(m), float64(n)
+	return min(max((xx/(fm*fm)+yy/(fn*fn)-2*xy/(fm*fn))/2, 0), 1)
+}
+
 // UnbiasedMMDRange is the interval UnbiasedMMD lies in for any samples and
 // any kernel as Gram describes, with m and n samples (paired or not): hi =
 // 1, and lo = -1/(n-1) when paired, -(1/m + 1/n)/2 otherwise. The lower

@@ -107,3 +107,19 @@ func TestMMDPermutationTest(t *testing.T) {
 		t.Errorf("other model: rejected in %d of %d runs", got, runs)
 	}
 }
+
+// The biased statistic by hand: {12, 13} against {12} under the Hamming
+// kernel on two positions is (0.75 + 1 - 2*0.75) / 2.
+func TestBiasedMMDByHand(t *testing.T) {
+	g := Gram{M: 2, N: 1, K: []float64{
+		1, 0.5, 1,
+		0.5, 1, 0.5,
+		1, 0.5, 1,
+	}}
+	if got := BiasedMMD(g); math.Abs(got-0.125) > 1e-12 {
+		t.Errorf("BiasedMMD = %v, want 0.125", got)
+	}
+	if got := BiasedMMD(Gram{M: 1, N: 1, K: []float64{1, 1, 1, 1}}); got != 0 {
+		t.Errorf("BiasedMMD of one output against itself = %v, want 0", got)
+	}
+}

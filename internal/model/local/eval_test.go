@@ -188,8 +188,8 @@ func mmdEval(t *testing.T, ref, cand [][]format.Record, kern score.Kernel, token
 		}
 		umean += x / float64(n)
 		if !byText {
-			b, _ := score.MMD(ref[i], cand[i], tokens)
-			bmean += b / float64(n)
+			g, _ := score.MMDGram(ref[i], cand[i], kern)
+			bmean += stats.BiasedMMD(g) / float64(n)
 		}
 		for j, mt := range tests {
 			if mt.Decision() == seqtest.Undecided {
