@@ -366,6 +366,7 @@ func (e *evaluation) standard(ctx context.Context) error {
 	refDir := filepath.Join(e.c.out, "table", "k1")
 	refKey := filepath.Join(refDir, "audit.key")
 	tol := e.c.tolerances[0]
+	refWalls := map[string]time.Duration{} // pot's reference, made once per model
 	for _, p := range ps {
 		s := &scenario{pair: p, stdQueries: 2 * e.c.standardN, stdWall: walls[p.ref] + walls[p.cand]}
 		s.stdVerdict, err = e.t.compare(ctx, filepath.Join(dir, p.ref+".pot"), filepath.Join(dir, p.cand+".pot"), tol, e.c.alpha, "betting", 0, "")
@@ -375,10 +376,13 @@ func (e *evaluation) standard(ctx context.Context) error {
 		// pot's way: the reference of the table (tableN outputs, made once and
 		// kept), timed again here so both sides are measured alike.
 		s.refQueries = e.c.tableN
-		s.refWall, err = e.t.generate(ctx, model(p.ref).spec(e.c.models), refKey, e.c.tableN, e.c.tokens, filepath.Join(dir, "pot-"+p.ref+".pot"))
-		if err != nil {
-			return err
+		if _, made := refWalls[p.ref]; !made {
+			refWalls[p.ref], err = e.t.generate(ctx, model(p.ref).spec(e.c.models), refKey, e.c.tableN, e.c.tokens, filepath.Join(dir, "pot-"+p.ref+".pot"))
+			if err != nil {
+				return err
+			}
 		}
+		s.refWall = refWalls[p.ref]
 		gen := []string{"--model", model(p.cand).spec(e.c.models), "--key", refKey, "-n", strconv.Itoa(e.c.tableN),
 			"--max-tokens", strconv.Itoa(e.c.tokens), "--logprobs", "5", "-j", "1", "--threads", "1"}
 		s.pot, err = e.t.pipeline(ctx, gen, e.t.cmpArgs(tol, e.c.alpha, "betting", e.c.tableN), filepath.Join(dir, "pot-"+p.ref+".pot"))
