@@ -1,0 +1,102 @@
+package seqtest
+
+import (
+	"math"
+	"testing"
+)
+
+// rankAfter is a rank test at alpha 0.01 and tolerance 0.1 after the ranks
+// us, a missing one (AddWorst) where us holds -1.
+func rankAfter(t *testing.T, us []float64) *Rank {
+	t.Helper()
+	rt, err := NewRank(0.01, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range us {
+		if u < 0 {
+			_, err = rt.AddWorst()
+		} else {
+			err = rt.Add(u)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rt
+}
+
+// A missing rank raises the evidence at least as much as any rank could
+// have, whatever the ranks before it: in each of many states, against a
+// fine grid of ranks.
+func TestRankWorstEvidence(t *testing.T) {
+	r := &rng{s: 17}
+	for trial := range 24 {
+		var us []float64
+		for range trial % 20 {
+			switch u := r.float(); {
+			case trial%3 == 0:
+				us = append(us, u*u) // a skewed past, so the bets lean
+			case trial%3 == 1 && u < 0.2:
+				us = append(us, -1)
+			default:
+				us = append(us, u)
+			}
+		}
+		worst := rankAfter(t, us)
+		u, err := worst.AddWorst()
+		if err != nil || u < 0 || u > 1 {
+			t.Fatalf("AddWorst: %v, %v", u, err)
+		}
+		for g := 0; g <= 64; g++ {
+			alt := rankAfter(t, append(us[:len(us):len(us)], float64(g)/64))
+			if alt.Evidence() > worst.Evidence()*(1+1e-12) {
+				t.Fatalf("trial %d: rank %v gives evidence %v, more than the missing rank's %v (at %v)",
+					trial, float64(g)/64, alt.Evidence(), worst.Evidence(), u)
+			}
+		}
+	}
+}
+
+// A missing rank counts against uniformity on both sides of every
+// threshold: in the plug-in distance, and in the bounds that decide SAME,
+// so that a share of missing ranks above the tolerance never lets SAME
+// come, however uniform the ranks that are there.
+func TestRankWorstSame(t *testing.T) {
+	// Flat ranks: each block of 100 holds one rank in each hundredth, in
+	// a random order.
+	r := &rng{s: 5}
+	var flat []float64
+	for range 20 {
+		block := make([]float64, 100)
+		for i := range block {
+			block[i] = (float64(i) + 0.5) / 100
+		}
+		for i := len(block) - 1; i > 0; i-- {
+			j := int(r.float() * float64(i+1))
+			block[i], block[j] = block[j], block[i]
+		}
+		flat = append(flat, block...)
+	}
+	var us []float64
+	for i, u := range flat {
+		us = append(us, u)
+		if i%8 == 0 {
+			us = append(us, -1) // 1 in 9 missing: 11%, over the 0.1 tolerance
+		}
+	}
+	rt := rankAfter(t, us)
+	if rt.Decision() == Same {
+		t.Errorf("SAME with %d of %d ranks missing", rt.worst, rt.N())
+	}
+	w := float64(rt.worst) / float64(rt.N())
+	if d := rt.Mean(); math.Abs(d-w*0.9) > 0.01 {
+		t.Errorf("plug-in distance %v with a share %v missing, want about %v", d, w, 0.9*w)
+	}
+	if _, upper := rt.Bounds(); upper < 0.1 {
+		t.Errorf("upper bound %v under the tolerance", upper)
+	}
+	if all := rankAfter(t, flat); all.Decision() != Same {
+		t.Errorf("the same ranks with none missing: %v after %d, want SAME", all.Decision(), all.N())
+	}
+}
