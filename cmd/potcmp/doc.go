@@ -69,7 +69,9 @@ scores (90 for tv at its default) before any valid test can say SAME.
 
 A candidate record that failed after its retries is scored 1, the largest
 distance, so that failing where it would differ cannot make SAME likelier than
-alpha; failed=K on the verdict line counts them. --skip-failures skips them
+alpha; failed=K on the verdict line counts them. Under mmd a challenge with a
+failed sample scores 1; under rank a failed or unscored output counts as the
+worst case for every bound of the test. --skip-failures skips them
 instead (failed=K(skipped)): the guarantee then assumes that the failures do
 not depend on what the model would have answered. A reference record that
 failed is skipped and noted. A candidate with no successful record (a dead
