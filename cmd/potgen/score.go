@@ -14,6 +14,7 @@ import (
 	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/generate"
 	"github.com/pot-audit/pot/internal/model"
+	"github.com/pot-audit/pot/internal/model/backends"
 )
 
 const scoreUsage = `potgen score reads an outputs stream (a file, or - for standard input) and
@@ -87,7 +88,7 @@ func scoreAction(c *ucli.Context) error {
 	if err := compare.WantOutputs(in.Name, &h); err != nil {
 		return err
 	}
-	m, err := openModel(c.String("model"), model.Options{Threads: c.Int("threads"), Jobs: 1, Getenv: env.Getenv})
+	m, err := backends.Open(c.String("model"), model.Options{Threads: c.Int("threads"), Jobs: 1, Getenv: env.Getenv})
 	if err != nil {
 		return err
 	}
