@@ -1,6 +1,7 @@
 package main
 
 import (
+	_ "embed"
 	"fmt"
 	"os"
 
@@ -11,45 +12,14 @@ import (
 	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/generate"
 	"github.com/pot-audit/pot/internal/model"
+	"github.com/pot-audit/pot/internal/model/backends"
 )
 
-const scoreUsage = `potgen score reads an outputs stream (a file, or - for standard input) and
-writes it again with every output's log-likelihood under a trusted model, by
-teacher forcing: the output is fed to the model after its prompt, token by
-token, and the log-probabilities the model gives it are added (and that of
-stopping, for an output that stopped). This is the statistic potcmp --score
-rank ranks: score the trusted model's own samples and the candidate's
-outputs with the same --model and --by.
-
---by tokens scores an output's own token ids, which needs the stream's
-vocabulary to be the model's; --by text has the model re-tokenise the text,
-for candidates of other vocabularies and backends that give no ids; auto
-(the default) takes tokens when the vocabularies are equal, else text. The
-reference and the candidate must be scored the same way: potcmp refuses
-otherwise, so score a reference by text when a candidate needs it.
-
-The header says what scored the stream (labels loglik.model and loglik.by).
-Failed records pass through unscored; an output the model cannot score
-(longer than its context, ids outside its vocabulary) passes through
-unscored and is counted. -j N scores N outputs at once (the model's threads
-shared among them), written in the input's order. --sign NAME signs every
-segment written (FORMAT.md 5.1); a signed input rewritten without --sign
-comes out unsigned, and potgen score says so.
-
-In a pipe it writes as it reads, and stops when its reader does, so that
-potcmp's early stop reaches the queries upstream: it starts scoring no
-output while -j+2 of the outputs it scored wait unread. In
-potgen -j J | potgen score -j K | potcmp, potgen makes at most
-2(J+2)+1 + 2(K+2)+48 queries that potcmp never uses (61 with -j 1 on both),
-48 being potcmp's read-ahead.
-
-Examples:
-   potgen --model llama2c:stories260K.bin,tokenizer=tok512.bin --key audit.key -n 30 --temperature 1 --samples 4 --seed 1 -o raw.pot
-   potgen score --model llama2c:stories260K.bin,tokenizer=tok512.bin -o ref.pot raw.pot
-   potgen --model llama2c:stories260K-tampered.bin,tokenizer=tok512.bin --key audit.key -n 30 --temperature 1 --seed 2 | potgen score --model llama2c:stories260K.bin,tokenizer=tok512.bin - | potcmp --score rank ref.pot -  # exit 1: DIFFERENT
-   potgen signkey -o archive.sign
-   potgen score -j 2 --sign archive.sign --model llama2c:stories260K.bin,tokenizer=tok512.bin -o ref-signed.pot raw.pot
-   potgen score --by text --model llama2c:stories260K.bin,tokenizer=tok512.bin raw.pot | potstat -`
+// scoreUsage is the help text in help/score.txt; %[1]d is generate.Slack,
+// %[2]d compare.ReadAhead and %[3]d the bound they make with -j 1.
+//
+//go:embed help/score.txt
+var scoreUsage string
 
 // scoreCommand is potgen score.
 func scoreCommand() *ucli.Command {
@@ -58,7 +28,7 @@ func scoreCommand() *ucli.Command {
 		Usage:       "add a trusted model's log-likelihood of every output to a stream",
 		UsageText:   "potgen score --model SPEC [--by WAY] [-j N] [--sign NAME] [-o FILE] STREAM|-",
 		ArgsUsage:   "STREAM|-",
-		Description: scoreUsage,
+		Description: fmt.Sprintf(scoreUsage, generate.Slack, compare.ReadAhead, generate.ScoreWaste(1, 1, compare.ReadAhead)),
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "the trusted model `SPEC` (a local model)"},
 			&ucli.StringFlag{Name: "by", Value: "auto", Usage: "score by `WAY`: tokens (the outputs' own ids), text (re-tokenised) or auto"},
@@ -109,7 +79,7 @@ func scoreAction(c *ucli.Context) error {
 	if err := compare.WantOutputs(in.Name, &h); err != nil {
 		return err
 	}
-	m, err := openModel(c.String("model"), model.Options{Threads: c.Int("threads"), Jobs: c.Int("jobs"), Getenv: env.Getenv})
+	m, err := backends.Open(c.String("model"), model.Options{Threads: c.Int("threads"), Jobs: c.Int("jobs"), Getenv: env.Getenv})
 	if err != nil {
 		return err
 	}
