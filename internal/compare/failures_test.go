@@ -76,6 +76,20 @@ func evasion(t *testing.T, ref *Reference, cfg Config, h format.Header, n int, d
 	return same, skippedSame
 }
 
+// checkEvasion checks the SAME counts of evasion: at most what alpha
+// allows with the failures counted, most runs with them skipped.
+func checkEvasion(t *testing.T, what string, same, skipped int) {
+	t.Helper()
+	t.Logf("%s: SAME %d of %d runs with failures counted against the candidate (bound %d); %d with them skipped",
+		what, same, evasiveRuns, evasiveBound(), skipped)
+	if same > evasiveBound() {
+		t.Errorf("SAME %d times in %d runs, more than alpha allows (%d)", same, evasiveRuns, evasiveBound())
+	}
+	if skipped < evasiveRuns/2 {
+		t.Errorf("with failures skipped SAME only %d of %d times: the evasion is not what it says", skipped, evasiveRuns)
+	}
+}
+
 func TestEvasiveRank(t *testing.T) {
 	const n, m, tol = 1500, 4, 0.15
 	r := rand.New(rand.NewPCG(3, 3))
@@ -99,14 +113,7 @@ func TestEvasiveRank(t *testing.T) {
 				}
 				c.Add(&rec)
 			})
-			t.Logf("rank d=%g: SAME %d of %d runs with failures the worst case (bound %d); %d with them skipped",
-				d, same, evasiveRuns, evasiveBound(), skipped)
-			if same > evasiveBound() {
-				t.Errorf("SAME %d times in %d runs, more than alpha allows (%d)", same, evasiveRuns, evasiveBound())
-			}
-			if skipped < evasiveRuns/2 {
-				t.Errorf("with failures skipped SAME only %d of %d times: the evasion is not what it says", skipped, evasiveRuns)
-			}
+			checkEvasion(t, "rank d="+fmt.Sprint(d), same, skipped)
 		})
 	}
 }
@@ -151,14 +158,7 @@ func TestEvasiveMMD(t *testing.T) {
 					c.Add(&rec)
 				}
 			})
-			t.Logf("mmd d=%g: SAME %d of %d runs with failures scored 1 (bound %d); %d with them skipped",
-				d, same, evasiveRuns, evasiveBound(), skipped)
-			if same > evasiveBound() {
-				t.Errorf("SAME %d times in %d runs, more than alpha allows (%d)", same, evasiveRuns, evasiveBound())
-			}
-			if skipped < evasiveRuns/2 {
-				t.Errorf("with failures skipped SAME only %d of %d times: the evasion is not what it says", skipped, evasiveRuns)
-			}
+			checkEvasion(t, "mmd d="+fmt.Sprint(d), same, skipped)
 		})
 	}
 }

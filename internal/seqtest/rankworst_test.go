@@ -96,6 +96,16 @@ func TestRankWorstSame(t *testing.T) {
 	if _, upper := rt.Bounds(); upper < 0.1 {
 		t.Errorf("upper bound %v under the tolerance", upper)
 	}
+	// Each sequence behind SAME took 1 for every missing rank, on both
+	// sides of every threshold: no single rank could have done that.
+	missing := rankAfter(t, []float64{-1, -1, -1})
+	for j := range missing.cdf {
+		for side, bt := range missing.cdf[j] {
+			if bt != nil && bt.Mean() != 1 {
+				t.Errorf("threshold %d side %d: mean %v after 3 missing ranks, want 1", j, side, bt.Mean())
+			}
+		}
+	}
 	if all := rankAfter(t, flat); all.Decision() != Same {
 		t.Errorf("the same ranks with none missing: %v after %d, want SAME", all.Decision(), all.N())
 	}
