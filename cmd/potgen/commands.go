@@ -78,27 +78,14 @@ func challengesAction(c *ucli.Context) error {
 		return err
 	}
 	defer out.Abort()
-	w, err := format.NewWriter(out, format.Header{
-		Kind:       format.KindChallenges,
-		Challenges: set.Header(),
-		Created:    now(),
-		Tool:       toolName(),
-	}, sign...)
-	if err != nil {
-		return err
-	}
-	for i := 0; i < set.Len(); i++ {
-		if i%cli.CheckEvery == 0 {
-			if err := cli.Interrupted(c.Context); err != nil {
-				return fmt.Errorf("%w after %d of %d challenges; nothing written", err, i, set.Len())
-			}
+	h := format.Header{Kind: format.KindChallenges, Challenges: set.Header(), Created: now(), Tool: toolName()}
+	stop := func(i int) error {
+		if err := cli.Interrupted(c.Context); err != nil {
+			return fmt.Errorf("%w after %d of %d challenges; nothing written", err, i, set.Len())
 		}
-		rec := set.Record(i)
-		if err := w.Write(&rec); err != nil {
-			return err
-		}
+		return nil
 	}
-	if err := w.Close(); err != nil {
+	if err := set.WriteStream(out, h, stop, sign...); err != nil {
 		return err
 	}
 	return out.Commit()

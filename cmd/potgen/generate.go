@@ -39,6 +39,18 @@ func generateAction(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	sampling := format.Sampling{
+		Temperature: c.Float64("temperature"),
+		TopP:        c.Float64("top-p"),
+		TopK:        c.Int("top-k"),
+		MaxTokens:   c.Int("max-tokens"),
+		Logprobs:    c.Int("logprobs"),
+		Samples:     c.Int("samples"),
+		Seed:        c.Uint64("seed"),
+	}
+	if err := sampling.Check(); err != nil {
+		return cli.Usagef("--%v", err)
+	}
 	src, err := openSource(c, env)
 	if err != nil {
 		return err
@@ -50,17 +62,7 @@ func generateAction(c *ucli.Context) error {
 	}
 	defer m.Close()
 	info := m.Info()
-	sampling := format.Sampling{
-		Temperature: c.Float64("temperature"),
-		TopP:        c.Float64("top-p"),
-		TopK:        c.Int("top-k"),
-		MaxTokens:   c.Int("max-tokens"),
-		Logprobs:    c.Int("logprobs"),
-		Samples:     c.Int("samples"),
-		Seed:        c.Uint64("seed"),
-		LogprobsOf:  backends.LogprobsOf(info.Backend),
-		Endpoint:    info.Meta["api"],
-	}
+	sampling.LogprobsOf, sampling.Endpoint = backends.LogprobsOf(info.Backend), info.Meta["api"]
 	h := format.Header{Kind: format.KindOutputs, Challenges: src.Set, Model: info, Sampling: sampling,
 		Shard: src.Shard, Created: now(), Tool: toolName(), Labels: lbls}
 
@@ -96,20 +98,8 @@ func checkGenerateFlags(c *ucli.Context) error {
 	if c.String("model") == "" {
 		return cli.Usagef("--model SPEC is required (try --model synth:1); see potgen --help")
 	}
-	samples, jobs := c.Int("samples"), c.Int("jobs")
-	switch {
-	case samples < 1:
-		return cli.Usagef("--samples %d: want at least 1", samples)
-	case jobs < 1:
-		return cli.Usagef("-j %d: want at least 1", jobs)
-	case c.Float64("temperature") < 0:
-		return cli.Usagef("--temperature must not be negative")
-	case c.Float64("top-p") < 0 || c.Float64("top-p") > 1:
-		return cli.Usagef("--top-p must be in [0, 1]")
-	case c.Int("top-k") < 0 || c.Int("max-tokens") < 0:
-		return cli.Usagef("--top-k and --max-tokens must not be negative")
-	case c.Int("logprobs") < 0 || c.Int("logprobs") > format.MaxTopK:
-		return cli.Usagef("--logprobs must be in 0..%d", format.MaxTopK)
+	if samples, jobs := c.Int("samples"), c.Int("jobs"); samples < 1 || jobs < 1 {
+		return cli.Usagef("--samples %d, -j %d: want at least 1 of each", samples, jobs)
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ func scoreCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "by", Value: "auto", Usage: "score by `WAY`: tokens (the outputs' own ids), text (re-tokenised) or auto"},
 			&ucli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: 1, Usage: "`N` outputs scored at once (written in the input's order)"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"},
+			&ucli.BoolFlag{Name: "force", Usage: "replace an existing -o FILE (without it, potgen refuses)"},
 			&ucli.IntFlag{Name: "threads", Usage: "compute `N` threads per output (0: cores / jobs)"},
 			signFlag(),
 		},
@@ -54,6 +55,9 @@ func scoreAction(c *ucli.Context) error {
 	by := c.String("by")
 	if by != "auto" && by != generate.ByTokens && by != generate.ByText {
 		return cli.Usagef("--by %q: want tokens, text or auto", by)
+	}
+	if err := generate.RefuseExisting(c.String("output"), c.Bool("force")); err != nil {
+		return err
 	}
 	sign, err := signOptions(c)
 	if err != nil {

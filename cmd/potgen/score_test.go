@@ -29,6 +29,13 @@ func TestScore(t *testing.T) {
 		if r := potgen(t, "score", "--model", "synth:1", "--by", by, "-o", out, in); r.code != 0 || r.stderr != "" {
 			t.Fatalf("potgen score --by %s: %+v", by, r)
 		}
+		// A scored stream is not replaced unless --force says so.
+		if r := potgen(t, "score", "--model", "synth:1", "--by", by, "-o", out, in); r.code != 2 || !strings.Contains(r.stderr, "refusing to replace") {
+			t.Fatalf("potgen score over %s: %+v", out, r)
+		}
+		if r := potgen(t, "score", "--model", "synth:1", "--by", by, "--force", "-o", out, in); r.code != 0 {
+			t.Fatalf("potgen score --force: %+v", r)
+		}
 		hs, recs := readFile(t, out)
 		if got := hs[0].Labels[compare.LabelLoglikBy]; got != by || hs[0].Labels[compare.LabelLoglikModel] == "" {
 			t.Errorf("--by %s: labels %v", by, hs[0].Labels)

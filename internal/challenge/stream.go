@@ -61,6 +61,31 @@ func VerifyStream(r *format.Reader, name string, key Key, prompts *PromptFile, s
 // without its prompt file.
 var ErrNeedPromptFile = errors.New("a prompt-file challenge set: pass its prompt file (--prompts FILE)")
 
+// WriteStream writes the set as a challenge stream under h, whose kind
+// and set it fills in: every challenge, in index order. stop is asked
+// every checkEvery challenges with how many are written, and ends the
+// stream unfinished with its error; opts go to the writer (format.SignWith
+// signs it).
+func (s *Set) WriteStream(w io.Writer, h format.Header, stop func(written int) error, opts ...format.WriterOption) error {
+	h.Kind, h.Challenges = format.KindChallenges, s.Header()
+	fw, err := format.NewWriter(w, h, opts...)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < s.Len(); i++ {
+		if i%checkEvery == 0 {
+			if err := stop(i); err != nil {
+				return err
+			}
+		}
+		rec := s.Record(i)
+		if err := fw.Write(&rec); err != nil {
+			return err
+		}
+	}
+	return fw.Close()
+}
+
 // checkEvery is how many records VerifyStream checks between two calls
 // of its stop function.
 const checkEvery = 256

@@ -58,20 +58,42 @@ func TestOpenSet(t *testing.T) {
 func challengeStream(t *testing.T, set *Set) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	w, err := format.NewWriter(&b, format.Header{Kind: format.KindChallenges, Challenges: set.Header()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < set.Len(); i++ {
-		rec := set.Record(i)
-		if err := w.Write(&rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
+	if err := set.WriteStream(&b, format.Header{Tool: "test"}, func(int) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// WriteStream writes every challenge in order under the set's header, and
+// stops where its stop function says.
+func TestWriteStream(t *testing.T) {
+	k, _ := keyFile(t)
+	set := mustSet(t, k, "default", templatesV1Family(t), 300)
+	r, err := format.NewReader(bytes.NewReader(challengeStream(t, set)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if h := r.First(); h.Kind != format.KindChallenges || h.Challenges != set.Header() || h.Tool != "test" {
+		t.Fatalf("header %+v", h)
+	}
+	for i := 0; i < set.Len(); i++ {
+		rec, err := r.Read()
+		if err != nil || rec.Prompt != set.Record(i).Prompt || rec.Index != uint64(i) {
+			t.Fatalf("record %d: %+v, %v", i, rec, err)
+		}
+	}
+	halt := errors.New("halt")
+	var b bytes.Buffer
+	err = set.WriteStream(&b, format.Header{}, func(n int) error {
+		if n >= 256 {
+			return halt
+		}
+		return nil
+	})
+	if !errors.Is(err, halt) {
+		t.Fatalf("stopped stream: %v", err)
+	}
 }
 
 func verifyBytes(t *testing.T, data []byte, k Key, stop func() error) (int, error) {
