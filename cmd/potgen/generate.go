@@ -24,16 +24,8 @@ func generateAction(c *ucli.Context) error {
 		return err
 	}
 	resume, outName := c.Bool("resume"), c.String("output")
-	if resume && (outName == "-" || outName == "") {
-		return cli.Usagef("--resume needs -o FILE: there is nothing to resume on stdout")
-	}
-	if resume && c.Bool("force") {
-		return cli.Usagef("--resume and --force are exclusive: one keeps -o FILE's records, the other replaces them")
-	}
-	if !resume {
-		if err := generate.RefuseExisting(outName, c.Bool("force")); err != nil {
-			return err
-		}
+	if err := generate.CheckOutput(outName, resume, c.Bool("force")); err != nil {
+		return err
 	}
 	sign, err := signOptions(c)
 	if err != nil {

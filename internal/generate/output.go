@@ -104,6 +104,21 @@ func failedMessage(n int, name string) string {
 	return fmt.Sprintf("%d queries failed after their retries (recorded with their errors); potgen --resume -o %s retries them", n, name)
 }
 
+// CheckOutput refuses, before any model is asked, an output that a run
+// to name could not have: --resume on standard output, --resume with
+// --force, or an existing file that neither says to replace.
+func CheckOutput(name string, resume, force bool) error {
+	switch {
+	case resume && (name == "-" || name == ""):
+		return cli.Usagef("--resume needs -o FILE: there is nothing to resume on stdout")
+	case resume && force:
+		return cli.Usagef("--resume and --force are exclusive: one keeps -o FILE's records, the other replaces them")
+	case resume:
+		return nil
+	}
+	return RefuseExisting(name, force)
+}
+
 // RefuseExisting refuses to replace an existing output file unless force
 // says to: a finished reference set is worth more than the run that would
 // overwrite it. Standard output is never refused.
