@@ -112,14 +112,20 @@ func scoreAction(c *ucli.Context) error {
 	case st.BrokenPipe:
 		return nil // the reader has what it needed
 	}
+	return scored(env, out, st, in.Name, signers.IDs, len(sign) > 0)
+}
+
+// scored commits potgen score's output and says what the user should
+// know of it: the outputs it could not score, and signatures it dropped.
+func scored(env *cli.Env, out *cli.Output, st generate.ScoreStats, in string, signers []string, signed bool) error {
 	if err := out.Commit(); err != nil {
 		return err
 	}
 	if st.Unscorable > 0 {
 		fmt.Fprintf(env.Stderr, "potgen: score: %d of %d outputs could not be scored (passed through unscored); first: %v\n", st.Unscorable, st.Read, st.First)
 	}
-	if len(signers.IDs) > 0 && len(sign) == 0 {
-		fmt.Fprintln(env.Stderr, cli.Unsigned("potgen score", in.Name, out.Name, signers.IDs))
+	if len(signers) > 0 && !signed {
+		fmt.Fprintln(env.Stderr, cli.Unsigned("potgen score", in, out.Name, signers))
 	}
 	return nil
 }
