@@ -85,6 +85,7 @@ type results struct {
 	cpu       time.Duration // of every process the run waited for
 	started   time.Time
 	alpha     float64
+	tableN    int       // challenges per table stream, for check
 	load      [2]string // /proc/loadavg at the start and the end
 	args      []string  // the command line's arguments, as given
 }
@@ -107,7 +108,7 @@ func newEvaluation(c config, stderr io.Writer) *evaluation {
 		t:     &tools{bin: c.bin, stderr: stderr, slots: make(chan struct{}, c.workers)},
 		pairs: selectPairs(c),
 		log:   stderr,
-		res:   &results{started: time.Now(), alpha: c.alpha},
+		res:   &results{started: time.Now(), alpha: c.alpha, tableN: c.tableN},
 
 		refTimes: map[string]timing{},
 	}

@@ -326,6 +326,11 @@ func (r *results) check() []string {
 				out = append(out, fmt.Sprintf("%s: different models not told DIFFERENT by betting at %g", row.label(), k.tol))
 			}
 		}
+		// A pipe that did not stop its potgen: a different pair decides in a
+		// few scores, so the candidate must not have been generated in full.
+		if row.truth == "different" && r.tableN > 0 && len(row.records) > 0 && quantile(row.records, 1) >= r.tableN {
+			out = append(out, fmt.Sprintf("%s: the candidate was generated in full (%d records): the pipe did not stop potgen", row.label(), quantile(row.records, 1)))
+		}
 		if h := row.http; h != nil && row.truth != "" && (h.Verdict == "SAME") != (row.truth == "same") {
 			out = append(out, fmt.Sprintf("%s: through HTTP: %s", row.label(), h.Verdict))
 		}
