@@ -99,18 +99,20 @@ type evaluation struct {
 	res   *results
 
 	mu       sync.Mutex
-	refTimes map[string]timing // the table's first key: each reference's potgen time
+	refTimes map[string]timing  // the table's first key: each reference's potgen time
+	cost     map[string]float64 // the table's first key: each candidate's potgen CPU seconds
 }
 
 func newEvaluation(c config, stderr io.Writer) *evaluation {
 	return &evaluation{
 		c:     c,
-		t:     &tools{bin: c.bin, stderr: stderr, slots: make(chan struct{}, c.workers)},
+		t:     &tools{bin: c.bin, stderr: stderr, slots: newSlots(c.workers)},
 		pairs: selectPairs(c),
 		log:   stderr,
 		res:   &results{started: time.Now(), alpha: c.alpha, tableN: c.tableN},
 
 		refTimes: map[string]timing{},
+		cost:     map[string]float64{},
 	}
 }
 
@@ -168,7 +170,7 @@ func loadavg() string {
 // streams generates every model named under one key to files, as many at
 // once as there are worker slots. A model that cannot be run is reported,
 // not a failure of the evaluation: the table then says why.
-func (e *evaluation) streams(ctx context.Context, dir, key string, names []string, n, tokens int) (map[string]timing, map[string]string) {
+func (e *evaluation) streams(ctx context.Context, prio float64, dir, key string, names []string, n, tokens int) (map[string]timing, map[string]string) {
 	var mu sync.Mutex
 	times, failed := map[string]timing{}, map[string]string{}
 	var wg sync.WaitGroup
@@ -176,7 +178,7 @@ func (e *evaluation) streams(ctx context.Context, dir, key string, names []strin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tm, err := e.t.generate(ctx, model(name).spec(e.c.models), key, n, tokens, filepath.Join(dir, name+".pot"))
+			tm, err := e.t.generate(ctx, prio, model(name).spec(e.c.models), key, n, tokens, filepath.Join(dir, name+".pot"))
 			mu.Lock()
 			defer mu.Unlock()
 			if why := whyFailed(err); why != "" {
@@ -275,7 +277,7 @@ func (e *evaluation) tableKey(ctx context.Context, k int) error {
 		return err
 	}
 	e.logf("table: key %d of %d: %d pairs, %d challenges", k, e.c.tableKeys, len(e.pairs), e.c.tableN)
-	times, failed := e.streams(ctx, dir, key, refsOf(e.pairs), e.c.tableN, e.c.tokens)
+	times, failed := e.streams(ctx, refsFirst, dir, key, refsOf(e.pairs), e.c.tableN, e.c.tokens)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -285,7 +287,7 @@ func (e *evaluation) tableKey(ctx context.Context, k int) error {
 		e.mu.Unlock()
 	}
 	var g group
-	for _, r := range e.res.rows {
+	for i, r := range e.res.rows {
 		if why := failed[r.ref]; why != "" {
 			e.mu.Lock()
 			r.unreadable = why
@@ -313,9 +315,13 @@ func (e *evaluation) tableKey(ctx context.Context, k int) error {
 			} else {
 				f.gen = genArgs(model(r.cand).spec(e.c.models), key, e.c.tableN, e.c.tokens)
 			}
+			f.prio = e.tablePrio(k, i, r.cand)
 			res, err := e.t.fanOut(ctx, f)
 			e.mu.Lock()
 			defer e.mu.Unlock()
+			if k == 1 {
+				e.cost[r.cand] = res.genCPU.Seconds()
+			}
 			if te := (*toolError)(nil); errors.As(err, &te) {
 				r.unreadable = whyFailed(err)
 				return nil
@@ -345,6 +351,28 @@ func (e *evaluation) tableKey(ctx context.Context, k int) error {
 	return g.wait()
 }
 
+// refsFirst is the priority of the table's references: every candidate
+// waits for one.
+const refsFirst = 2e9
+
+// tablePrio orders the table's candidates: the first key's in the table's
+// order, then the other keys' by what the same candidate cost under the
+// first key, the dearest first; one whose first key is still running is
+// likely dear and goes before those measured.
+func (e *evaluation) tablePrio(k, i int, cand string) func() float64 {
+	return func() float64 {
+		if k == 1 {
+			return 1e9 - float64(i)
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if c, ok := e.cost[cand]; ok {
+			return c
+		}
+		return 1e8
+	}
+}
+
 // http runs each candidate behind potserve into potcmp under the first
 // table key, at the first tolerance with the betting test, as the README's
 // pipeline does: potgen over openai: into potcmp through a pipe. Two run
@@ -359,7 +387,7 @@ func (e *evaluation) http(ctx context.Context) error {
 			continue
 		}
 		g.do(func() error {
-			defer e.t.hold()()
+			defer e.t.holdAt(e.tablePrio(2, 0, r.cand))() // the dearest first
 			srv, err := e.t.serve(ctx, model(r.cand).spec(e.c.models), filepath.Join(dir, r.cand+".served"))
 			if err != nil {
 				return err
@@ -440,7 +468,9 @@ func (e *evaluation) errorRates(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if _, failed := e.streams(ctx, dir, key, refsOf(ps), e.c.errN, e.c.errTokens); len(failed) > 0 {
+			// The keys in order, so that a key's files are soon removed.
+			prio := -float64(k)
+			if _, failed := e.streams(ctx, prio, dir, key, refsOf(ps), e.c.errN, e.c.errTokens); len(failed) > 0 {
 				for _, why := range failed {
 					return fmt.Errorf("error rates: %s", why)
 				}
@@ -449,7 +479,7 @@ func (e *evaluation) errorRates(ctx context.Context) error {
 			for _, p := range ps {
 				kg.do(func() error {
 					ers := byPair[p]
-					f := fanout{ref: filepath.Join(dir, p.ref+".pot")}
+					f := fanout{ref: filepath.Join(dir, p.ref+".pot"), prio: func() float64 { return prio }}
 					for _, er := range ers {
 						f.cmps = append(f.cmps, e.t.cmpArgs(tol, e.c.alpha, er.test, e.c.errN))
 					}
@@ -514,7 +544,7 @@ func (e *evaluation) standard(ctx context.Context) error {
 		return err
 	}
 	e.logf("standard: %d outputs from %d models", e.c.standardN, len(modelsOf(ps)))
-	times, failed := e.streams(ctx, dir, key, modelsOf(ps), e.c.standardN, e.c.tokens)
+	times, failed := e.streams(ctx, 0, dir, key, modelsOf(ps), e.c.standardN, e.c.tokens)
 	for _, why := range failed {
 		return fmt.Errorf("standard: %s", why)
 	}

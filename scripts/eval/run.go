@@ -33,7 +33,7 @@ type verdict struct {
 type tools struct {
 	bin    string
 	stderr io.Writer
-	slots  chan struct{} // pipelines or potgen processes at once
+	slots  *slots // pipelines or potgen processes at once
 
 	mu  sync.Mutex
 	cpu time.Duration // user and system time of the processes run so far
@@ -70,10 +70,10 @@ func (t *tools) quiet(ctx context.Context, cmd *exec.Cmd) error {
 type timing struct{ wall, cpu time.Duration }
 
 // generate writes n outputs of spec under key to out and returns potgen's
-// wall and CPU time. It holds one of the worker slots while it runs.
-func (t *tools) generate(ctx context.Context, spec, key string, n, tokens int, out string) (timing, error) {
-	t.slots <- struct{}{}
-	defer func() { <-t.slots }()
+// wall and CPU time. It holds one of the worker slots while it runs,
+// taken at priority prio.
+func (t *tools) generate(ctx context.Context, prio float64, spec, key string, n, tokens int, out string) (timing, error) {
+	defer t.holdAt(func() float64 { return prio })()
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, t.path("potgen"), genArgs(spec, key, n, tokens)...)
 	cmd.Args = append(cmd.Args, "-o", out)
@@ -141,6 +141,7 @@ type fanout struct {
 	file string     // a stream already made
 	ref  string     // the reference every comparison reads
 	cmps [][]string // potcmp's arguments for each comparison, before REF and "-"
+	prio func() float64
 }
 
 // fanned is what a fanout measured.
@@ -152,14 +153,17 @@ type fanned struct {
 }
 
 // hold takes one of the worker slots and returns its release.
-func (t *tools) hold() func() {
-	t.slots <- struct{}{}
-	return func() { <-t.slots }
+func (t *tools) hold() func() { return t.holdAt(nil) }
+
+// holdAt takes a worker slot at a priority (nil for 0).
+func (t *tools) holdAt(prio func() float64) func() {
+	t.slots.acquire(prio)
+	return t.slots.release
 }
 
-// fanOut runs f holding one worker slot.
+// fanOut runs f holding one worker slot, taken at f's priority.
 func (t *tools) fanOut(ctx context.Context, f fanout) (fanned, error) {
-	defer t.hold()()
+	defer t.holdAt(f.prio)()
 	return t.fanOutHeld(ctx, f)
 }
 
