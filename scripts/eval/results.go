@@ -356,11 +356,36 @@ func checkRuns(args []string, stdout, stderr io.Writer) int {
 		}
 		runs[i] = f
 	}
-	fmt.Fprintf(stdout, "first: %s (%s)\nsecond: %s (%s)\n", args[0], runs[0].Date, args[1], runs[1].Date)
+	fmt.Fprintf(stdout, "first: %s (%s, %s)\nsecond: %s (%s, %s)\n", args[0], runs[0].Date, runs[0].Command, args[1], runs[1].Date, runs[1].Command)
+	if d := configDiff(runs[0].Config, runs[1].Config); d != "" {
+		// Not a disagreement: runs of other sizes still say the same things,
+		// within wider intervals.
+		fmt.Fprintf(stdout, "note: the runs differ in size: %s\n", d)
+	}
 	if !compareRuns(runs[0], runs[1], stdout) {
 		fmt.Fprintln(stdout, "the runs disagree")
 		return 1
 	}
 	fmt.Fprintln(stdout, "the runs agree")
 	return 0
+}
+
+// configDiff lists the sizes in which two runs differ, "" when none.
+func configDiff(a, b runConfig) string {
+	var d []string
+	add := func(name string, x, y any) {
+		if fmt.Sprint(x) != fmt.Sprint(y) {
+			d = append(d, fmt.Sprintf("%s %v / %v", name, x, y))
+		}
+	}
+	add("keys", a.Keys, b.Keys)
+	add("challenges", a.N, b.N)
+	add("tokens", a.Tokens, b.Tokens)
+	add("tolerances", a.Tolerances, b.Tolerances)
+	add("alpha", a.Alpha, b.Alpha)
+	add("wrong-verdict keys", a.ErrKeys, b.ErrKeys)
+	add("their challenges", a.ErrN, b.ErrN)
+	add("their tokens", a.ErrTokens, b.ErrTokens)
+	add("fixed-size outputs", a.StandardN, b.StandardN)
+	return strings.Join(d, ", ")
 }

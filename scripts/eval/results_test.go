@@ -113,6 +113,12 @@ func TestCheckRuns(t *testing.T) {
 	if err := writeResults(other, r.file(c)); err != nil {
 		t.Fatal(err)
 	}
+	c.errKeys = 30
+	smaller := filepath.Join(dir, "smaller.json")
+	r.errs[0].wrong = 0
+	if err := writeResults(smaller, r.file(c)); err != nil {
+		t.Fatal(err)
+	}
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte("{\n  \"format\": \"pot-eval-results\",\n  \"version\": 1,\n  \"pairs\": [1,\n"), 0o644)
 	notOurs := filepath.Join(dir, "other.json")
@@ -127,6 +133,7 @@ func TestCheckRuns(t *testing.T) {
 		err  string
 	}{
 		{"agree", []string{same, same}, 0, ""},
+		{"agree at another size", []string{same, smaller}, 0, ""},
 		{"disagree", []string{same, other}, 1, ""},
 		{"one file", []string{same}, 2, "usage"},
 		{"missing file", []string{same, filepath.Join(dir, "nope.json")}, 2, "nope.json"},
@@ -144,5 +151,18 @@ func TestCheckRuns(t *testing.T) {
 				t.Errorf("stderr %q, want one line with %q", stderr.String(), tc.err)
 			}
 		})
+	}
+}
+
+// Runs of other sizes are compared all the same, with a note of the sizes.
+func TestConfigDiff(t *testing.T) {
+	a := runConfig{Keys: 3, N: 1000, ErrKeys: 100, Tolerances: []float64{0.05, 0.01}}
+	b := a
+	if d := configDiff(a, b); d != "" {
+		t.Errorf("same sizes: %q", d)
+	}
+	b.Keys, b.ErrKeys = 1, 30
+	if d, want := configDiff(a, b), "keys 3 / 1, wrong-verdict keys 100 / 30"; d != want {
+		t.Errorf("configDiff = %q, want %q", d, want)
 	}
 }
