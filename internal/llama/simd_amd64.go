@@ -19,9 +19,6 @@ func matQ8AVX2(w *byte, stride int, y *int8, yd *float32, nb int, out *float32, 
 func expAVX2(x *float32, n int)
 
 //go:noescape
-func attvAVX2(lanes, v *float32, vstride int, att *float32, n, hs int)
-
-//go:noescape
 func nibbleSumsAVX2(w *byte, y *int8, table *[16]int8, nb int, sums *int32)
 
 //go:noescape

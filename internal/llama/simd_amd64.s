@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "reduce_amd64.h"
 
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
@@ -127,14 +128,7 @@ mloop:
 	SUBQ $16, CX
 	JMP mloop
 mred:
-	// a[i] = v[i] + v[i+8]; b[i] = a[i] + a[i+4]; (b0+b2) + (b1+b3)
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VMOVHLPS X0, X0, X1
-	VADDPS X1, X0, X0
-	VMOVSHDUP X0, X1
-	VADDSS X1, X0, X0
+	REDUCE16(Y1, Y0)
 	VMOVSS X0, (DX)
 	ADDQ $4, DX
 	DECQ R11
@@ -316,53 +310,6 @@ eloop:
 	SUBQ $4, CX
 	JMP eloop
 edone:
-	VZEROUPPER
-	RET
-
-// func attvAVX2(lanes, v *float32, vstride int, att *float32, n, hs int)
-// For t < n: lanes[t%16][i] = fma32(v[t*vstride+i], att[t], lanes[t%16][i])
-// for i < hs (a multiple of 4), in float64 lanes rounded to float32 after
-// each step, as fma32 does.
-TEXT ·attvAVX2(SB), NOSPLIT, $0-48
-	MOVQ lanes+0(FP), R8
-	MOVQ v+8(FP), SI
-	MOVQ vstride+16(FP), R9
-	SHLQ $2, R9
-	MOVQ att+24(FP), BX
-	MOVQ n+32(FP), R10
-	MOVQ hs+40(FP), R11
-	MOVQ R11, R12
-	SHLQ $2, R12      // bytes per lane row
-	XORQ R13, R13     // t
-aloop:
-	CMPQ R13, R10
-	JEQ adone
-	VBROADCASTSS (BX)(R13*4), X0
-	VCVTPS2PD X0, Y0
-	MOVQ R13, AX
-	ANDQ $15, AX
-	IMULQ R12, AX
-	LEAQ (R8)(AX*1), DI   // lanes[t%16]
-	MOVQ SI, DX
-	MOVQ R11, CX
-ainner:
-	CMPQ CX, $0
-	JEQ anext
-	VCVTPS2PD (DX), Y1
-	VMULPD Y0, Y1, Y1
-	VCVTPS2PD (DI), Y2
-	VADDPD Y2, Y1, Y1
-	VCVTPD2PSY Y1, X1
-	VMOVUPS X1, (DI)
-	ADDQ $16, DX
-	ADDQ $16, DI
-	SUBQ $4, CX
-	JMP ainner
-anext:
-	ADDQ R9, SI
-	INCQ R13
-	JMP aloop
-adone:
 	VZEROUPPER
 	RET
 

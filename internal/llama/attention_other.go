@@ -1,0 +1,15 @@
+//go:build !amd64
+
+package llama
+
+func scoresAVX2(q, k *float32, stride, hs, n int, scale float32, att *float32) (mx float32) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
+func valuesAVX2(v *float32, stride int, att *float32, n, hs int, lanes *float32) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
+func expSumAVX2(x *float32, nb int, mx float32) (sum float64) {
+	panic("llama: no vectorised kernels on this architecture")
+}
