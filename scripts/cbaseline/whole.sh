@@ -19,7 +19,7 @@ for what in potgen cbaseline; do
 	while [ "$i" -lt "$n" ]; do
 		if [ "$what" = potgen ]; then
 			/usr/bin/time -f "%U %e" -o "$tmp/t" bin/potgen --model "llama2c:$models/stories260K.bin,tokenizer=$models/tok512.bin" \
-				--challenges "$tmp/ch.pot" --max-tokens 512 -o "$tmp/out.pot"
+				--challenges "$tmp/ch.pot" --max-tokens 512 --force -o "$tmp/out.pot"
 		else
 			/usr/bin/time -f "%U %e" -o "$tmp/t" "$tmp/cbaseline" "$models/stories260K.bin" 512 > /dev/null
 		fi
