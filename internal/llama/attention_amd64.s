@@ -108,9 +108,9 @@ sret:
 // RND rounds four float64 lanes to float32 and back, as fma32 rounds.
 #define RND(Y, X) VCVTPD2PSY Y, X; VCVTPS2PD X, Y
 
-// LANE4 is one step of four lanes: acc = fma32(v, a, acc) with the
-// product exact in float64, the sum rounded to float64 and then float32.
-#define LANE4(mem, A, ACC, XACC, T) VCVTPS2PD mem, T; VMULPD A, T, T; VADDPD T, ACC, ACC; RND(ACC, XACC)
+// LANE4 is one step of four lanes: acc = fma32(v, a, acc), one float64
+// FMA (the product of two float32 is exact) rounded to float32.
+#define LANE4(mem, A, ACC, XACC, T) VCVTPS2PD mem, T; VFMADD231PD A, T, ACC; RND(ACC, XACC)
 
 // func valuesAVX2(v *float32, stride int, att *float32, n, hs int, lanes *float32)
 // lanes[16*i+k] = fma32 chain over t < n (a multiple of 16), t%16 == k,
@@ -203,18 +203,21 @@ GLOBL smexp<>(SB), RODATA|NOPTR, $420
 
 // EXP4 sets XC to simdExpf of the four float64 lanes of X (float32
 // values), with A-E as scratch: the steps of expAVX2, each float32 step
-// rounded (RND), in six registers so that two chains fit at once.
+// rounded (RND), in six registers so that two chains fit at once. Every
+// fma32 is one float64 FMA: its product of two float32 is exact, so one
+// rounding of product plus addend is the multiply-then-add's. n = z - r
+// is exact in float32 and needs no rounding.
 #define EXP4(X, A, B, C, D, E, XX, XA, XB, XC, XD, XE) \
-	VMULPD smexp<>+0(SB), X, A; VADDPD smexp<>+32(SB), A, A; RND(A, XA); \
-	VSUBPD smexp<>+32(SB), A, A; RND(A, XA); \
-	VMULPD smexp<>+64(SB), A, B; VSUBPD B, X, B; RND(B, XB); \
-	VMULPD smexp<>+96(SB), A, C; VSUBPD C, B, B; RND(B, XB); \
+	VMOVUPD smexp<>+32(SB), A; VFMADD231PD smexp<>+0(SB), X, A; RND(A, XA); \
+	VSUBPD smexp<>+32(SB), A, A; \
+	VMOVAPD X, B; VFNMADD231PD smexp<>+64(SB), A, B; RND(B, XB); \
+	VFNMADD231PD smexp<>+96(SB), A, B; RND(B, XB); \
 	VMULPD B, B, X; RND(X, XX); \
-	VMULPD smexp<>+128(SB), B, C; VADDPD smexp<>+160(SB), C, C; RND(C, XC); \
-	VMULPD smexp<>+192(SB), B, D; VADDPD smexp<>+224(SB), D, D; RND(D, XD); \
-	VMULPD X, C, C; VADDPD D, C, C; RND(C, XC); \
-	VMULPD smexp<>+256(SB), B, D; VADDPD smexp<>+288(SB), D, D; RND(D, XD); \
-	VMULPD X, C, C; VADDPD D, C, C; RND(C, XC); \
+	VMOVUPD smexp<>+160(SB), C; VFMADD231PD smexp<>+128(SB), B, C; RND(C, XC); \
+	VMOVUPD smexp<>+224(SB), D; VFMADD231PD smexp<>+192(SB), B, D; RND(D, XD); \
+	VFMADD213PD D, X, C; RND(C, XC); \
+	VMOVUPD smexp<>+288(SB), D; VFMADD231PD smexp<>+256(SB), B, D; RND(D, XD); \
+	VFMADD213PD D, X, C; RND(C, XC); \
 	VCVTTPD2DQY A, XE; VPMOVSXDQ XE, E; VPADDQ smexp<>+320(SB), E, E; VPSLLQ $52, E, E; \
 	VMULPD E, C, C; VCVTPD2PSY C, XC
 

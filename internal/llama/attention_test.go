@@ -161,6 +161,7 @@ func TestExpSumMatchesPortable(t *testing.T) {
 func BenchmarkAttention(b *testing.B) {
 	const hs = 8
 	r := NewRand(1)
+	simd := hasSIMD() // once: cpuid traps to the hypervisor in a VM
 	for _, n := range []int{64, 256, 512} {
 		q, kt, vt := make([]float32, hs), make([]float32, hs*n), make([]float32, hs*n)
 		for i := range q {
@@ -172,9 +173,9 @@ func BenchmarkAttention(b *testing.B) {
 		att, out, lanes := make([]float32, n), make([]float32, hs), make([]float32, 16*hs)
 		b.Run(fmt.Sprintf("positions=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				mx := scores(att, q, kt, n, 0.35, hasSIMD())
-				softmaxGGML(att, mx, n, hasSIMD())
-				values(out, vt, n, att, lanes, hasSIMD())
+				mx := scores(att, q, kt, n, 0.35, simd)
+				softmaxGGML(att, mx, n, simd)
+				values(out, vt, n, att, lanes, simd)
 			}
 		})
 	}
