@@ -1,5 +1,4 @@
 #include "textflag.h"
-#include "reduce_amd64.h"
 
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
@@ -95,45 +94,6 @@ q8loop:
 	JMP q8loop
 q8done:
 	VMOVUPS Y0, (DX)
-	VZEROUPPER
-	RET
-
-// func matF32AVX2(w, x *float32, cols int, out *float32, rows int)
-// out[r] = dotF32(row r of w, x) for r < rows, cols a multiple of 16: the
-// 16 lanes of dot16AVX2, then reduce16's tree.
-TEXT ·matF32AVX2(SB), NOSPLIT, $0-40
-	MOVQ w+0(FP), SI
-	MOVQ x+8(FP), R9
-	MOVQ cols+16(FP), R10
-	MOVQ out+24(FP), DX
-	MOVQ rows+32(FP), R11
-mrow:
-	CMPQ R11, $0
-	JEQ mdone
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	MOVQ R9, DI
-	MOVQ R10, CX
-mloop:
-	CMPQ CX, $0
-	JEQ mred
-	VMOVUPS (SI), Y2
-	VMOVUPS 32(SI), Y3
-	VMULPS (DI), Y2, Y2
-	VMULPS 32(DI), Y3, Y3
-	VADDPS Y2, Y0, Y0
-	VADDPS Y3, Y1, Y1
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JMP mloop
-mred:
-	REDUCE16(Y1, Y0)
-	VMOVSS X0, (DX)
-	ADDQ $4, DX
-	DECQ R11
-	JMP mrow
-mdone:
 	VZEROUPPER
 	RET
 
