@@ -57,17 +57,16 @@ func values(out, v []float32, stride int, att, lanes []float32, simd bool) {
 	clear(lanes)
 	if n > 0 {
 		_ = v[(hs-1)*stride+n-1]
-	}
-	t0 := 0
-	if simd && n >= 16 && hs%2 == 0 {
-		t0 = n &^ 15
-		valuesAVX2(&v[0], stride, &att[0], t0, hs, &lanes[0])
+		if simd {
+			valuesAVX2(&v[0], stride, &att[0], n, hs, &lanes[0], &out[0])
+			return
+		}
 	}
 	for i := range out {
 		l := (*[16]float32)(lanes[16*i : 16*i+16])
 		row := v[i*stride : i*stride+n]
-		for t := t0; t < n; t++ {
-			l[t%16] = fma32(row[t], att[t], l[t%16])
+		for t, a := range att {
+			l[t%16] = fma32(row[t], a, l[t%16])
 		}
 		out[i] = reduce16(l)
 	}

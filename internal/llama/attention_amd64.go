@@ -7,12 +7,12 @@ package llama
 //go:noescape
 func scoresAVX2(q, k *float32, stride, hs, n int, scale float32, att *float32) (mx float32)
 
-// valuesAVX2 sets lanes[16*i+t%16] to the fma32 chain of values' lane t%16
-// over t < n (a multiple of 16) for each of hs (even) outputs, lanes
-// starting from zero.
+// valuesAVX2 is values for n >= 1 positions and hs outputs, lanes (16
+// per output) zero on entry: the fma32 chains, then each output's
+// reduce16.
 //
 //go:noescape
-func valuesAVX2(v *float32, stride int, att *float32, n, hs int, lanes *float32)
+func valuesAVX2(v *float32, stride int, att *float32, n, hs int, lanes, out *float32)
 
 // expSumAVX2 is softmaxGGML's exponentials over nb (at least one) blocks
 // of 16: x[i] = simdExpf(x[i]-mx) for an mx that is finite and no less

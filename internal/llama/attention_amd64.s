@@ -108,75 +108,99 @@ sret:
 // RND rounds four float64 lanes to float32 and back, as fma32 rounds.
 #define RND(Y, X) VCVTPD2PSY Y, X; VCVTPS2PD X, Y
 
-// LANE4 is one step of four lanes: acc = fma32(v, a, acc), one float64
-// FMA (the product of two float32 is exact) rounded to float32.
-#define LANE4(mem, A, ACC, XACC, T) VCVTPS2PD mem, T; VFMADD231PD A, T, ACC; RND(ACC, XACC)
+// LANE4 is one step of four lanes kept as float32 at lane: lane =
+// fma32(v, a, lane) for the four float32 v at mem and the four float64 a
+// in A, one float64 FMA (the product of two float32 is exact) whose
+// rounding to float32 is the store. Masked, mem and lane's float32 are
+// read through M (zeros where it is clear: a zero product leaves a lane
+// as it was, since a lane is never -0).
+#define LANE4(mem, lane, A, T, XT, U, XU) \
+	VCVTPS2PD lane, T; VCVTPS2PD mem, U; VFMADD231PD A, U, T; VCVTPD2PSY T, XT; VMOVUPS XT, lane
+#define LANE4M(mem, lane, A, M, T, XT, U, XU) \
+	VCVTPS2PD lane, T; VMASKMOVPS mem, M, XU; VCVTPS2PD XU, U; VFMADD231PD A, U, T; VCVTPD2PSY T, XT; VMOVUPS XT, lane
 
-// func valuesAVX2(v *float32, stride int, att *float32, n, hs int, lanes *float32)
-// lanes[16*i+k] = fma32 chain over t < n (a multiple of 16), t%16 == k,
-// of v[i*stride+t]*att[t], from zero, for i < hs (even): two outputs per
-// pass, their 32 lanes in eight float64 registers.
-TEXT ·valuesAVX2(SB), NOSPLIT, $0-48
+// func valuesAVX2(v *float32, stride int, att *float32, n, hs int, lanes, out *float32)
+// For i < hs: lanes[16*i+t%16] = fma32 chain over t < n of
+// v[i*stride+t]*att[t], from the zeros lanes holds, then out[i] =
+// reduce16(lanes[16*i:]). Sixteen positions at a time over every output,
+// the lanes in memory, so that all 16*hs chains advance together; the
+// last n%16 positions through masked loads.
+TEXT ·valuesAVX2(SB), NOSPLIT, $0-56
 	MOVQ v+0(FP), SI
 	MOVQ stride+8(FP), R8
 	SHLQ $2, R8
 	MOVQ att+16(FP), R9
 	MOVQ n+24(FP), R10
-	SHRQ $4, R10
-	MOVQ hs+32(FP), CX
-	SHRQ $1, CX
+	MOVQ hs+32(FP), R11
 	MOVQ lanes+40(FP), DX
-vrow:
-	VXORPD Y0, Y0, Y0
-	VXORPD Y1, Y1, Y1
-	VXORPD Y2, Y2, Y2
-	VXORPD Y3, Y3, Y3
-	VXORPD Y4, Y4, Y4
-	VXORPD Y5, Y5, Y5
-	VXORPD Y6, Y6, Y6
-	VXORPD Y7, Y7, Y7
-	MOVQ SI, R11
-	LEAQ (SI)(R8*1), R12
-	MOVQ R9, BX
+	MOVQ out+48(FP), R13
 	MOVQ R10, AX
-vloop:
-	VCVTPS2PD (BX), Y8
-	VCVTPS2PD 16(BX), Y9
-	VCVTPS2PD 32(BX), Y10
-	VCVTPS2PD 48(BX), Y11
-	LANE4((R11), Y8, Y0, X0, Y12)
-	LANE4(16(R11), Y9, Y1, X1, Y13)
-	LANE4(32(R11), Y10, Y2, X2, Y14)
-	LANE4(48(R11), Y11, Y3, X3, Y15)
-	LANE4((R12), Y8, Y4, X4, Y12)
-	LANE4(16(R12), Y9, Y5, X5, Y13)
-	LANE4(32(R12), Y10, Y6, X6, Y14)
-	LANE4(48(R12), Y11, Y7, X7, Y15)
+	ANDQ $15, AX               // the tail's length
+	LEAQ ·tailmask(SB), BX
+	MOVQ $16, CX
+	SUBQ AX, CX
+	VMOVDQU (BX)(CX*4), X12    // masks of positions 0-3 of the tail
+	VMOVDQU 16(BX)(CX*4), X13  // 4-7
+	VMOVDQU 32(BX)(CX*4), X14  // 8-11
+	VMOVDQU 48(BX)(CX*4), X15  // 12-15
+	SHRQ $4, R10               // full runs of 16
+	XORQ R12, R12              // byte offset of the run
+vrun:
+	CMPQ R10, $0
+	JEQ vtail
+	VCVTPS2PD (R9)(R12*1), Y8
+	VCVTPS2PD 16(R9)(R12*1), Y9
+	VCVTPS2PD 32(R9)(R12*1), Y10
+	VCVTPS2PD 48(R9)(R12*1), Y11
+	LEAQ (SI)(R12*1), DI       // v[0*stride + t]
+	MOVQ DX, BX                // lanes[0]
+	MOVQ R11, CX
+vrow:
+	LANE4((DI), (BX), Y8, Y0, X0, Y1, X1)
+	LANE4(16(DI), 16(BX), Y9, Y2, X2, Y3, X3)
+	LANE4(32(DI), 32(BX), Y10, Y4, X4, Y5, X5)
+	LANE4(48(DI), 48(BX), Y11, Y6, X6, Y7, X7)
+	ADDQ R8, DI
 	ADDQ $64, BX
-	ADDQ $64, R11
-	ADDQ $64, R12
-	DECQ AX
-	JNZ vloop
-	VCVTPD2PSY Y0, X0
-	VCVTPD2PSY Y1, X1
-	VCVTPD2PSY Y2, X2
-	VCVTPD2PSY Y3, X3
-	VCVTPD2PSY Y4, X4
-	VCVTPD2PSY Y5, X5
-	VCVTPD2PSY Y6, X6
-	VCVTPD2PSY Y7, X7
-	VMOVUPS X0, (DX)
-	VMOVUPS X1, 16(DX)
-	VMOVUPS X2, 32(DX)
-	VMOVUPS X3, 48(DX)
-	VMOVUPS X4, 64(DX)
-	VMOVUPS X5, 80(DX)
-	VMOVUPS X6, 96(DX)
-	VMOVUPS X7, 112(DX)
-	ADDQ $128, DX
-	LEAQ (SI)(R8*2), SI
 	DECQ CX
 	JNZ vrow
+	ADDQ $64, R12
+	DECQ R10
+	JMP vrun
+vtail:
+	TESTQ AX, AX
+	JEQ vred
+	VMASKMOVPS (R9)(R12*1), X12, X8
+	VMASKMOVPS 16(R9)(R12*1), X13, X9
+	VMASKMOVPS 32(R9)(R12*1), X14, X10
+	VMASKMOVPS 48(R9)(R12*1), X15, X11
+	VCVTPS2PD X8, Y8
+	VCVTPS2PD X9, Y9
+	VCVTPS2PD X10, Y10
+	VCVTPS2PD X11, Y11
+	LEAQ (SI)(R12*1), DI
+	MOVQ DX, BX
+	MOVQ R11, CX
+vtrow:
+	LANE4M((DI), (BX), Y8, X12, Y0, X0, Y1, X1)
+	LANE4M(16(DI), 16(BX), Y9, X13, Y2, X2, Y3, X3)
+	LANE4M(32(DI), 32(BX), Y10, X14, Y4, X4, Y5, X5)
+	LANE4M(48(DI), 48(BX), Y11, X15, Y6, X6, Y7, X7)
+	ADDQ R8, DI
+	ADDQ $64, BX
+	DECQ CX
+	JNZ vtrow
+vred:
+	MOVQ R11, CX
+vrloop:
+	VMOVUPS (DX), Y2
+	VMOVUPS 32(DX), Y3
+	REDUCE16(Y3, Y2)
+	VMOVSS X0, (R13)
+	ADDQ $64, DX
+	ADDQ $4, R13
+	DECQ CX
+	JNZ vrloop
 	VZEROUPPER
 	RET
 

@@ -1,14 +1,15 @@
 #include "textflag.h"
 #include "reduce_amd64.h"
 
-// Lane masks for a row's last cols%16 values: sixteen -1s then sixteen 0s;
-// the 16 int32 from offset 4*(16-rem) have their first rem set.
-#define M32(o, v) DATA tailmask<>+(o)(SB)/8, v; DATA tailmask<>+(o+8)(SB)/8, v; DATA tailmask<>+(o+16)(SB)/8, v; DATA tailmask<>+(o+24)(SB)/8, v
+// Lane masks for the last rem%16 of a row (or of attention's positions):
+// sixteen -1s then sixteen 0s; the 16 int32 from offset 4*(16-rem) have
+// their first rem set. attention_amd64.s reads it too.
+#define M32(o, v) DATA ·tailmask+(o)(SB)/8, v; DATA ·tailmask+(o+8)(SB)/8, v; DATA ·tailmask+(o+16)(SB)/8, v; DATA ·tailmask+(o+24)(SB)/8, v
 M32(0, $-1)
 M32(32, $-1)
 M32(64, $0)
 M32(96, $0)
-GLOBL tailmask<>(SB), RODATA|NOPTR, $128
+GLOBL ·tailmask(SB), RODATA|NOPTR, $128
 
 // STEP16 adds the rounded products of 16 weights at (r) and the 16 inputs
 // in X8 (0-7) and X9 (8-15) into the lanes lo (0-7) and hi (8-15).
@@ -37,7 +38,7 @@ TEXT ·matF32AVX2(SB), NOSPLIT, $0-40
 	ANDQ $15, R13             // the tail's length
 	MOVQ R10, R14
 	SHRQ $4, R14              // full blocks of 16
-	LEAQ tailmask<>(SB), AX
+	LEAQ ·tailmask(SB), AX
 	MOVQ $16, BX
 	SUBQ R13, BX
 	VMOVDQU (AX)(BX*4), Y12   // mask, lanes 0-7
