@@ -20,3 +20,18 @@ func valuesAVX2(v *float32, stride int, att *float32, n, hs int, lanes, out *flo
 //
 //go:noescape
 func expSumAVX2(x *float32, nb int, mx float32) (sum float64)
+
+// expSumAVX512 is expSumAVX2 in eight-lane float64 registers.
+//
+//go:noescape
+func expSumAVX512(x *float32, nb int, mx float32) (sum float64)
+
+// hasAVX512 reports whether the processor and the OS support AVX-512F
+// (with its opmask and upper-register state), for expSumAVX512.
+func hasAVX512() bool {
+	if !hasSIMD() {
+		return false
+	}
+	_, b, _, _ := cpuid(7, 0)
+	return b&(1<<16) != 0 && xgetbv0()&0xe6 == 0xe6
+}

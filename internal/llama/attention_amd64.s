@@ -278,3 +278,53 @@ ebloop:
 	VMOVSD X14, sum+24(FP)
 	VZEROUPPER
 	RET
+
+// RNDZ rounds eight float64 lanes to float32 and back.
+#define RNDZ(Z, Y) VCVTPD2PS Z, Y; VCVTPS2PD Y, Z
+
+// EXPZ is EXP4 on eight float64 lanes (AVX-512), the constants broadcast
+// from the same table.
+#define EXPZ(X, A, B, C, D, E, YX, YA, YB, YC, YD, YE) \
+	VBROADCASTSD smexp<>+32(SB), A; VFMADD231PD.BCST smexp<>+0(SB), X, A; RNDZ(A, YA); \
+	VSUBPD.BCST smexp<>+32(SB), A, A; \
+	VMOVAPD X, B; VFNMADD231PD.BCST smexp<>+64(SB), A, B; RNDZ(B, YB); \
+	VFNMADD231PD.BCST smexp<>+96(SB), A, B; RNDZ(B, YB); \
+	VMULPD B, B, X; RNDZ(X, YX); \
+	VBROADCASTSD smexp<>+160(SB), C; VFMADD231PD.BCST smexp<>+128(SB), B, C; RNDZ(C, YC); \
+	VBROADCASTSD smexp<>+224(SB), D; VFMADD231PD.BCST smexp<>+192(SB), B, D; RNDZ(D, YD); \
+	VFMADD213PD D, X, C; RNDZ(C, YC); \
+	VBROADCASTSD smexp<>+288(SB), D; VFMADD231PD.BCST smexp<>+256(SB), B, D; RNDZ(D, YD); \
+	VFMADD213PD D, X, C; RNDZ(C, YC); \
+	VCVTTPD2DQ A, YE; VPMOVSXDQ YE, E; VPADDQ.BCST smexp<>+320(SB), E, E; VPSLLQ $52, E, E; \
+	VMULPD E, C, C; VCVTPD2PS C, YC
+
+// func expSumAVX512(x *float32, nb int, mx float32) (sum float64)
+// expSumAVX2 with eight float64 lanes per register: the same steps, so
+// the same bits, in half the instructions.
+TEXT ·expSumAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ nb+8(FP), CX
+	VBROADCASTSS mx+16(FP), Y15
+	VXORPD X14, X14, X14
+zloop:
+	VMOVUPS (SI), Y1
+	VSUBPS Y15, Y1, Y1
+	VMAXPS smexp<>+352(SB), Y1, Y1
+	VCVTPS2PD Y1, Z0
+	VMOVUPS 32(SI), Y7
+	VSUBPS Y15, Y7, Y7
+	VMAXPS smexp<>+352(SB), Y7, Y7
+	VCVTPS2PD Y7, Z6
+	EXPZ(Z0, Z1, Z2, Z3, Z4, Z5, Y0, Y1, Y2, Y3, Y4, Y5)
+	EXPZ(Z6, Z7, Z8, Z9, Z10, Z11, Y6, Y7, Y8, Y9, Y10, Y11)
+	VMOVUPS Y3, (SI)
+	VMOVUPS Y9, 32(SI)
+	REDUCE16(Y9, Y3)
+	VCVTSS2SD X0, X0, X0
+	VADDSD X0, X14, X14
+	ADDQ $64, SI
+	DECQ CX
+	JNZ zloop
+	VMOVSD X14, sum+24(FP)
+	VZEROUPPER
+	RET

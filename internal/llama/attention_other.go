@@ -13,3 +13,10 @@ func valuesAVX2(v *float32, stride int, att *float32, n, hs int, lanes, out *flo
 func expSumAVX2(x *float32, nb int, mx float32) (sum float64) {
 	panic("llama: no vectorised kernels on this architecture")
 }
+
+func expSumAVX512(x *float32, nb int, mx float32) (sum float64) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
+// hasAVX512 is false off amd64.
+func hasAVX512() bool { return false }

@@ -24,7 +24,7 @@ func oldAttention(q, k, v []float32, stride, n, pad int, scale float32, out []fl
 	for _, x := range att {
 		mx = max(mx, x)
 	}
-	softmaxGGML(att, mx, pad, false)
+	softmaxGGML(att, mx, pad, false, false)
 	lanes := make([]float32, 16*hs)
 	for t, a := range att {
 		for i := range hs {
@@ -93,21 +93,22 @@ func TestAttentionMatchesPerPosition(t *testing.T) {
 				for _, pad := range []int{n, (n + 31) / 32 * 32, n / 16 * 16} {
 					want := make([]float32, hs)
 					oldAttention(q, k, v, stride, n, pad, scale, want)
-					for _, simd := range []bool{false, true} {
-						if simd && !hasSIMD() {
+					for _, mode := range []struct{ simd, wide bool }{{false, false}, {true, false}, {true, true}} {
+						simd := mode.simd
+						if simd && !hasSIMD() || mode.wide && !hasAVX512() {
 							continue
 						}
 						att, got := make([]float32, n), make([]float32, hs)
 						mx := scores(att, q, kt, cap, scale, simd)
-						softmaxGGML(att, mx, pad, simd)
+						softmaxGGML(att, mx, pad, simd, mode.wide)
 						values(got, vt, cap, att, make([]float32, 16*hs), simd)
 						for i := range got {
 							// Which NaN comes out where two meet is
 							// the compiler's operand order, not ours.
 							nan := got[i] != got[i] && want[i] != want[i]
 							if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !nan {
-								t.Errorf("hs %d, %d positions, %s, pad %d, simd %v: output %d = %v (%#x), per position %v (%#x)",
-									hs, n, kind, pad, simd, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+								t.Errorf("hs %d, %d positions, %s, pad %d, %+v: output %d = %v (%#x), per position %v (%#x)",
+									hs, n, kind, pad, mode, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
 							}
 						}
 					}
@@ -117,10 +118,11 @@ func TestAttentionMatchesPerPosition(t *testing.T) {
 	}
 }
 
-// TestExpSumMatchesPortable checks the AVX2 softmax exponentials against
-// simdExpf on arguments in [-750, 0], where the kernel runs without
-// special cases: random ones, the ends of the ranges where simdExpf
-// changes method, and -Inf; and their block sums against reduce16's.
+// TestExpSumMatchesPortable checks the AVX2 and AVX-512 softmax
+// exponentials against simdExpf on arguments in [-750, 0], where the
+// kernels run without special cases: random ones, the ends of the ranges
+// where simdExpf changes method, and -Inf; and their block sums against
+// reduce16's.
 func TestExpSumMatchesPortable(t *testing.T) {
 	if !hasSIMD() {
 		t.Skip("no AVX2 here: only the portable kernels run")
@@ -134,26 +136,38 @@ func TestExpSumMatchesPortable(t *testing.T) {
 	for len(xs)%16 != 0 {
 		xs = append(xs, 0)
 	}
-	for _, mx := range []float32{0, 3.5} {
-		got := make([]float32, len(xs))
-		for i, x := range xs {
-			got[i] = x + mx
+	kernels := map[string]func(*float32, int, float32) float64{"AVX2": expSumAVX2}
+	if hasAVX512() {
+		kernels["AVX-512"] = expSumAVX512
+	}
+	for name, expSum := range kernels {
+		for _, mx := range []float32{0, 3.5} {
+			testExpSum(t, name, expSum, xs, mx)
 		}
-		sum := expSumAVX2(&got[0], len(got)/16, mx)
-		var want float64
-		for b := 0; b < len(xs); b += 16 {
-			var lane [16]float32
-			for i := range lane {
-				lane[i] = simdExpf(xs[b+i] + mx - mx)
-				if g := got[b+i]; math.Float32bits(g) != math.Float32bits(lane[i]) {
-					t.Fatalf("exp(%g - %g): AVX2 %g, portable %g", xs[b+i]+mx, mx, g, lane[i])
-				}
+	}
+}
+
+// testExpSum runs one kernel on xs + mx and checks each exponential and
+// the sum against the portable ones.
+func testExpSum(t *testing.T, name string, expSum func(*float32, int, float32) float64, xs []float32, mx float32) {
+	got := make([]float32, len(xs))
+	for i, x := range xs {
+		got[i] = x + mx
+	}
+	sum := expSum(&got[0], len(got)/16, mx)
+	var want float64
+	for b := 0; b < len(xs); b += 16 {
+		var lane [16]float32
+		for i := range lane {
+			lane[i] = simdExpf(xs[b+i] + mx - mx)
+			if g := got[b+i]; math.Float32bits(g) != math.Float32bits(lane[i]) {
+				t.Fatalf("exp(%g - %g): %s %g, portable %g", xs[b+i]+mx, mx, name, g, lane[i])
 			}
-			want += float64(reduce16(&lane))
 		}
-		if sum != want {
-			t.Errorf("mx %g: AVX2 sum %v, portable %v", mx, sum, want)
-		}
+		want += float64(reduce16(&lane))
+	}
+	if sum != want {
+		t.Errorf("mx %g: %s sum %v, portable %v", mx, name, sum, want)
 	}
 }
 
@@ -161,7 +175,7 @@ func TestExpSumMatchesPortable(t *testing.T) {
 func BenchmarkAttention(b *testing.B) {
 	const hs = 8
 	r := NewRand(1)
-	simd := hasSIMD() // once: cpuid traps to the hypervisor in a VM
+	simd, wide := hasSIMD(), hasAVX512() // once: cpuid traps to the hypervisor in a VM
 	for _, n := range []int{64, 256, 512} {
 		q, kt, vt := make([]float32, hs), make([]float32, hs*n), make([]float32, hs*n)
 		for i := range q {
@@ -174,7 +188,7 @@ func BenchmarkAttention(b *testing.B) {
 		b.Run(fmt.Sprintf("positions=%d", n), func(b *testing.B) {
 			for b.Loop() {
 				mx := scores(att, q, kt, n, 0.35, simd)
-				softmaxGGML(att, mx, n, simd)
+				softmaxGGML(att, mx, n, simd, simd && wide)
 				values(out, vt, n, att, lanes, simd)
 			}
 		})

@@ -93,7 +93,7 @@ func (s *State) Forward(token int32, pos int) []float32 {
 		for h := range c.Heads {
 			off := base + (h/group)*hs*s.cap
 			mx := scores(att, s.q[h*hs:(h+1)*hs], s.kc[off:], s.cap, scale, s.in.simd)
-			softmaxGGML(att, mx, pad, s.in.simd)
+			softmaxGGML(att, mx, pad, s.in.simd, s.in.simd && m.wide)
 			values(s.xb[h*hs:(h+1)*hs], s.vc[off:], s.cap, att, s.lanes, s.in.simd)
 		}
 		s.matmul(s.xb2, s.xb, &l.wo)

@@ -62,16 +62,21 @@ func reduce16(v *[16]float32) float32 {
 // padded to pad entries with -Inf (llama.cpp's masked KV cells): exps of
 // runs of 16 with simdExpf summed lane-tree-wise into a float64, the rest
 // with a correctly rounded expf, then a multiply by the float32 of the
-// float64 reciprocal. mx is max(x) as Go's max finds it.
-func softmaxGGML(x []float32, mx float32, pad int, simd bool) {
+// float64 reciprocal. mx is max(x) as Go's max finds it. simd runs the
+// exponentials in AVX2, wide (with simd) in AVX-512: the same bits.
+func softmaxGGML(x []float32, mx float32, pad int, simd, wide bool) {
 	// The runs of 16 llama.cpp exponentiates with simdExpf.
 	vec := min(len(x), pad/16*16)
 	var sum float64
 	if simd && vec > 0 && !math.IsInf(float64(mx), 0) && mx == mx {
-		// x - mx is in [-Inf, 0]: the AVX2 kernel's domain.
+		// x - mx is in [-Inf, 0]: the kernels' domain.
+		expSum := expSumAVX2
+		if wide {
+			expSum = expSumAVX512
+		}
 		full := vec &^ 15
 		if full > 0 {
-			sum = expSumAVX2(&x[0], full/16, mx)
+			sum = expSum(&x[0], full/16, mx)
 		}
 		if full < vec {
 			// The last short run, padded with -Inf, whose
@@ -81,7 +86,7 @@ func softmaxGGML(x []float32, mx float32, pad int, simd bool) {
 				lane[i] = float32(math.Inf(-1))
 			}
 			copy(lane[:], x[full:vec])
-			sum += expSumAVX2(&lane[0], 1, mx)
+			sum += expSum(&lane[0], 1, mx)
 			copy(x[full:vec], lane[:])
 		}
 	} else {
