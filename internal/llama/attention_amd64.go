@@ -35,3 +35,10 @@ func hasAVX512() bool {
 	_, b, _, _ := cpuid(7, 0)
 	return b&(1<<16) != 0 && xgetbv0()&0xe6 == 0xe6
 }
+
+// swigluAVX2 sets gate[i] = silu(gate[i]) * up[i] eight at a time while
+// eight remain and their gates are in [-80, 700], and returns how many it
+// set.
+//
+//go:noescape
+func swigluAVX2(gate, up *float32, n int) (done int)

@@ -207,7 +207,7 @@ vrloop:
 // Constants of simdExpf as four float64 each; then, as eight float32 each,
 // the floor of its argument in softmax (below -700 the result is +0, as it
 // is at -700, and the power-of-two trick stays in range) and the start of
-// a maximum; then a NaN.
+// a maximum; then a NaN; then the bounds of SwiGLU's gates, 1 and -0.
 #define K4(o, v) DATA smexp<>+(o)(SB)/8, v; DATA smexp<>+(o+8)(SB)/8, v; DATA smexp<>+(o+16)(SB)/8, v; DATA smexp<>+(o+24)(SB)/8, v
 K4(0, $0x3ff7154760000000)   // log2(e)
 K4(32, $0x4168000000000000)  // 0x1.8p23, the rounding shift
@@ -223,7 +223,11 @@ K4(320, $1023)               // the float64 exponent bias
 K4(352, $0xc42f0000c42f0000) // -700 as float32, eight times
 K4(384, $0xff800000ff800000) // -Inf as float32, eight times
 DATA smexp<>+416(SB)/4, $0x7fc00000 // a NaN
-GLOBL smexp<>(SB), RODATA|NOPTR, $420
+K4(448, $0xc2a00000c2a00000) // -80 as float32, eight times
+K4(480, $0x442f0000442f0000) // 700
+K4(512, $0x3f8000003f800000) // 1
+K4(544, $0x8000000080000000) // -0
+GLOBL smexp<>(SB), RODATA|NOPTR, $576
 
 // EXP4 sets XC to simdExpf of the four float64 lanes of X (float32
 // values), with A-E as scratch: the steps of expAVX2, each float32 step
@@ -326,5 +330,47 @@ zloop:
 	DECQ CX
 	JNZ zloop
 	VMOVSD X14, sum+24(FP)
+	VZEROUPPER
+	RET
+
+// func swigluAVX2(gate, up *float32, n int) (done int)
+// gate[i] = silu(gate[i]) * up[i] (silu(g) = g / (1 + simdExpf(-g)),
+// every step rounded to float32), eight at a time while eight remain and
+// all eight gates are in [-80, 700], where -g is in the exp kernel's
+// domain. done is how many it set, a multiple of eight.
+TEXT ·swigluAVX2(SB), NOSPLIT, $0-32
+	MOVQ gate+0(FP), SI
+	MOVQ up+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+	VMOVUPS smexp<>+544(SB), Y15     // -0, so that -0 - g is -g for every g
+gloop:
+	CMPQ CX, $8
+	JLT gdone
+	VMOVUPS (SI), Y12                // g
+	VCMPPS $29, smexp<>+448(SB), Y12, Y13 // g >= -80
+	VCMPPS $18, smexp<>+480(SB), Y12, Y14 // g <= 700
+	VANDPS Y14, Y13, Y13
+	VMOVMSKPS Y13, BX
+	CMPQ BX, $0xff
+	JNE gdone
+	VSUBPS Y12, Y15, Y1              // -g
+	VEXTRACTF128 $1, Y1, X7
+	VCVTPS2PD X1, Y0
+	VCVTPS2PD X7, Y6
+	EXP4(Y0, Y1, Y2, Y3, Y4, Y5, X0, X1, X2, X3, X4, X5)
+	EXP4(Y6, Y7, Y8, Y9, Y10, Y11, X6, X7, X8, X9, X10, X11)
+	VINSERTF128 $1, X9, Y3, Y3       // e^-g
+	VADDPS smexp<>+512(SB), Y3, Y3   // 1 + e^-g
+	VDIVPS Y3, Y12, Y3               // g / (1 + e^-g)
+	VMULPS (DI), Y3, Y3              // times up
+	VMOVUPS Y3, (SI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $8, AX
+	SUBQ $8, CX
+	JMP gloop
+gdone:
+	MOVQ AX, done+24(FP)
 	VZEROUPPER
 	RET

@@ -20,3 +20,7 @@ func expSumAVX512(x *float32, nb int, mx float32) (sum float64) {
 
 // hasAVX512 is false off amd64.
 func hasAVX512() bool { return false }
+
+func swigluAVX2(gate, up *float32, n int) (done int) {
+	panic("llama: no vectorised kernels on this architecture")
+}

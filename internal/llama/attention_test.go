@@ -194,3 +194,36 @@ func BenchmarkAttention(b *testing.B) {
 		})
 	}
 }
+
+// TestSwiGLUMatchesPortable checks the AVX2 SwiGLU against silu(g) * u on
+// lengths around its step of eight and on gates at and past the ends of
+// its range, zeros of both signs, Inf and NaN.
+func TestSwiGLUMatchesPortable(t *testing.T) {
+	if !hasSIMD() {
+		t.Skip("no AVX2 here: only the portable kernels run")
+	}
+	r := NewRand(23)
+	edges := []float32{0, float32(math.Copysign(0, -1)), -80, -80.01, 700, 700.1, 88, 89, -87, -104, 1e-30,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for _, n := range []int{1, 7, 8, 9, 16, 172, 256, 1000} {
+		g, u := make([]float32, n), make([]float32, n)
+		for i := range g {
+			g[i], u[i] = float32(r.Norm()*20), float32(r.Norm())
+		}
+		if n > 100 {
+			for i, e := range edges {
+				g[i*7%n] = e
+			}
+		}
+		want := make([]float32, n)
+		for i := range want {
+			want[i] = silu(g[i]) * u[i]
+		}
+		swiglu(g, u, true)
+		for i := range g {
+			if math.Float32bits(g[i]) != math.Float32bits(want[i]) && !(g[i] != g[i] && want[i] != want[i]) {
+				t.Errorf("%d gates, %d: AVX2 %v, portable %v", n, i, g[i], want[i])
+			}
+		}
+	}
+}

@@ -104,10 +104,7 @@ func (s *State) Forward(token int32, pos int) []float32 {
 		rmsnorm(s.xb, s.x, l.ffnNorm, c.NormEps)
 		s.matmul(s.hb, s.xb, &l.w1)
 		s.matmul(s.hb2, s.xb, &l.w3)
-		for i, g := range s.hb {
-			// SwiGLU: silu(gate) * up.
-			s.hb[i] = silu(g) * s.hb2[i]
-		}
+		swiglu(s.hb, s.hb2, s.in.simd)
 		s.matmul(s.xb, s.hb, &l.w2)
 		for i := range s.x {
 			s.x[i] += s.xb[i]

@@ -44,6 +44,21 @@ func simdExpf(x float32) float32 {
 // silu is x / (1 + e^-x) with GGML's vectorised expf.
 func silu(x float32) float32 { return x / (1 + simdExpf(-x)) }
 
+// swiglu sets gate[i] = silu(gate[i]) * up[i], eight at a time in AVX2
+// with simd (the same bits) where the gates allow.
+func swiglu(gate, up []float32, simd bool) {
+	up = up[:len(gate)]
+	for i := 0; i < len(gate); {
+		if simd && len(gate)-i >= 8 {
+			i += swigluAVX2(&gate[i], &up[i], len(gate)-i)
+		}
+		// The eight the kernel stopped at, or the last few.
+		for end := min(i+8, len(gate)); i < end; i++ {
+			gate[i] = silu(gate[i]) * up[i]
+		}
+	}
+}
+
 // reduce16 adds 16 values as _mm512_reduce_add_ps does: halves, then
 // quarters, then eighths, then the last pair.
 func reduce16(v *[16]float32) float32 {
