@@ -42,3 +42,8 @@ func hasAVX512() bool {
 //
 //go:noescape
 func swigluAVX2(gate, up *float32, n int) (done int)
+
+// scaleAVX2 multiplies x[i] by s for i < n, a multiple of 8.
+//
+//go:noescape
+func scaleAVX2(x *float32, n int, s float32)

@@ -374,3 +374,21 @@ gdone:
 	MOVQ AX, done+24(FP)
 	VZEROUPPER
 	RET
+
+// func scaleAVX2(x *float32, n int, s float32)
+// x[i] *= s for i < n, a multiple of 8.
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS s+16(FP), Y1
+scloop:
+	CMPQ CX, $0
+	JEQ scdone
+	VMULPS (SI), Y1, Y0
+	VMOVUPS Y0, (SI)
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP scloop
+scdone:
+	VZEROUPPER
+	RET

@@ -24,3 +24,7 @@ func hasAVX512() bool { return false }
 func swigluAVX2(gate, up *float32, n int) (done int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
+
+func scaleAVX2(x *float32, n int, s float32) {
+	panic("llama: no vectorised kernels on this architecture")
+}

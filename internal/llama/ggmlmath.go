@@ -120,7 +120,12 @@ func softmaxGGML(x []float32, mx float32, pad int, simd, wide bool) {
 		sum += float64(x[i])
 	}
 	inv := float32(1 / sum)
-	for i := range x {
+	i := 0
+	if simd && len(x) >= 8 {
+		i = len(x) &^ 7
+		scaleAVX2(&x[0], i, inv)
+	}
+	for ; i < len(x); i++ {
 		x[i] *= inv
 	}
 }
