@@ -288,7 +288,7 @@ func (m *matrix) dotRows(out []float32, a *act, lo, hi int) {
 		return
 	}
 	switch {
-	case a.simd && m.typ == ggmlF32 && m.cols%16 == 0:
+	case a.simd && m.typ == ggmlF32 && m.cols >= 16:
 		matF32AVX2(&m.f[lo*m.cols], &a.f[0], m.cols, &out[lo], hi-lo)
 		return
 	case a.simd && m.typ == ggmlQ8_0:
