@@ -431,27 +431,11 @@ func (e *evaluation) ebDecides(p pair) bool {
 // whose truth is clear: per key, a reference of errN, then the candidate
 // piped into a potcmp per test, which stop it at their verdicts.
 func (e *evaluation) errorRates(ctx context.Context) error {
-	var ps []pair
-	for _, r := range e.res.rows {
-		if r.errors && r.unreadable == "" {
-			ps = append(ps, r.pair)
-		}
-	}
+	ps := e.clearPairs()
 	if len(ps) == 0 || e.c.errKeys == 0 {
 		return nil
 	}
-	byPair := map[pair][]*errRow{}
-	for _, p := range ps {
-		for _, test := range tests {
-			if test == "eb" && !e.ebDecides(p) {
-				continue
-			}
-			er := &errRow{pair: p, test: test}
-			byPair[p] = append(byPair[p], er)
-			e.res.errs = append(e.res.errs, er)
-		}
-	}
-	tol := e.c.tolerances[0]
+	byPair := e.newErrRows(ps)
 	var g group
 	keys := make(chan struct{}, e.c.workers+1) // keys in flight: enough to keep the slots busy
 	for k := 1; k <= e.c.errKeys; k++ {
@@ -464,61 +448,107 @@ func (e *evaluation) errorRates(ctx context.Context) error {
 		}
 		g.do(func() error {
 			defer func() { <-keys }()
-			dir, key, err := e.keyDir("errors", k)
-			if err != nil {
-				return err
-			}
-			// The keys in order, so that a key's files are soon removed.
-			prio := -float64(k)
-			if _, failed := e.streams(ctx, prio, dir, key, refsOf(ps), e.c.errN, e.c.errTokens); len(failed) > 0 {
-				for _, why := range failed {
-					return fmt.Errorf("error rates: %s", why)
-				}
-			}
-			var kg group
-			for _, p := range ps {
-				kg.do(func() error {
-					ers := byPair[p]
-					f := fanout{ref: filepath.Join(dir, p.ref+".pot"), prio: func() float64 { return prio }}
-					for _, er := range ers {
-						f.cmps = append(f.cmps, e.t.cmpArgs(tol, e.c.alpha, er.test, e.c.errN))
-					}
-					if e.sameStream(p) {
-						f.file = f.ref
-					} else {
-						f.gen = genArgs(model(p.cand).spec(e.c.models), key, e.c.errN, e.c.errTokens)
-					}
-					res, err := e.t.fanOut(ctx, f)
-					if err != nil {
-						return err
-					}
-					e.mu.Lock()
-					defer e.mu.Unlock()
-					for i, er := range ers {
-						v := res.verdicts[i]
-						er.runs++
-						er.ns = append(er.ns, v.N)
-						er.queries = append(er.queries, res.records)
-						switch {
-						case v.Verdict == "UNDECIDED":
-							er.undecided++
-						case (v.Verdict == "SAME") != (er.truth == "same"):
-							er.wrong++
-						}
-					}
-					return nil
-				})
-			}
-			if err := kg.wait(); err != nil {
-				return err
-			}
-			return os.RemoveAll(dir)
+			return e.errorKey(ctx, k, ps, byPair)
 		})
 	}
 	if err := g.wait(); err != nil {
 		return err
 	}
 	return ctx.Err()
+}
+
+// clearPairs are the table's pairs measured over the wrong-verdict keys:
+// those whose truth is clear, and that could be run.
+func (e *evaluation) clearPairs() []pair {
+	var ps []pair
+	for _, r := range e.res.rows {
+		if r.errors && r.unreadable == "" {
+			ps = append(ps, r.pair)
+		}
+	}
+	return ps
+}
+
+// newErrRows adds to the results one count per pair of ps and test, and
+// returns them by pair in the tests' order; eb is counted only where the
+// table shows it deciding (ebDecides).
+func (e *evaluation) newErrRows(ps []pair) map[pair][]*errRow {
+	byPair := map[pair][]*errRow{}
+	for _, p := range ps {
+		for _, test := range tests {
+			if test == "eb" && !e.ebDecides(p) {
+				continue
+			}
+			er := &errRow{pair: p, test: test}
+			byPair[p] = append(byPair[p], er)
+			e.res.errs = append(e.res.errs, er)
+		}
+	}
+	return byPair
+}
+
+// errorKey runs every pair of ps under the k-th fresh key: the references
+// first, then each candidate, and removes the key's files when done. A
+// reference that cannot be generated fails the phase: these models ran in
+// the table.
+func (e *evaluation) errorKey(ctx context.Context, k int, ps []pair, byPair map[pair][]*errRow) error {
+	dir, key, err := e.keyDir("errors", k)
+	if err != nil {
+		return err
+	}
+	// The keys in order, so that a key's files are soon removed.
+	prio := -float64(k)
+	if _, failed := e.streams(ctx, prio, dir, key, refsOf(ps), e.c.errN, e.c.errTokens); len(failed) > 0 {
+		for _, why := range failed {
+			return fmt.Errorf("error rates: %s", why)
+		}
+	}
+	var kg group
+	for _, p := range ps {
+		kg.do(func() error { return e.errorPair(ctx, dir, key, prio, p, byPair[p]) })
+	}
+	if err := kg.wait(); err != nil {
+		return err
+	}
+	return os.RemoveAll(dir)
+}
+
+// errorPair runs one pair's candidate under a key into a potcmp per count
+// of ers (one stream for every test) and adds each verdict to its count.
+func (e *evaluation) errorPair(ctx context.Context, dir, key string, prio float64, p pair, ers []*errRow) error {
+	f := fanout{ref: filepath.Join(dir, p.ref+".pot"), prio: func() float64 { return prio }}
+	for _, er := range ers {
+		f.cmps = append(f.cmps, e.t.cmpArgs(e.c.tolerances[0], e.c.alpha, er.test, e.c.errN))
+	}
+	if e.sameStream(p) {
+		f.file = f.ref
+	} else {
+		f.gen = genArgs(model(p.cand).spec(e.c.models), key, e.c.errN, e.c.errTokens)
+	}
+	res, err := e.t.fanOut(ctx, f)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, er := range ers {
+		er.count(res.verdicts[i], res.records)
+	}
+	return nil
+}
+
+// count adds one key's verdict to er: UNDECIDED is counted apart, neither
+// right nor wrong; records is what potgen wrote before the tests stopped it.
+func (er *errRow) count(v verdict, records int) {
+	er.runs++
+	er.ns = append(er.ns, v.N)
+	er.queries = append(er.queries, records)
+	switch {
+	case v.Verdict == "UNDECIDED":
+		er.undecided++
+	case (v.Verdict == "SAME") != (er.truth == "same"):
+		er.wrong++
+	}
 }
 
 // standard measures the seed's "standard" way (a fixed standardN outputs

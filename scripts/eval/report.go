@@ -162,47 +162,64 @@ func nstarText(c config) string {
 // document is EVAL.md: the machine, the command and every table in full.
 func (r *results) document(c config, summary string) string {
 	var b strings.Builder
+	r.docHeader(&b, c)
+	b.WriteString("## Summary (as in the README)\n\n")
+	b.WriteString(summary)
+	r.docQueries(&b, c)
+	r.docHTTP(&b, c)
+	r.docErrors(&b, c)
+	r.docScenarios(&b, c)
+	r.docPictures(&b)
+	return b.String()
+}
+
+// docHeader is EVAL.md's title and what a reader needs to judge its numbers:
+// the command that wrote it, its sizes, the machine and its load, the time
+// of each phase, and n*.
+func (r *results) docHeader(b *strings.Builder, c config) {
 	b.WriteString("# pot's evaluation\n\n")
-	fmt.Fprintf(&b, "Written by `%s`; nothing here is typed by hand. ", r.command())
+	fmt.Fprintf(b, "Written by `%s`; nothing here is typed by hand. ", r.command())
 	b.WriteString("Rerunning it draws new keys, so counts move a little; the verdicts and the error rates should stay within their intervals, ")
 	b.WriteString("which `go run ./scripts/eval -check OLD.json NEW.json` checks on two runs' [results.json](results.json).\n\n")
-	fmt.Fprintf(&b, "- command: `%s`", r.command())
+	fmt.Fprintf(b, "- command: `%s`", r.command())
 	if len(r.args) == 0 {
 		b.WriteString(" (what `make eval` runs: the defaults)")
 	}
-	fmt.Fprintf(&b, "; keys %d, challenges %d, wrong-verdict keys %d of %d challenges at %d tokens, fixed-size scenario %d outputs; models from %s\n",
+	fmt.Fprintf(b, "; keys %d, challenges %d, wrong-verdict keys %d of %d challenges at %d tokens, fixed-size scenario %d outputs; models from %s\n",
 		c.tableKeys, c.tableN, c.errKeys, c.errN, c.errTokens, c.standardN, modelsText(c.models))
-	fmt.Fprintf(&b, "- date: %s; wall time %s; CPU time of pot's processes %s (user and system)\n", r.started.UTC().Format("2006-01-02 15:04 UTC"), r.Elapsed.Round(time.Second), r.cpu.Round(time.Second))
-	fmt.Fprintf(&b, "- machine: %s, %d cores, %s, %s/%s, Linux %s; load average %s at the start, %s at the end (a shared machine: wall times are longer than on quiet cores, CPU times less so)\n",
+	fmt.Fprintf(b, "- date: %s; wall time %s; CPU time of pot's processes %s (user and system)\n", r.started.UTC().Format("2006-01-02 15:04 UTC"), r.Elapsed.Round(time.Second), r.cpu.Round(time.Second))
+	fmt.Fprintf(b, "- machine: %s, %d cores, %s, %s/%s, Linux %s; load average %s at the start, %s at the end (a shared machine: wall times are longer than on quiet cores, CPU times less so)\n",
 		cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, kernel(), r.load[0], r.load[1])
 	b.WriteString("- phases:")
 	for i, p := range r.phases {
 		if i > 0 {
 			b.WriteString(";")
 		}
-		fmt.Fprintf(&b, " %s %s (CPU %s)", p.name, p.wall.Round(time.Second), p.cpu.Round(time.Second))
+		fmt.Fprintf(b, " %s %s (CPU %s)", p.name, p.wall.Round(time.Second), p.cpu.Round(time.Second))
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "- every stream: greedy, %d tokens, top-5 log-probabilities, potgen -j 1 --threads 1, %d pipelines or potgen processes at once; alpha %g\n", c.tokens, c.workers, c.alpha)
-	fmt.Fprintf(&b, "- n*, the information limit for SAME on identical outputs, ln(1/alpha) / -ln(1 - tolerance): %s\n\n", nstarText(c))
-	b.WriteString("## Summary (as in the README)\n\n")
-	b.WriteString(summary)
+	fmt.Fprintf(b, "- every stream: greedy, %d tokens, top-5 log-probabilities, potgen -j 1 --threads 1, %d pipelines or potgen processes at once; alpha %g\n", c.tokens, c.workers, c.alpha)
+	fmt.Fprintf(b, "- n*, the information limit for SAME on identical outputs, ln(1/alpha) / -ln(1 - tolerance): %s\n\n", nstarText(c))
+}
 
+// docQueries is the main table, a section per tolerance: each pair's
+// verdicts, the scores each test read to them, what the candidate cost.
+func (r *results) docQueries(b *strings.Builder, c config) {
 	b.WriteString("\n## Queries to a decision\n\n")
-	fmt.Fprintf(&b, "Each pair under %d fresh keys. Per key the reference is a file of %d challenges; the candidate is one potgen piped into the %d potcmps of its row (every tolerance and test, --max-n %d), and potgen stops when the last of them has decided, so the candidate is generated only as far as a comparison reads (\"generated\", the median over the keys). Where the candidate is the same model as the reference under the same key and parameters (\"itself, run again\"), its stream is the same bytes and is read from the reference's file (generated 0); it is generated afresh through HTTP below. n is potcmp's count of scores at its verdict: median and 90th percentile over the keys. Model CPU time is the candidate's potgen user and system time per record generated, times the median n.\n\n",
+	fmt.Fprintf(b, "Each pair under %d fresh keys. Per key the reference is a file of %d challenges; the candidate is one potgen piped into the %d potcmps of its row (every tolerance and test, --max-n %d), and potgen stops when the last of them has decided, so the candidate is generated only as far as a comparison reads (\"generated\", the median over the keys). Where the candidate is the same model as the reference under the same key and parameters (\"itself, run again\"), its stream is the same bytes and is read from the reference's file (generated 0); it is generated afresh through HTTP below. n is potcmp's count of scores at its verdict: median and 90th percentile over the keys. Model CPU time is the candidate's potgen user and system time per record generated, times the median n.\n\n",
 		c.tableKeys, c.tableN, len(c.tolerances)*len(tests), c.tableN)
 	for _, tol := range c.tolerances {
-		fmt.Fprintf(&b, "### Tolerance %g\n\n", tol)
+		fmt.Fprintf(b, "### Tolerance %g\n\n", tol)
 		b.WriteString("| reference | candidate | truth | score | mean score | betting | n median | n p90 | eb | n median | n p90 | generated | model CPU s/query | model CPU time to betting's verdict |\n")
 		b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, row := range r.rows {
 			if row.unreadable != "" {
-				fmt.Fprintf(&b, "| %s | %s | cannot run: %s ||||||||||||\n", row.label(), truthText(row.truth), firstLine(row.unreadable))
+				fmt.Fprintf(b, "| %s | %s | cannot run: %s ||||||||||||\n", row.label(), truthText(row.truth), firstLine(row.unreadable))
 				continue
 			}
 			bet, eb := row.cells[cellKey{tol, "betting"}], row.cells[cellKey{tol, "eb"}]
 			spq := meanOf(row.cpuPerQ)
-			fmt.Fprintf(&b, "| %s | %s | %s | %.4f | %s | %d | %d | %s | %d | %d | %d | %.4f | %.2f s |\n",
+			fmt.Fprintf(b, "| %s | %s | %s | %.4f | %s | %d | %d | %s | %d | %d | %d | %.4f | %.2f s |\n",
 				row.label(), truthText(row.truth), bet.score, meanOf(bet.means),
 				bet.verdictText(), quantile(bet.ns, 0.5), quantile(bet.ns, 0.9),
 				eb.verdictText(), quantile(eb.ns, 0.5), quantile(eb.ns, 0.9),
@@ -210,44 +227,61 @@ func (r *results) document(c config, summary string) string {
 		}
 		b.WriteString("\n")
 	}
+}
 
-	fmt.Fprintf(&b, "## Through HTTP\n\nThe candidate behind `potserve` (the project's engine serving llama-server's API on loopback), `potgen --model openai:URL ... | potcmp --tolerance %g ref.pot -` under the first key, %d pipelines at once: the score potcmp chose, its verdict, and the requests the server answered before potgen stopped.\n\n", c.tolerances[0], c.workers)
+// docHTTP is the table of the candidates served by potserve: the pipeline
+// the README shows, with the requests it made.
+func (r *results) docHTTP(b *strings.Builder, c config) {
+	fmt.Fprintf(b, "## Through HTTP\n\nThe candidate behind `potserve` (the project's engine serving llama-server's API on loopback), `potgen --model openai:URL ... | potcmp --tolerance %g ref.pot -` under the first key, %d pipelines at once: the score potcmp chose, its verdict, and the requests the server answered before potgen stopped.\n\n", c.tolerances[0], c.workers)
 	b.WriteString("| reference | candidate | score | verdict | n | requests | wall |\n|---|---|---|---|---|---|---|\n")
 	for _, row := range r.rows {
 		if h := row.http; h != nil {
-			fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %.1f s |\n", row.label(), h.Score, h.Verdict, h.N, h.queries, h.wall.Seconds())
+			fmt.Fprintf(b, "| %s | %s | %s | %d | %d | %.1f s |\n", row.label(), h.Score, h.Verdict, h.N, h.queries, h.wall.Seconds())
 		}
 	}
+}
 
-	if len(r.errs) > 0 {
-		fmt.Fprintf(&b, "\n## Wrong verdicts over fresh keys\n\nPairs whose truth is clear (the same weights, or different models), each under %d fresh keys: a reference of %d challenges at %d tokens, and the candidate through a pipe into a potcmp per test (tolerance %g, alpha %g), which stop it (one potgen feeds both tests; \"itself, run again\" reads the reference's file, the same bytes). Wrong: DIFFERENT for the same weights, SAME for different models; the interval is Clopper-Pearson at 95%%. The guarantee is P(wrong) <= alpha = %g. Why %d challenges: in the table, betting said SAME on identical outputs at n = %d (n* = %.1f) and decided every different pair within %d scores, so a longer reference would be generated and never read by betting. eb is run only on the pairs the table shows it deciding within %d scores under every key (it needs about 9 n* to say SAME).\n\n",
-			c.errKeys, c.errN, c.errTokens, c.tolerances[0], c.alpha, c.alpha, c.errN, sameAt(r, c), nstar(c.alpha, c.tolerances[0]), differentWithin(r, c), c.errN)
-		b.WriteString("| reference | candidate | truth | test | runs | wrong | rate | 95% interval | undecided | n median | n p90 | records potgen wrote, median |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-		for _, e := range r.errs {
-			lo, hi := clopperPearson(e.wrong, e.runs, 0.95)
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %.3f | [%.3f, %.3f] | %d | %d | %d | %d |\n",
-				model(e.ref).desc, model(e.cand).desc, e.truth, e.test, e.runs, e.wrong, float64(e.wrong)/float64(max(e.runs, 1)), lo, hi,
-				e.undecided, quantile(e.ns, 0.5), quantile(e.ns, 0.9), quantile(e.queries, 0.5))
-		}
+// docErrors is the wrong-verdict table with its Clopper-Pearson intervals,
+// and why errN challenges suffice; nothing when the rates were not measured.
+func (r *results) docErrors(b *strings.Builder, c config) {
+	if len(r.errs) == 0 {
+		return
 	}
+	fmt.Fprintf(b, "\n## Wrong verdicts over fresh keys\n\nPairs whose truth is clear (the same weights, or different models), each under %d fresh keys: a reference of %d challenges at %d tokens, and the candidate through a pipe into a potcmp per test (tolerance %g, alpha %g), which stop it (one potgen feeds both tests; \"itself, run again\" reads the reference's file, the same bytes). Wrong: DIFFERENT for the same weights, SAME for different models; the interval is Clopper-Pearson at 95%%. The guarantee is P(wrong) <= alpha = %g. Why %d challenges: in the table, betting said SAME on identical outputs at n = %d (n* = %.1f) and decided every different pair within %d scores, so a longer reference would be generated and never read by betting. eb is run only on the pairs the table shows it deciding within %d scores under every key (it needs about 9 n* to say SAME).\n\n",
+		c.errKeys, c.errN, c.errTokens, c.tolerances[0], c.alpha, c.alpha, c.errN, sameAt(r, c), nstar(c.alpha, c.tolerances[0]), differentWithin(r, c), c.errN)
+	b.WriteString("| reference | candidate | truth | test | runs | wrong | rate | 95% interval | undecided | n median | n p90 | records potgen wrote, median |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, e := range r.errs {
+		lo, hi := clopperPearson(e.wrong, e.runs, 0.95)
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %d | %d | %.3f | [%.3f, %.3f] | %d | %d | %d | %d |\n",
+			model(e.ref).desc, model(e.cand).desc, e.truth, e.test, e.runs, e.wrong, float64(e.wrong)/float64(max(e.runs, 1)), lo, hi,
+			e.undecided, quantile(e.ns, 0.5), quantile(e.ns, 0.9), quantile(e.queries, 0.5))
+	}
+}
 
-	if len(r.scenarios) > 0 {
-		fmt.Fprintf(&b, "\n## A fixed %d outputs, or the pipeline\n\nThe usual way: %d outputs from each model, then compare. pot's: a reference of %d outputs made once (and kept for later audits: the table's reference under its first key, with the time it took there), then the candidate through a pipe into potcmp, which stops it at its verdict. Model queries and wall time, potgen -j 1, %d processes at once.\n\n", c.standardN, c.standardN, c.tableN, c.workers)
-		b.WriteString("| reference | candidate | way | model queries | wall time | verdict |\n|---|---|---|---|---|---|\n")
-		for _, s := range r.scenarios {
-			fmt.Fprintf(&b, "| %s | %s | fixed %d + %d | %d | %.1f s | %s |\n", model(s.ref).desc, model(s.cand).desc, c.standardN, c.standardN, s.stdQueries, s.stdWall.Seconds(), s.stdVerdict.Verdict)
-			fmt.Fprintf(&b, "| %s | %s | reference %d, then the candidate until decided | %d + %d | %.1f s + %.1f s | %s n=%d |\n",
-				model(s.ref).desc, model(s.cand).desc, s.refQueries, s.refQueries, s.pot.queries, s.refWall.Seconds(), s.pot.wall.Seconds(), s.pot.Verdict, s.pot.N)
-		}
+// docScenarios is the fixed-size way against the pipeline, in queries and
+// wall time; nothing when the scenario was skipped.
+func (r *results) docScenarios(b *strings.Builder, c config) {
+	if len(r.scenarios) == 0 {
+		return
 	}
+	fmt.Fprintf(b, "\n## A fixed %d outputs, or the pipeline\n\nThe usual way: %d outputs from each model, then compare. pot's: a reference of %d outputs made once (and kept for later audits: the table's reference under its first key, with the time it took there), then the candidate through a pipe into potcmp, which stops it at its verdict. Model queries and wall time, potgen -j 1, %d processes at once.\n\n", c.standardN, c.standardN, c.tableN, c.workers)
+	b.WriteString("| reference | candidate | way | model queries | wall time | verdict |\n|---|---|---|---|---|---|\n")
+	for _, s := range r.scenarios {
+		fmt.Fprintf(b, "| %s | %s | fixed %d + %d | %d | %.1f s | %s |\n", model(s.ref).desc, model(s.cand).desc, c.standardN, c.standardN, s.stdQueries, s.stdWall.Seconds(), s.stdVerdict.Verdict)
+		fmt.Fprintf(b, "| %s | %s | reference %d, then the candidate until decided | %d + %d | %.1f s + %.1f s | %s n=%d |\n",
+			model(s.ref).desc, model(s.cand).desc, s.refQueries, s.refQueries, s.pot.queries, s.refWall.Seconds(), s.pot.wall.Seconds(), s.pot.Verdict, s.pot.N)
+	}
+}
 
-	if len(r.pictures) > 0 {
-		b.WriteString("\n## Typical decisions\n\nThe running mean score and the confidence sequence's bounds against the scores read, with the tolerance, from potcmp's transcript under the first key (betting).\n\n")
-		for _, p := range r.pictures {
-			fmt.Fprintf(&b, "![%s vs %s](%s)\n\n", model(p.ref).desc, model(p.cand).desc, p.svg)
-		}
+// docPictures links the transcripts drawn as SVGs beside EVAL.md.
+func (r *results) docPictures(b *strings.Builder) {
+	if len(r.pictures) == 0 {
+		return
 	}
-	return b.String()
+	b.WriteString("\n## Typical decisions\n\nThe running mean score and the confidence sequence's bounds against the scores read, with the tolerance, from potcmp's transcript under the first key (betting).\n\n")
+	for _, p := range r.pictures {
+		fmt.Fprintf(b, "![%s vs %s](%s)\n\n", model(p.ref).desc, model(p.cand).desc, p.svg)
+	}
 }
 
 func truthText(t string) string {

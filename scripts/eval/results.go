@@ -234,101 +234,138 @@ func countsText(vs map[string]int) string {
 // verdict rate of one run inside the other's 95% interval, both ways. ok is
 // false when anything disagrees or is in one run only.
 func compareRuns(a, b *runFile, w io.Writer) (ok bool) {
-	ok = true
-	say := func(agree bool, format string, args ...any) {
-		word := "agree"
-		if !agree {
-			word, ok = "DISAGREE", false
-		}
-		fmt.Fprintf(w, "%s: %s\n", word, fmt.Sprintf(format, args...))
+	j := &judgement{w: w, ok: true}
+	j.pairs(a.Pairs, b.Pairs)
+	j.wrongVerdicts(a.Errors, b.Errors)
+	j.scenarios(a.Scenarios, b.Scenarios)
+	return j.ok
+}
+
+// judgement writes -check's findings, one line each, and remembers whether
+// any was a disagreement.
+type judgement struct {
+	w  io.Writer
+	ok bool
+}
+
+// say writes one finding: agree, or DISAGREE, which makes the whole check fail.
+func (j *judgement) say(agree bool, format string, args ...any) {
+	word := "agree"
+	if !agree {
+		word, j.ok = "DISAGREE", false
 	}
+	fmt.Fprintf(j.w, "%s: %s\n", word, fmt.Sprintf(format, args...))
+}
+
+// pairs matches the two runs' table rows by reference and candidate, in the
+// first run's order; a row in one run only is a disagreement.
+func (j *judgement) pairs(as, bs []pairFile) {
 	bp := map[string]pairFile{}
-	for _, p := range b.Pairs {
+	for _, p := range bs {
 		bp[p.Ref+"/"+p.Cand] = p
 	}
 	seen := map[string]bool{}
-	for _, pa := range a.Pairs {
+	for _, pa := range as {
 		id := pa.Ref + "/" + pa.Cand
 		seen[id] = true
 		pb, there := bp[id]
 		if !there {
-			say(false, "%s: only in the first run", pa.Label)
+			j.say(false, "%s: only in the first run", pa.Label)
 			continue
 		}
-		if pa.Unreadable != "" || pb.Unreadable != "" {
-			say(pa.Unreadable != "" && pb.Unreadable != "", "%s: cannot run: %q / %q", pa.Label, pa.Unreadable, pb.Unreadable)
-			continue
-		}
-		cb := map[string]cellFile{}
-		for _, c := range pb.Cells {
-			cb[fmt.Sprintf("%g %s", c.Tolerance, c.Test)] = c
-		}
-		for _, ca := range pa.Cells {
-			k := fmt.Sprintf("%g %s", ca.Tolerance, ca.Test)
-			cc, there := cb[k]
-			if !there {
-				say(false, "%s, %s: only in the first run", pa.Label, k)
-				continue
-			}
-			delete(cb, k)
-			say(modal(ca.Verdicts) == modal(cc.Verdicts), "%s, %s: %s / %s", pa.Label, k, countsText(ca.Verdicts), countsText(cc.Verdicts))
-		}
-		for k := range cb {
-			say(false, "%s, %s: only in the second run", pa.Label, k)
-		}
-		switch {
-		case pa.HTTP != nil && pb.HTTP != nil:
-			say(pa.HTTP.Verdict == pb.HTTP.Verdict, "%s, HTTP: %s %d / %s %d", pa.Label, pa.HTTP.Verdict, pa.HTTP.N, pb.HTTP.Verdict, pb.HTTP.N)
-		case (pa.HTTP == nil) != (pb.HTTP == nil):
-			say(false, "%s, HTTP: in one run only", pa.Label)
-		}
+		j.pair(pa, pb)
 	}
-	for _, pb := range b.Pairs {
+	for _, pb := range bs {
 		if !seen[pb.Ref+"/"+pb.Cand] {
-			say(false, "%s: only in the second run", pb.Label)
+			j.say(false, "%s: only in the second run", pb.Label)
 		}
 	}
+}
 
+// pair compares one row of both runs: a pair that could not run must fail in
+// both; otherwise its cells and its HTTP verdict.
+func (j *judgement) pair(pa, pb pairFile) {
+	if pa.Unreadable != "" || pb.Unreadable != "" {
+		j.say(pa.Unreadable != "" && pb.Unreadable != "", "%s: cannot run: %q / %q", pa.Label, pa.Unreadable, pb.Unreadable)
+		return
+	}
+	j.cells(pa.Label, pa.Cells, pb.Cells)
+	switch {
+	case pa.HTTP != nil && pb.HTTP != nil:
+		j.say(pa.HTTP.Verdict == pb.HTTP.Verdict, "%s, HTTP: %s %d / %s %d", pa.Label, pa.HTTP.Verdict, pa.HTTP.N, pb.HTTP.Verdict, pb.HTTP.N)
+	case (pa.HTTP == nil) != (pb.HTTP == nil):
+		j.say(false, "%s, HTTP: in one run only", pa.Label)
+	}
+}
+
+// cells matches one row's cells by tolerance and test: they agree when their
+// usual verdicts (modal) are the same, whatever the counts.
+func (j *judgement) cells(label string, as, bs []cellFile) {
+	cb := map[string]cellFile{}
+	for _, c := range bs {
+		cb[fmt.Sprintf("%g %s", c.Tolerance, c.Test)] = c
+	}
+	for _, ca := range as {
+		k := fmt.Sprintf("%g %s", ca.Tolerance, ca.Test)
+		cc, there := cb[k]
+		if !there {
+			j.say(false, "%s, %s: only in the first run", label, k)
+			continue
+		}
+		delete(cb, k)
+		j.say(modal(ca.Verdicts) == modal(cc.Verdicts), "%s, %s: %s / %s", label, k, countsText(ca.Verdicts), countsText(cc.Verdicts))
+	}
+	for k := range cb {
+		j.say(false, "%s, %s: only in the second run", label, k)
+	}
+}
+
+// wrongVerdicts matches the wrong-verdict rates by pair and test: each run's
+// rate must lie inside the other's 95% interval, recomputed from the counts
+// rather than trusted from the file.
+func (j *judgement) wrongVerdicts(as, bs []errFile) {
 	be := map[string]errFile{}
-	for _, e := range b.Errors {
+	for _, e := range bs {
 		be[e.Ref+"/"+e.Cand+"/"+e.Test] = e
 	}
-	for _, ea := range a.Errors {
+	for _, ea := range as {
 		id := ea.Ref + "/" + ea.Cand + "/" + ea.Test
 		eb, there := be[id]
 		if !there {
-			say(false, "wrong verdicts, %s, %s: only in the first run", ea.Label, ea.Test)
+			j.say(false, "wrong verdicts, %s, %s: only in the first run", ea.Label, ea.Test)
 			continue
 		}
 		delete(be, id)
-		// The intervals are recomputed from the counts, not trusted.
 		ra, rb := rate(ea.Wrong, ea.Runs), rate(eb.Wrong, eb.Runs)
 		loA, hiA := clopperPearson(ea.Wrong, ea.Runs, 0.95)
 		loB, hiB := clopperPearson(eb.Wrong, eb.Runs, 0.95)
 		inB, inA := loB <= ra && ra <= hiB, loA <= rb && rb <= hiA
-		say(inA && inB, "wrong verdicts, %s, %s: %d/%d = %.3f [%.3f, %.3f] / %d/%d = %.3f [%.3f, %.3f]; first in second's interval %s, second in first's %s",
+		j.say(inA && inB, "wrong verdicts, %s, %s: %d/%d = %.3f [%.3f, %.3f] / %d/%d = %.3f [%.3f, %.3f]; first in second's interval %s, second in first's %s",
 			ea.Label, ea.Test, ea.Wrong, ea.Runs, ra, loA, hiA, eb.Wrong, eb.Runs, rb, loB, hiB, yesNo(inB), yesNo(inA))
 	}
-	for _, eb := range b.Errors {
+	for _, eb := range bs {
 		if _, left := be[eb.Ref+"/"+eb.Cand+"/"+eb.Test]; left {
-			say(false, "wrong verdicts, %s, %s: only in the second run", eb.Label, eb.Test)
+			j.say(false, "wrong verdicts, %s, %s: only in the second run", eb.Label, eb.Test)
 		}
 	}
+}
 
-	bs := map[string]scenFile{}
-	for _, s := range b.Scenarios {
-		bs[s.Ref+"/"+s.Cand] = s
+// scenarios compares the fixed-size scenario's two verdicts, the fixed way's
+// and the pipeline's, pair by pair.
+func (j *judgement) scenarios(as, bs []scenFile) {
+	bm := map[string]scenFile{}
+	for _, s := range bs {
+		bm[s.Ref+"/"+s.Cand] = s
 	}
-	for _, sa := range a.Scenarios {
-		sb, there := bs[sa.Ref+"/"+sa.Cand]
+	for _, sa := range as {
+		sb, there := bm[sa.Ref+"/"+sa.Cand]
 		if !there {
-			say(false, "scenario %s/%s: only in the first run", sa.Ref, sa.Cand)
+			j.say(false, "scenario %s/%s: only in the first run", sa.Ref, sa.Cand)
 			continue
 		}
-		say(sa.FixedVerdict == sb.FixedVerdict && sa.PotVerdict == sb.PotVerdict, "scenario %s/%s: fixed %s, pipeline %s / fixed %s, pipeline %s",
+		j.say(sa.FixedVerdict == sb.FixedVerdict && sa.PotVerdict == sb.PotVerdict, "scenario %s/%s: fixed %s, pipeline %s / fixed %s, pipeline %s",
 			sa.Ref, sa.Cand, sa.FixedVerdict, sa.PotVerdict, sb.FixedVerdict, sb.PotVerdict)
 	}
-	return ok
 }
 
 func rate(k, n int) float64 { return float64(k) / float64(max(n, 1)) }

@@ -171,74 +171,126 @@ func (t *tools) fanOut(ctx context.Context, f fanout) (fanned, error) {
 // (a model it cannot open) is a *toolError saying what potgen said.
 func (t *tools) fanOutHeld(ctx context.Context, f fanout) (fanned, error) {
 	start := time.Now()
-	cmps := make([]*exec.Cmd, len(f.cmps))
-	ins := make([]io.WriteCloser, len(f.cmps))
-	outs := make([]*bytes.Buffer, len(f.cmps))
-	errs := make([]*bytes.Buffer, len(f.cmps))
-	started := 0
-	cleanup := func() {
-		for i := range started {
-			ins[i].Close()
-			cmps[i].Wait()
-		}
+	cs, err := t.startComparers(ctx, f)
+	if err != nil {
+		return fanned{}, err
 	}
-	for i, args := range f.cmps {
-		cmp := exec.CommandContext(ctx, t.path("potcmp"), append(append([]string(nil), args...), f.ref, "-")...)
-		outs[i], errs[i] = &bytes.Buffer{}, &bytes.Buffer{}
-		cmp.Stdout, cmp.Stderr = outs[i], errs[i]
-		in, err := cmp.StdinPipe()
-		if err != nil {
-			cleanup()
-			return fanned{}, err
-		}
-		if err := cmp.Start(); err != nil {
-			cleanup()
-			return fanned{}, err
-		}
-		cmps[i], ins[i] = cmp, in
-		started++
+	cand, err := t.openCandidate(ctx, f)
+	if err != nil {
+		cs.abandon()
+		return fanned{}, err
 	}
-	var src io.ReadCloser
-	var gen *exec.Cmd
-	var genErr bytes.Buffer
-	if f.gen != nil {
-		gen = exec.CommandContext(ctx, t.path("potgen"), f.gen...)
-		gen.Stderr = &genErr
-		out, err := gen.StdoutPipe()
+	var seen *bytes.Buffer // potgen's stream as the potcmps read it, to count its records
+	if cand.gen != nil {
+		seen = &bytes.Buffer{}
+	}
+	tee(cand.src, cs.ins, seen)
+	res, err := t.collect(cs, cand)
+	if err != nil {
+		return fanned{}, err
+	}
+	if seen != nil {
+		res.records = countRecords(seen.Bytes())
+	}
+	res.wall = time.Since(start)
+	return res, nil
+}
+
+// comparers are a fanout's potcmp processes, each reading the candidate on
+// its stdin and writing its verdict to a buffer.
+type comparers struct {
+	cmds       []*exec.Cmd
+	ins        []io.WriteCloser
+	outs, errs []*bytes.Buffer
+}
+
+// startComparers starts one potcmp per comparison of f, all before the
+// candidate's first byte, so that each reads the stream from its start. When
+// one cannot start, those already started are stopped.
+func (t *tools) startComparers(ctx context.Context, f fanout) (*comparers, error) {
+	cs := &comparers{}
+	for _, args := range f.cmps {
+		cmd := exec.CommandContext(ctx, t.path("potcmp"), append(append([]string(nil), args...), f.ref, "-")...)
+		out, errb := &bytes.Buffer{}, &bytes.Buffer{}
+		cmd.Stdout, cmd.Stderr = out, errb
+		in, err := cmd.StdinPipe()
 		if err != nil {
-			cleanup()
-			return fanned{}, err
+			cs.abandon()
+			return nil, err
 		}
-		if err := gen.Start(); err != nil {
-			cleanup()
-			return fanned{}, err
+		if err := cmd.Start(); err != nil {
+			cs.abandon()
+			return nil, err
 		}
-		src = out
-	} else {
+		cs.cmds, cs.ins = append(cs.cmds, cmd), append(cs.ins, in)
+		cs.outs, cs.errs = append(cs.outs, out), append(cs.errs, errb)
+	}
+	return cs, nil
+}
+
+// abandon ends the potcmps started when the fanout cannot go on: a closed
+// stdin is a cut stream, which each reports and exits on.
+func (cs *comparers) abandon() {
+	for i, cmd := range cs.cmds {
+		cs.ins[i].Close()
+		cmd.Wait()
+	}
+}
+
+// candidate is where a fanout's stream comes from: potgen's stdout, or the
+// file of a stream already made.
+type candidate struct {
+	src    io.ReadCloser
+	gen    *exec.Cmd    // nil when src is a file
+	genErr bytes.Buffer // what potgen said on stderr
+}
+
+// openCandidate starts potgen on f.gen, or opens f.file when f has no
+// potgen to run.
+func (t *tools) openCandidate(ctx context.Context, f fanout) (*candidate, error) {
+	cand := &candidate{}
+	if f.gen == nil {
 		file, err := os.Open(f.file)
 		if err != nil {
-			cleanup()
-			return fanned{}, err
+			return nil, err
 		}
-		src = file
+		cand.src = file
+		return cand, nil
 	}
-	var copyBuf bytes.Buffer // to count potgen's records
-	live := make([]bool, len(cmps))
-	nlive := len(cmps)
+	cand.gen = exec.CommandContext(ctx, t.path("potgen"), f.gen...)
+	cand.gen.Stderr = &cand.genErr
+	out, err := cand.gen.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cand.gen.Start(); err != nil {
+		return nil, err
+	}
+	cand.src = out
+	return cand, nil
+}
+
+// tee copies src to every potcmp still reading, and to seen when it is not
+// nil, until src ends or every potcmp has gone: a write that fails is a
+// potcmp that has decided and exited, so the stream need go no further than
+// the slowest test reads.
+func tee(src io.Reader, ins []io.WriteCloser, seen *bytes.Buffer) {
+	live := make([]bool, len(ins))
 	for i := range live {
 		live[i] = true
 	}
+	nlive := len(ins)
 	buf := make([]byte, 32<<10)
 	for nlive > 0 {
 		n, rerr := src.Read(buf)
 		if n > 0 {
-			if gen != nil {
-				copyBuf.Write(buf[:n])
+			if seen != nil {
+				seen.Write(buf[:n])
 			}
 			for i, in := range ins {
 				if live[i] {
 					if _, werr := in.Write(buf[:n]); werr != nil {
-						live[i] = false // this potcmp has decided and gone
+						live[i] = false
 						nlive--
 					}
 				}
@@ -248,38 +300,41 @@ func (t *tools) fanOutHeld(ctx context.Context, f fanout) (fanned, error) {
 			break
 		}
 	}
-	src.Close() // potgen's next write fails: it stops asking its model, as in a shell pipe
-	for _, in := range ins {
+}
+
+// collect closes the fanout's pipes and waits for its processes, accounting
+// their CPU time, and reads each potcmp's verdict. potgen's failure is
+// reported before any potcmp's, since a potcmp that read a stream potgen cut
+// short fails because of it; a potcmp's failure carries potgen's first line.
+func (t *tools) collect(cs *comparers, cand *candidate) (fanned, error) {
+	cand.src.Close() // potgen's next write fails: it stops asking its model, as in a shell pipe
+	for _, in := range cs.ins {
 		in.Close()
 	}
 	res := fanned{}
-	var werr error
-	if gen != nil {
+	var genErr error
+	if cand.gen != nil {
 		// potgen exits 0 on a closed pipe; any other end is its failure.
-		werr = gen.Wait()
-		res.genCPU = cpuOf(gen)
+		genErr = cand.gen.Wait()
+		res.genCPU = cpuOf(cand.gen)
 		t.account(res.genCPU)
 	}
 	var firstErr error
-	for i, cmp := range cmps {
-		cerr := cmp.Wait()
-		t.account(cpuOf(cmp))
-		v, err := parseVerdict(cmp, outs[i].Bytes(), errs[i].String(), cerr)
+	for i, cmd := range cs.cmds {
+		cerr := cmd.Wait()
+		t.account(cpuOf(cmd))
+		v, err := parseVerdict(cmd, cs.outs[i].Bytes(), cs.errs[i].String(), cerr)
 		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("%w (potgen: %s)", err, firstLine(genErr.String()))
+			firstErr = fmt.Errorf("%w (potgen: %s)", err, firstLine(cand.genErr.String()))
 		}
 		res.verdicts = append(res.verdicts, v)
 	}
-	if werr != nil {
-		return fanned{}, &toolError{args: gen.Args, err: werr, stderr: firstLine(genErr.String())}
+	if genErr != nil {
+		return fanned{}, &toolError{args: cand.gen.Args, err: genErr, stderr: firstLine(cand.genErr.String())}
 	}
 	if firstErr != nil {
 		return fanned{}, firstErr
 	}
-	if gen != nil {
-		res.records = countRecords(copyBuf.Bytes())
-	}
-	res.wall = time.Since(start)
 	return res, nil
 }
 
