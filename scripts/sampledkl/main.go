@@ -320,8 +320,8 @@ func runKL(c config, out io.Writer) error {
 			for d := range dirs {
 				m, lo, hi := meanCI(dirs[d].rb[j])
 				mm, mlo, mhi := meanCI(dirs[d].mc[j])
-				cells[d] = fmt.Sprintf("%.5f [%.5f, %.5f] | %s [%s, %s]", m, lo, hi, wald(c.alpha, m), wald(c.alpha, hi), wald(c.alpha, lo))
-				mcs[d] = fmt.Sprintf("%.4f [%.4f, %.4f]", mm, mlo, mhi)
+				cells[d] = fmt.Sprintf("%.3g [%.3g, %.3g] | %s [%s, %s]", m, lo, hi, wald(c.alpha, m), wald(c.alpha, hi), wald(c.alpha, lo))
+				mcs[d] = fmt.Sprintf("%.3g [%.3g, %.3g]", mm, mlo, mhi)
 			}
 			name := cand.name
 			if !same {
