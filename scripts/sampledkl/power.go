@@ -59,7 +59,17 @@ func mmdTolerances() [2]float64 { return [2]float64{0.05, 0.01} }
 // each candidate of c.power at every length, to c.n challenges, and prints
 // their decisions beside the fixed-n tests on the same outputs.
 func runPower(c config, out io.Writer) error {
-	trusted, chs, err := setup(c)
+	stories, chs, err := setup(c)
+	if err != nil {
+		return err
+	}
+	// The trusted model is the first candidate's (stories260K, or the
+	// ffn256 file for the quantizations); one run takes one.
+	first, err := find(strings.Split(c.power[0], "@")[0])
+	if err != nil {
+		return err
+	}
+	trusted, err := trustedOf(c.models, first, stories)
 	if err != nil {
 		return err
 	}
@@ -82,8 +92,8 @@ func runPower(c config, out io.Writer) error {
 			ref[i] = append(ref[i], refOut{wk.tokens, sums(wk.rawA, c.lengths)})
 		}
 	})
-	fmt.Fprintf(out, "trusted stories260K, temperature %v, alpha %v, %d challenges; reference %d samples a challenge to %d tokens in %v (machine shared)\n",
-		c.temp, c.alpha, c.n, nref, L, time.Since(t0).Round(time.Second))
+	fmt.Fprintf(out, "trusted %s, temperature %v, alpha %v, %d challenges; reference %d samples a challenge to %d tokens in %v (machine shared)\n",
+		trustedName(first), c.temp, c.alpha, c.n, nref, L, time.Since(t0).Round(time.Second))
 	fmt.Fprintln(out, "| candidate | tokens | rank test, tol 0.1 (1 query a challenge) | RUT CvM p at n = 100 / 300 / all | per-token PIT martingale | mmd tol 0.05 | mmd tol 0.01 | MET p at n = 100 / 300 / all | SPRT, trusted against a named alternative | time |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|")
 	for _, entry := range c.power {
@@ -94,6 +104,9 @@ func runPower(c config, out io.Writer) error {
 		cand, err := find(name)
 		if err != nil {
 			return err
+		}
+		if cand.base != first.base {
+			return fmt.Errorf("-power: %s and %s have different trusted models: run them apart", first.name, name)
 		}
 		t1 := time.Now()
 		q, err := load(c.models, cand)
@@ -309,4 +322,12 @@ func (t *tally) sprtCell(alt string) string {
 		return fmt.Sprintf("vs %s: undecided by %d (log ratio %.2f)", alt, len(t.ranks), t.llr)
 	}
 	return fmt.Sprintf("vs %s: %s", alt, t.sprt)
+}
+
+// trustedName names the trusted model of a candidate's pair.
+func trustedName(c candidate) string {
+	if c.base == "" {
+		return "stories260K"
+	}
+	return c.base
 }
