@@ -23,8 +23,15 @@
 // RUT's Cramér-von Mises test and MET's permutation test at fixed n; see
 // power.go.
 //
-//	go run ./scripts/sampledkl [-n 200] [-tokens 16,64,128] [-temperature 1]
-//	go run ./scripts/sampledkl -power int8,noise:0.01 -tokens 128 -n 1000
+// The -power table also has a per-token PIT martingale (every token of the
+// candidate's output through the trusted model's next-token distribution,
+// exactly uniform under "same model") and Wald's SPRT of the trusted model
+// against a named alternative (the candidate itself, or NAME@ALT).
+//
+//	go run ./scripts/sampledkl [-n 100] [-tokens 16,64,128] [-temperature 1] [-only int8,...]
+//	go run ./scripts/sampledkl -power noise:0.01,int8 -n 300
+//	go run ./scripts/sampledkl -power noise:0.03,itself@noise:0.03 -n 200 -tokens 16,64
+//	go run ./scripts/sampledkl -power noise:0.03,noise:0.01 -k 0 -n 1000 -tokens 64,128
 package main
 
 import (
@@ -103,7 +110,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		def = "../shared/models"
 	}
 	fs.StringVar(&c.models, "models", def, "folder of the real models (POT_MODELS)")
-	fs.IntVar(&c.n, "n", 200, "challenges (one query each per direction; in -power, the most challenges)")
+	fs.IntVar(&c.n, "n", 100, "challenges (one query each per direction; in -power, the most challenges)")
 	fs.StringVar(&lengths, "tokens", "16,64,128", "output lengths (max-tokens), comma-separated; one sample to the longest gives all")
 	fs.Float64Var(&c.temp, "temperature", 1, "sampling temperature (no top-k or top-p, as potgen's default)")
 	fs.Float64Var(&c.alpha, "alpha", 0.01, "error level of the bound and the tests")
