@@ -46,3 +46,22 @@ for c in "itself|$s" "tampered|$t" "aidreams|$a"; do
   done
   potstat --between raw.pot "$name.pot" | sed -n '/across seeds/,$p'
 done
+
+# Longer outputs (issue 15 §Power): at 64 tokens the rank test tells a 4-bit
+# quantization from its F32 file (the ffn256 variant, whose rows are whole
+# blocks), the quantizer's output and llama.cpp's Q4_0 file alike, where at
+# 16 tokens sampled outputs carry too little (scripts/sampledkl measures
+# the limit). LONG=0 skips it.
+if [ "${LONG:-1}" = 1 ]; then
+  b="gguf:$m/quant/stories260K-ffn256.gguf"
+  long="--key k.key -n $n --temperature 1 --max-tokens 64"
+  t0=$(clock)
+  potgen --model "$b" $long --samples 10 --seed 1 | potgen score --model "$b" -o ref64.pot -
+  echo "reference at 64 tokens, $n x 10 samples, scored: $(since "$t0")"
+  for c in "itself|$b" "perturb=q4_0|$b,perturb=q4_0" "Q4_0 file|gguf:$m/quant/stories260K-ffn256-Q4_0.gguf"; do
+    IFS='|' read -r name spec <<<"$c"
+    t0=$(clock)
+    out=$(potgen --model "$spec" $long --seed 2 | potgen score --model "$b" - | potcmp --score rank --json ref64.pot - || true)
+    echo "rank $name, 64 tokens: $out ($(since "$t0"), one query a challenge)"
+  done
+fi
