@@ -275,13 +275,13 @@ func setup(c config) (*llama.Model, []challenge.Challenge, error) {
 	return trusted, chs, err
 }
 
-// runKL prints the divergence table.
+// runKL prints the divergence table: one candidate at a time, both
+// directions measured on the same challenges, one row a length.
 func runKL(c config, out io.Writer) error {
 	stories, chs, err := setup(c)
 	if err != nil {
 		return err
 	}
-	L := c.lengths[len(c.lengths)-1]
 	fmt.Fprintf(out, "trusted stories260K (the F32 ffn256 GGUF for q8_0 and q4_0), temperature %v, %d challenges (one output a direction each), alpha %v; the bound is log(1/alpha)/KL candidate queries\n\n", c.temp, c.n, c.alpha)
 	fmt.Fprintln(out, "| candidate | tokens | KL(cand‖trusted) per query [95%] | (Monte Carlo) | Wald bound, queries | KL(trusted‖cand) [95%] | Wald bound | time |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|")
@@ -299,88 +299,134 @@ func runKL(c config, out io.Writer) error {
 			return err
 		}
 		same := q.Vocab().Digest() == trusted.Vocab().Digest()
-		// dirs[0]: sampled from q, scored by p; dirs[1]: the other way.
-		type result struct {
-			rb, mc [][]float64 // [length][challenge]
-			short  [][]bool    // the output was cut by a context before the length
-		}
-		var dirs [2]result
-		for d := range dirs {
-			dirs[d] = result{make([][]float64, len(c.lengths)), make([][]float64, len(c.lengths)), make([][]bool, len(c.lengths))}
-			for j := range c.lengths {
-				dirs[d].rb[j] = make([]float64, c.n)
-				dirs[d].mc[j] = make([]float64, c.n)
-				dirs[d].short[j] = make([]bool, c.n)
-			}
-		}
-		pairs := [2][2]*llama.Model{{q, trusted}, {trusted, q}}
-		engines := make([][2]*engine, c.jobs)
-		maxPos := trusted.Config().SeqLen
-		for w := range engines {
-			for d, ab := range pairs {
-				b := ab[1]
-				if !same {
-					b = nil
-				}
-				engines[w][d] = newEngine(ab[0], b, c.temp, maxPos)
-			}
-		}
-		parallel(c.jobs, c.n, func(w, i int) {
-			for d, ab := range pairs {
-				e := engines[w][d]
-				rng := rand.New(rand.NewPCG(c.seed, uint64(i)*4+uint64(d)))
-				prompt := ab[0].Vocab().Encode(chs[i].Prompt, true)
-				wk := e.run(prompt, L, rng)
-				for j, l := range c.lengths {
-					dirs[d].short[j][i] = !wk.stopped && len(wk.ownT) < l
-					if same {
-						dirs[d].rb[j][i] = upTo(wk.kl, l)
-						dirs[d].mc[j][i] = upTo(wk.ratio, l)
-						continue
-					}
-					// Another vocabulary: the Monte Carlo estimate by text.
-					cut := wk.tokens[:min(l, len(wk.tokens))]
-					stop := wk.stopped && len(wk.tokens) < l
-					text := ab[0].Vocab().Decode(prompt[len(prompt)-1], cut)
-					la := upTo(wk.ownT, l)
-					sb := ab[1].NewState(ab[1].Config().SeqLen, 1)
-					lb := textLogLik(ab[1], sb, chs[i].Prompt, text, stop, c.temp)
-					dirs[d].mc[j][i] = la - lb
-					dirs[d].rb[j][i] = la - lb
-				}
-			}
-		})
+		dirs := measureKL(c, q, trusted, same, chs)
 		for j, l := range c.lengths {
-			var cells [2]string
-			var mcs [2]string
-			for d := range dirs {
-				m, lo, hi := meanCI(dirs[d].rb[j])
-				mm, mlo, mhi := meanCI(dirs[d].mc[j])
-				cells[d] = fmt.Sprintf("%.3g [%.3g, %.3g] | %s [%s, %s]", m, lo, hi, wald(c.alpha, m), wald(c.alpha, hi), wald(c.alpha, lo))
-				mcs[d] = fmt.Sprintf("%.3g [%.3g, %.3g]", mm, mlo, mhi)
-			}
-			name := cand.name
-			short := 0
-			for d := range dirs {
-				for _, b := range dirs[d].short[j] {
-					short += btoi(b)
-				}
-			}
-			if short > 0 {
-				name += fmt.Sprintf(" (%d of %d outputs cut short by a context)", short, 2*c.n)
-			}
-			if !same {
-				name += " (by text, Monte Carlo only)"
-				cells[0] = strings.Replace(cells[0], "|", "| - |", 1)
-			} else {
-				cells[0] = strings.Replace(cells[0], "|", "| "+mcs[0]+" |", 1)
-			}
-			fmt.Fprintf(out, "| %s | %d | %s | %s | %s |\n", name, l, cells[0], cells[1], time.Since(t0).Round(time.Second))
+			fmt.Fprintf(out, "| %s | %d | %s | %s |\n", klName(c, cand.name, same, dirs, j), l, klCells(c, same, dirs, j), time.Since(t0).Round(time.Second))
 		}
 	}
 	return nil
 }
 
+// klDirection is one direction's estimates, [length][challenge]: sampled
+// from one model of the pair and scored by the other.
+type klDirection struct {
+	rb, mc [][]float64 // the exact-next-token (chain rule) and the plain Monte Carlo estimates
+	short  [][]bool    // the output was cut by a context before the length
+}
+
+// newKLDirection allocates a direction's estimates for every length and
+// challenge, so that the workers only fill their own cells.
+func newKLDirection(lengths, n int) klDirection {
+	d := klDirection{make([][]float64, lengths), make([][]float64, lengths), make([][]bool, lengths)}
+	for j := range lengths {
+		d.rb[j] = make([]float64, n)
+		d.mc[j] = make([]float64, n)
+		d.short[j] = make([]bool, n)
+	}
+	return d
+}
+
+// measureKL samples one output a challenge in each direction, dirs[0] from
+// q scored by trusted and dirs[1] the other way, to the longest length, and
+// reads every shorter length off the same output. Under one vocabulary the
+// engine scores each position against the other model as it samples;
+// otherwise the output goes back through the other model by text.
+func measureKL(c config, q, trusted *llama.Model, same bool, chs []challenge.Challenge) [2]klDirection {
+	var dirs [2]klDirection
+	for d := range dirs {
+		dirs[d] = newKLDirection(len(c.lengths), c.n)
+	}
+	L := c.lengths[len(c.lengths)-1]
+	pairs := [2][2]*llama.Model{{q, trusted}, {trusted, q}}
+	// One engine a worker and direction: an engine's state is not shared.
+	engines := make([][2]*engine, c.jobs)
+	maxPos := trusted.Config().SeqLen
+	for w := range engines {
+		for d, ab := range pairs {
+			b := ab[1]
+			if !same {
+				b = nil
+			}
+			engines[w][d] = newEngine(ab[0], b, c.temp, maxPos)
+		}
+	}
+	parallel(c.jobs, c.n, func(w, i int) {
+		for d, ab := range pairs {
+			rng := rand.New(rand.NewPCG(c.seed, uint64(i)*4+uint64(d)))
+			prompt := ab[0].Vocab().Encode(chs[i].Prompt, true)
+			wk := engines[w][d].run(prompt, L, rng)
+			for j, l := range c.lengths {
+				dirs[d].short[j][i] = !wk.stopped && len(wk.ownT) < l
+				if same {
+					dirs[d].rb[j][i] = upTo(wk.kl, l)
+					dirs[d].mc[j][i] = upTo(wk.ratio, l)
+					continue
+				}
+				x := textKL(c, ab, chs[i].Prompt, prompt, wk, l)
+				dirs[d].mc[j][i] = x
+				dirs[d].rb[j][i] = x
+			}
+		}
+	})
+	return dirs
+}
+
+// textKL is the Monte Carlo estimate by text of one output cut at l tokens,
+// for a pair of two vocabularies: its log-likelihood under the model ab[0]
+// that sampled it less that under ab[1], which reads it as text after the
+// same prompt.
+func textKL(c config, ab [2]*llama.Model, promptText string, prompt []int32, wk walk, l int) float64 {
+	cut := wk.tokens[:min(l, len(wk.tokens))]
+	stop := wk.stopped && len(wk.tokens) < l
+	text := ab[0].Vocab().Decode(prompt[len(prompt)-1], cut)
+	la := upTo(wk.ownT, l)
+	sb := ab[1].NewState(ab[1].Config().SeqLen, 1)
+	lb := textLogLik(ab[1], sb, promptText, text, stop, c.temp)
+	return la - lb
+}
+
+// klName is the candidate cell of length index j's row: the name, with how
+// many outputs a context cut short and whether only the text estimate
+// exists, so that a reader knows what the row's figures rest on.
+func klName(c config, name string, same bool, dirs [2]klDirection, j int) string {
+	short := 0
+	for d := range dirs {
+		for _, b := range dirs[d].short[j] {
+			short += btoi(b)
+		}
+	}
+	if short > 0 {
+		name += fmt.Sprintf(" (%d of %d outputs cut short by a context)", short, 2*c.n)
+	}
+	if !same {
+		name += " (by text, Monte Carlo only)"
+	}
+	return name
+}
+
+// klCells are the estimate cells of length index j's row: each direction's
+// mean with its interval and the Wald bound at its mean and ends (the
+// bound's interval is reversed: the upper divergence gives the fewer
+// queries), and the Monte Carlo check beside the candidate's direction
+// ("-" where it is the only estimate).
+func klCells(c config, same bool, dirs [2]klDirection, j int) string {
+	var cells [2]string
+	var mcs [2]string
+	for d := range dirs {
+		m, lo, hi := meanCI(dirs[d].rb[j])
+		mm, mlo, mhi := meanCI(dirs[d].mc[j])
+		cells[d] = fmt.Sprintf("%.3g [%.3g, %.3g] | %s [%s, %s]", m, lo, hi, wald(c.alpha, m), wald(c.alpha, hi), wald(c.alpha, lo))
+		mcs[d] = fmt.Sprintf("%.3g [%.3g, %.3g]", mm, mlo, mhi)
+	}
+	if !same {
+		cells[0] = strings.Replace(cells[0], "|", "| - |", 1)
+	} else {
+		cells[0] = strings.Replace(cells[0], "|", "| "+mcs[0]+" |", 1)
+	}
+	return cells[0] + " | " + cells[1]
+}
+
+// btoi is 1 for true, 0 for false: a count of the true ones.
 func btoi(b bool) int {
 	if b {
 		return 1
