@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/challenge"
 	"github.com/pot-audit/pot/internal/llama"
 	"github.com/pot-audit/pot/internal/score"
 	"github.com/pot-audit/pot/internal/seqtest"
@@ -76,9 +77,34 @@ func runPower(c config, out io.Writer) error {
 	L := c.lengths[len(c.lengths)-1]
 	nref := max(c.m, c.k)
 	t0 := time.Now()
-	// The reference: nref samples a challenge of the trusted model, shared
-	// by every candidate (the rank test reads the first m, the mmd the
-	// first k).
+	ref := sampleReference(c, trusted, chs, L, nref)
+	fmt.Fprintf(out, "trusted %s, temperature %v, alpha %v, %d challenges; reference %d samples a challenge to %d tokens in %v (machine shared)\n",
+		trustedName(first), c.temp, c.alpha, c.n, nref, L, time.Since(t0).Round(time.Second))
+	fmt.Fprintln(out, "| candidate | tokens | rank test, tol 0.1 (1 query a challenge) | RUT CvM p at n = 100 / 300 / all | per-token PIT martingale | mmd tol 0.05 | mmd tol 0.01 | MET p at n = 100 / 300 / all | SPRT, trusted against a named alternative | time |")
+	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|")
+	for _, entry := range c.power {
+		t1 := time.Now()
+		pc, err := loadPowerCandidate(c, entry, first, trusted)
+		if err != nil {
+			return err
+		}
+		co := sampleCandidate(c, pc, trusted, chs, L)
+		for j, l := range c.lengths {
+			t, err := tallyAll(c, j, l, ref, co)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "| %s | %d | %s | %s | %s |\n", pc.name, l, t.row(c), t.sprtCell(pc.altName), time.Since(t1).Round(time.Second))
+		}
+	}
+	return nil
+}
+
+// sampleReference draws nref outputs a challenge of the trusted model to L
+// tokens, shared by every candidate of the run (the rank test reads the
+// first m, the mmd the first k), with the trusted model's raw
+// log-likelihood of each at every length for the rank test.
+func sampleReference(c config, trusted *llama.Model, chs []challenge.Challenge, L, nref int) [][]refOut {
 	ref := make([][]refOut, c.n)
 	engines := make([]*engine, c.jobs)
 	for w := range engines {
@@ -92,93 +118,117 @@ func runPower(c config, out io.Writer) error {
 			ref[i] = append(ref[i], refOut{wk.tokens, sums(wk.rawA, c.lengths)})
 		}
 	})
-	fmt.Fprintf(out, "trusted %s, temperature %v, alpha %v, %d challenges; reference %d samples a challenge to %d tokens in %v (machine shared)\n",
-		trustedName(first), c.temp, c.alpha, c.n, nref, L, time.Since(t0).Round(time.Second))
-	fmt.Fprintln(out, "| candidate | tokens | rank test, tol 0.1 (1 query a challenge) | RUT CvM p at n = 100 / 300 / all | per-token PIT martingale | mmd tol 0.05 | mmd tol 0.01 | MET p at n = 100 / 300 / all | SPRT, trusted against a named alternative | time |")
-	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|")
-	for _, entry := range c.power {
-		name, altSpec, _ := strings.Cut(entry, "@")
-		if altSpec == "" {
-			altSpec = c.alt
-		}
-		cand, err := find(name)
+	return ref
+}
+
+// powerCandidate is one entry of -power, loaded: the candidate q and the
+// SPRT's alternative (q itself unless the entry or -alt names another).
+type powerCandidate struct {
+	name, altName string
+	q, alt        *llama.Model
+}
+
+// loadPowerCandidate loads the entry NAME or NAME@ALT of -power, refusing
+// a candidate whose trusted model is not the run's (the reference would not
+// be its) or whose vocabulary differs (the tests compare token ids).
+func loadPowerCandidate(c config, entry string, first candidate, trusted *llama.Model) (powerCandidate, error) {
+	name, altSpec, _ := strings.Cut(entry, "@")
+	if altSpec == "" {
+		altSpec = c.alt
+	}
+	cand, err := find(name)
+	if err != nil {
+		return powerCandidate{}, err
+	}
+	if cand.base != first.base {
+		return powerCandidate{}, fmt.Errorf("-power: %s and %s have different trusted models: run them apart", first.name, name)
+	}
+	q, err := load(c.models, cand)
+	if err != nil {
+		return powerCandidate{}, err
+	}
+	if q.Vocab().Digest() != trusted.Vocab().Digest() {
+		return powerCandidate{}, fmt.Errorf("%s: -power takes candidates of the trusted model's vocabulary", name)
+	}
+	pc := powerCandidate{name: name, altName: name, q: q, alt: q}
+	if altSpec != "" {
+		ac, err := find(altSpec)
 		if err != nil {
-			return err
+			return powerCandidate{}, err
 		}
-		if cand.base != first.base {
-			return fmt.Errorf("-power: %s and %s have different trusted models: run them apart", first.name, name)
+		if pc.alt, err = load(c.models, ac); err != nil {
+			return powerCandidate{}, err
 		}
-		t1 := time.Now()
-		q, err := load(c.models, cand)
-		if err != nil {
-			return err
-		}
-		if q.Vocab().Digest() != trusted.Vocab().Digest() {
-			return fmt.Errorf("%s: -power takes candidates of the trusted model's vocabulary", name)
-		}
-		alt, altName := q, name
-		if altSpec != "" {
-			ac, err := find(altSpec)
-			if err != nil {
-				return err
+		pc.altName = altSpec
+	}
+	return pc, nil
+}
+
+// sampleCandidate draws max(1, k) outputs a challenge of the candidate to L
+// tokens, on seeds apart from the reference's. Only the first is scored:
+// it is the rank test's, the PIT martingale's and the SPRT's one query, so
+// it alone carries the trusted model's log-likelihood, its PITs and the
+// log-ratio of the alternative over the trusted model by teacher forcing;
+// the rest are the mmd's.
+func sampleCandidate(c config, pc powerCandidate, trusted *llama.Model, chs []challenge.Challenge, L int) [][]candOut {
+	q, alt := pc.q, pc.alt
+	// forcer is a worker's teacher-forcing states (alternative, trusted)
+	// and its buffer of log-probabilities.
+	type forcer struct {
+		s  [2]*llama.State
+		lp []float64
+	}
+	forcers := make([]forcer, c.jobs)
+	for w := range forcers {
+		forcers[w] = forcer{[2]*llama.State{alt.NewState(alt.Config().SeqLen, 1), trusted.NewState(trusted.Config().SeqLen, 1)}, make([]float64, trusted.Config().VocabSize)}
+	}
+	co := make([][]candOut, c.n)
+	scored := make([]*engine, c.jobs)
+	plain := make([]*engine, c.jobs)
+	for w := range scored {
+		scored[w] = newEngine(q, trusted, c.temp, trusted.Config().SeqLen)
+		plain[w] = newEngine(q, nil, c.temp, trusted.Config().SeqLen)
+	}
+	parallel(c.jobs, c.n, func(w, i int) {
+		prompt := q.Vocab().Encode(chs[i].Prompt, true)
+		for s := range max(1, c.k) {
+			rng := rand.New(rand.NewPCG(c.seed^0x9e3779b97f4a7c15, uint64(i)<<20|uint64(s)<<1|1))
+			e := plain[w]
+			if s == 0 {
+				e = scored[w]
 			}
-			if alt, err = load(c.models, ac); err != nil {
-				return err
-			}
-			altName = altSpec
-		}
-		type forcer struct {
-			s  [2]*llama.State
-			lp []float64
-		}
-		forcers := make([]forcer, c.jobs)
-		for w := range forcers {
-			forcers[w] = forcer{[2]*llama.State{alt.NewState(alt.Config().SeqLen, 1), trusted.NewState(trusted.Config().SeqLen, 1)}, make([]float64, trusted.Config().VocabSize)}
-		}
-		co := make([][]candOut, c.n)
-		scored := make([]*engine, c.jobs)
-		plain := make([]*engine, c.jobs)
-		for w := range scored {
-			scored[w] = newEngine(q, trusted, c.temp, trusted.Config().SeqLen)
-			plain[w] = newEngine(q, nil, c.temp, trusted.Config().SeqLen)
-		}
-		parallel(c.jobs, c.n, func(w, i int) {
-			prompt := q.Vocab().Encode(chs[i].Prompt, true)
-			for s := range max(1, c.k) {
-				rng := rand.New(rand.NewPCG(c.seed^0x9e3779b97f4a7c15, uint64(i)<<20|uint64(s)<<1|1))
-				e := plain[w]
-				if s == 0 {
-					e = scored[w]
-				}
-				wk := e.run(prompt, L, rng)
-				o := candOut{refOut: refOut{tokens: wk.tokens}}
-				if s == 0 {
-					o.loglik, o.pit = sums(wk.rawB, c.lengths), wk.pit
-					f := forcers[w]
-					la := sums(forced(alt, f.s[0], f.lp, prompt, wk.tokens, wk.stopped, c.temp), c.lengths)
-					lt := sums(forced(trusted, f.s[1], f.lp, prompt, wk.tokens, wk.stopped, c.temp), c.lengths)
-					for j := range la {
-						o.llr = append(o.llr, la[j]-lt[j])
-					}
-				}
-				co[i] = append(co[i], o)
-			}
-		})
-		for j, l := range c.lengths {
-			t, err := newTally(c, l)
-			if err != nil {
-				return err
-			}
-			rng := rand.New(rand.NewPCG(c.seed, 0x72616e6b))
-			for i := range c.n {
-				if err := t.add(c, j, ref[i], co[i], rng); err != nil {
-					return err
+			wk := e.run(prompt, L, rng)
+			o := candOut{refOut: refOut{tokens: wk.tokens}}
+			if s == 0 {
+				o.loglik, o.pit = sums(wk.rawB, c.lengths), wk.pit
+				f := forcers[w]
+				la := sums(forced(alt, f.s[0], f.lp, prompt, wk.tokens, wk.stopped, c.temp), c.lengths)
+				lt := sums(forced(trusted, f.s[1], f.lp, prompt, wk.tokens, wk.stopped, c.temp), c.lengths)
+				for j := range la {
+					o.llr = append(o.llr, la[j]-lt[j])
 				}
 			}
-			fmt.Fprintf(out, "| %s | %d | %s | %s | %s |\n", name, l, t.row(c), t.sprtCell(altName), time.Since(t1).Round(time.Second))
+			co[i] = append(co[i], o)
+		}
+	})
+	return co
+}
+
+// tallyAll feeds every challenge, in order, to a fresh tally of length l
+// (index j), with the rank test's tie-breaking draws on a seed of their
+// own, so that each length's row is one run of the sequential tests.
+func tallyAll(c config, j, l int, ref [][]refOut, co [][]candOut) (*tally, error) {
+	t, err := newTally(c, l)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(c.seed, 0x72616e6b))
+	for i := range c.n {
+		if err := t.add(c, j, ref[i], co[i], rng); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return t, nil
 }
 
 // sums is upTo(v, L) for every length.
