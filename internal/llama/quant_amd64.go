@@ -25,3 +25,9 @@ func matIQ4NLAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb
 
 //go:noescape
 func quantQ8AVX2(x *float32, nb int, qs *int8, d *float32, sums *int32) bool
+
+//go:noescape
+func matQ6_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
+
+//go:noescape
+func matQ4_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)

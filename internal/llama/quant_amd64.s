@@ -177,6 +177,137 @@ skip:
 	CONSTS; \
 	VBROADCASTI128 (AX), Y10
 
+// K-quant constants: 0x30 bytes, the dword orders [0,2,4,6,1,3,5,7] and
+// [0,1,4,5,2,3,6,7], 0x3f and 0x03 bytes, the shift pair [0,4], the word
+// index pair [0,1] and byte twos.
+DATA qkk<>+0(SB)/8, $0x3030303030303030
+DATA qkk<>+8(SB)/8, $0x3030303030303030
+DATA qkk<>+16(SB)/8, $0x3030303030303030
+DATA qkk<>+24(SB)/8, $0x3030303030303030
+DATA qkk<>+32(SB)/8, $0x0000000200000000
+DATA qkk<>+40(SB)/8, $0x0000000600000004
+DATA qkk<>+48(SB)/8, $0x0000000300000001
+DATA qkk<>+56(SB)/8, $0x0000000700000005
+DATA qkk<>+64(SB)/8, $0x0000000100000000
+DATA qkk<>+72(SB)/8, $0x0000000500000004
+DATA qkk<>+80(SB)/8, $0x0000000300000002
+DATA qkk<>+88(SB)/8, $0x0000000700000006
+DATA qkk<>+96(SB)/8, $0x3f3f3f3f3f3f3f3f
+DATA qkk<>+104(SB)/8, $0x3f3f3f3f3f3f3f3f
+DATA qkk<>+112(SB)/8, $0x0303030303030303
+DATA qkk<>+120(SB)/8, $0x0303030303030303
+DATA qkk<>+128(SB)/8, $0x0000000400000000
+DATA qkk<>+136(SB)/8, $0x0000000000000000
+DATA qkk<>+144(SB)/8, $0x0100010001000100
+DATA qkk<>+152(SB)/8, $0x0100010001000100
+DATA qkk<>+160(SB)/8, $0x0100010001000100
+DATA qkk<>+168(SB)/8, $0x0100010001000100
+DATA qkk<>+176(SB)/8, $0x0202020202020202
+DATA qkk<>+184(SB)/8, $0x0202020202020202
+DATA qkk<>+192(SB)/8, $0x0202020202020202
+DATA qkk<>+200(SB)/8, $0x0202020202020202
+GLOBL qkk<>(SB), RODATA|NOPTR, $208
+
+// HSUMD leaves in X reg's element 0 the sum of its 8 int32 lanes, using T.
+#define HSUMD(Y, X, T) \
+	VEXTRACTI128 $1, Y, T; \
+	VPADDD T, X, X; \
+	VPSHUFD $0x4E, X, T; \
+	VPADDD T, X, X; \
+	VPSHUFD $0xB1, X, T; \
+	VPADDD T, X, X
+
+#define KARGS \
+	MOVQ w+0(FP), R12; \
+	MOVQ stride+8(FP), R13; \
+	MOVQ y+16(FP), R9; \
+	MOVQ yd+24(FP), R14; \
+	MOVQ bsums+32(FP), R8; \
+	MOVQ nb+40(FP), R10; \
+	MOVQ out+48(FP), DX; \
+	MOVQ rows+56(FP), R11; \
+	VMOVDQU qkc<>+0(SB), Y14; \
+	VMOVDQU qkc<>+128(SB), Y15; \
+	VMOVDQU qkk<>+0(SB), Y13
+
+// KROWSTART and KROWNEXT: the row's float32 sum is in X, which the
+// K-quant kernels keep clear of their temporaries.
+#define KROWSTART(X) \
+	VXORPS X, X, X; \
+	MOVQ R12, SI; \
+	MOVQ R9, DI; \
+	MOVQ R8, BX; \
+	XORQ CX, CX
+
+#define KROWNEXT(X) \
+	VMOVSS X, (DX); \
+	ADDQ $4, DX; \
+	ADDQ R13, R12; \
+	DECQ R11
+
+// Q6HALF adds to Y8 the scaled 16-value group sums of the unsigned 6-bit
+// values of half n of a Q6_K block (low nibbles at ql(SI), high bits at
+// qh(SI), scales at sc(SI), activations at y(DI)) and to Y9 the scales
+// times the activation group sums at bs(BX), which give the offset of 32.
+#define Q6HALF(ql, qh, sc, y, bs) \
+	VMOVDQU ql(SI), Y0; \
+	VMOVDQU ql+32(SI), Y1; \
+	VMOVDQU qh(SI), Y2; \
+	VPAND Y14, Y0, Y3; \
+	VPSLLW $4, Y2, Y4; \
+	VPAND Y13, Y4, Y4; \
+	VPOR Y4, Y3, Y3; \
+	VPMADDUBSW y(DI), Y3, Y3; \
+	VPMADDWD Y15, Y3, Y4; \
+	VPAND Y14, Y1, Y3; \
+	VPSLLW $2, Y2, Y5; \
+	VPAND Y13, Y5, Y5; \
+	VPOR Y5, Y3, Y3; \
+	VPMADDUBSW y+32(DI), Y3, Y3; \
+	VPMADDWD Y15, Y3, Y5; \
+	VPSRLW $4, Y0, Y3; \
+	VPAND Y14, Y3, Y3; \
+	VPAND Y13, Y2, Y6; \
+	VPOR Y6, Y3, Y3; \
+	VPMADDUBSW y+64(DI), Y3, Y3; \
+	VPMADDWD Y15, Y3, Y6; \
+	VPSRLW $4, Y1, Y3; \
+	VPAND Y14, Y3, Y3; \
+	VPSRLW $2, Y2, Y7; \
+	VPAND Y13, Y7, Y7; \
+	VPOR Y7, Y3, Y3; \
+	VPMADDUBSW y+96(DI), Y3, Y3; \
+	VPMADDWD Y15, Y3, Y7; \
+	VPHADDD Y5, Y4, Y4; \
+	VPHADDD Y7, Y6, Y6; \
+	VPHADDD Y6, Y4, Y4; \
+	VPMOVSXBD sc(SI), Y3; \
+	VPMULLD bs(BX), Y3, Y5; \
+	VPADDD Y5, Y9, Y9; \
+	VPERMD Y3, Y12, Y3; \
+	VPMULLD Y3, Y4, Y4; \
+	VPADDD Y4, Y8, Y8
+
+// Q4CHUNK adds to Y8 the nibble sums of 64 values (the 32 bytes at q(SI),
+// low nibbles then high ones, activations at y(DI)), each 32 times its
+// scale: the word of Y10 that the byte pairs of Y11 pick, which then step
+// to the next scale.
+#define Q4CHUNK(q, y) \
+	VMOVDQU q(SI), Y0; \
+	VPAND Y14, Y0, Y1; \
+	VPSRLW $4, Y0, Y2; \
+	VPAND Y14, Y2, Y2; \
+	VPMADDUBSW y(DI), Y1, Y1; \
+	VPMADDUBSW y+32(DI), Y2, Y2; \
+	VPSHUFB Y11, Y10, Y3; \
+	VPADDB Y7, Y11, Y11; \
+	VPMADDWD Y3, Y1, Y1; \
+	VPADDD Y1, Y8, Y8; \
+	VPSHUFB Y11, Y10, Y3; \
+	VPADDB Y7, Y11, Y11; \
+	VPMADDWD Y3, Y2, Y2; \
+	VPADDD Y2, Y8, Y8
+
 // func matQ8_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // out[r] = lanesQ8_0(row r) for r < rows; rows stride bytes apart, nb
 // blocks each. ys is unused (Q8_0 has no minimum).
@@ -450,5 +581,114 @@ qqok:
 	RET
 qqbad:
 	MOVB $0, ret+40(FP)
+	VZEROUPPER
+	RET
+
+// func matQ6_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
+// out[r] = dotQ6_K(row r): per block the exact integer sum, then
+// sum += float32(float32(half(d)*yd) * float32(isum)).
+TEXT ·matQ6_KAVX2(SB), NOSPLIT, $0-64
+	KARGS
+	VMOVDQU qkk<>+32(SB), Y12
+q6row:
+	CMPQ R11, $0
+	JEQ q6done
+	KROWSTART(X10)
+q6blk:
+	CMPQ CX, R10
+	JEQ q6end
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	Q6HALF(0, 128, 192, 0, 0)
+	Q6HALF(64, 160, 200, 128, 32)
+	VPSLLD $5, Y9, Y9
+	VPSUBD Y9, Y8, Y8
+	HSUMD(Y8, X8, X3)
+	VCVTDQ2PS X8, X8
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X6
+	VCVTPH2PS X6, X6
+	VMULSS (R14)(CX*4), X6, X6
+	VMULSS X8, X6, X6
+	VADDSS X6, X10, X10
+	ADDQ $210, SI
+	ADDQ $256, DI
+	ADDQ $64, BX
+	INCQ CX
+	JMP q6blk
+q6end:
+	KROWNEXT(X10)
+	JMP q6row
+q6done:
+	VZEROUPPER
+	RET
+
+// func matQ4_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
+// out[r] = dotQ4_K(row r): per block the exact scaled and minimum sums,
+// then sum += float32(float32(half(d)*yd) * float32(isum)) and
+// sum -= float32(float32(half(dmin)*yd) * float32(msum)).
+TEXT ·matQ4_KAVX2(SB), NOSPLIT, $0-64
+	KARGS
+	VMOVDQU qkk<>+64(SB), Y12
+	VMOVDQU qkk<>+176(SB), Y7
+q4krow:
+	CMPQ R11, $0
+	JEQ q4kdone
+	KROWSTART(X9)
+q4kblk:
+	CMPQ CX, R10
+	JEQ q4kend
+	// The 6-bit scales and minimums, as llama.cpp's utmp steps unpack
+	// them: X1 = [scales 0-3, scales 4-7, mins 0-3, mins 4-7] in bytes.
+	VMOVQ 4(SI), X0
+	VPINSRD $2, 12(SI), X0, X0
+	VPAND qkk<>+96(SB), X0, X1
+	VPSHUFD $0xAA, X0, X2
+	VPSRLVD qkk<>+128(SB), X2, X2
+	VPAND X14, X2, X2
+	VPSRLD $6, X0, X3
+	VPAND qkk<>+112(SB), X3, X3
+	VPSLLD $4, X3, X3
+	VPOR X3, X2, X2
+	VPUNPCKLDQ X2, X1, X1
+	VPMOVZXBW X1, X10
+	VINSERTI128 $1, X10, Y10, Y10
+	VPSRLDQ $8, X1, X1
+	VPMOVZXBD X1, Y5
+	VMOVDQU qkk<>+144(SB), Y11
+	VPXOR Y8, Y8, Y8
+	Q4CHUNK(16, 0)
+	Q4CHUNK(48, 64)
+	Q4CHUNK(80, 128)
+	Q4CHUNK(112, 192)
+	HSUMD(Y8, X8, X3)
+	VPERMD Y5, Y12, Y5
+	VMOVDQU (BX), Y4
+	VPHADDD 32(BX), Y4, Y4
+	VPMULLD Y4, Y5, Y5
+	HSUMD(Y5, X5, X3)
+	VCVTDQ2PS X8, X8
+	VCVTDQ2PS X5, X5
+	MOVWLZX (SI), AX
+	VMOVD AX, X6
+	VCVTPH2PS X6, X6
+	VMULSS (R14)(CX*4), X6, X6
+	VMULSS X8, X6, X6
+	VADDSS X6, X9, X9
+	MOVWLZX 2(SI), AX
+	VMOVD AX, X6
+	VCVTPH2PS X6, X6
+	VMULSS (R14)(CX*4), X6, X6
+	VMULSS X5, X6, X6
+	VSUBSS X6, X9, X9
+	ADDQ $144, SI
+	ADDQ $256, DI
+	ADDQ $64, BX
+	INCQ CX
+	JMP q4kblk
+q4kend:
+	KROWNEXT(X9)
+	JMP q4krow
+q4kdone:
 	VZEROUPPER
 	RET

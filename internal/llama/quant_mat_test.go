@@ -18,10 +18,14 @@ func randomBlocks(r *Rand, t uint32, rows, cols int) matrix {
 		buf[i] = byte(r.Uint64())
 	}
 	halves := []float32{0, -0.0, 0.01, -0.02, 1e-4, 3.5, -7e-6}
+	scales := map[uint32][]int{ggmlQ4_1: {0, 2}, ggmlQ5_1: {0, 2}, ggmlQ4_K: {0, 2}, ggmlQ6_K: {208}}[t]
+	if scales == nil {
+		scales = []int{0}
+	}
 	for b := 0; b < len(buf); b += q.bytes {
-		binary.LittleEndian.PutUint16(buf[b:], floatToHalf(halves[r.Uint64()%uint64(len(halves))]*float32(1+r.Float64())))
-		if t == ggmlQ4_1 || t == ggmlQ5_1 {
-			binary.LittleEndian.PutUint16(buf[b+2:], floatToHalf(halves[r.Uint64()%uint64(len(halves))]))
+		for _, off := range scales {
+			h := halves[r.Uint64()%uint64(len(halves))] * float32(1+r.Float64())
+			binary.LittleEndian.PutUint16(buf[b+off:], floatToHalf(h))
 		}
 	}
 	return quantMatrix(t, rows, cols, buf)
@@ -65,7 +69,10 @@ func TestMatKernelsMatchPortable(t *testing.T) {
 		for _, format := range []int{actQ8_0, actQ8_1} {
 			checkQuantizer(t, format, x, fmt.Sprintf("%d activations", n))
 		}
-		for _, typ := range []uint32{ggmlQ8_0, ggmlQ4_1, ggmlQ5_0, ggmlQ5_1, ggmlQ4_0, ggmlIQ4NL} {
+		for _, typ := range []uint32{ggmlQ8_0, ggmlQ4_1, ggmlQ5_0, ggmlQ5_1, ggmlQ4_0, ggmlIQ4NL, ggmlQ6_K, ggmlQ4_K} {
+			if q, _ := qtypeOf(typ); n%q.block != 0 {
+				continue
+			}
 			t.Run(fmt.Sprintf("%s/%d", ggmlTypeName(typ), n), func(t *testing.T) {
 				const rows = 9
 				m := randomBlocks(r, typ, rows, n)
