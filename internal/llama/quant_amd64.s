@@ -103,6 +103,19 @@ GLOBL qkc<>(SB), RODATA|NOPTR, $200
 	VCVTPD2PSY Y1, X1; \
 	VCVTPS2PD X1, Y1
 
+// ACCUM0 is ACCUM for the first block, the accumulators zero: the exact
+// product rounded once to float32 is fma32's, and adding +0 turns a -0
+// into the +0 that fma32 gives.
+#define ACCUM0 \
+	VCVTDQ2PS Y2, Y2; \
+	VBROADCASTSS X6, Y6; \
+	VMULPS Y6, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VADDPS Y3, Y2, Y2; \
+	VCVTPS2PD X2, Y0; \
+	VEXTRACTF128 $1, Y2, X2; \
+	VCVTPS2PD X2, Y1
+
 // HSUM8 leaves hsum8 of the accumulators in X0.
 #define HSUM8 \
 	VCVTPD2PSY Y0, X0; \
@@ -317,6 +330,16 @@ q80row:
 	CMPQ R11, $0
 	JEQ q80done
 	ROWSTART
+	CMPQ R10, $0
+	JEQ q80end
+	VMOVDQU 2(SI), Y2
+	VMOVDQU (DI), Y5
+	SDOT
+	DD
+	ACCUM0
+	ADDQ $34, SI
+	ADDQ $32, DI
+	INCQ CX
 q80blk:
 	CMPQ CX, R10
 	JEQ q80end
@@ -345,6 +368,17 @@ q41row:
 	CMPQ R11, $0
 	JEQ q41done
 	ROWSTART
+	CMPQ R10, $0
+	JEQ q41end
+	NIBBLES(4)
+	VMOVDQU (DI), Y5
+	UDOT
+	DD
+	ACCUM0
+	MINTERM(q41skip0)
+	ADDQ $20, SI
+	ADDQ $32, DI
+	INCQ CX
 q41blk:
 	CMPQ CX, R10
 	JEQ q41end
@@ -375,6 +409,18 @@ q50row:
 	CMPQ R11, $0
 	JEQ q50done
 	ROWSTART
+	CMPQ R10, $0
+	JEQ q50end
+	NIBBLES(6)
+	FIFTH(2)
+	VPSUBB Y11, Y2, Y2
+	VMOVDQU (DI), Y5
+	SDOT
+	DD
+	ACCUM0
+	ADDQ $22, SI
+	ADDQ $32, DI
+	INCQ CX
 q50blk:
 	CMPQ CX, R10
 	JEQ q50end
@@ -405,6 +451,18 @@ q51row:
 	CMPQ R11, $0
 	JEQ q51done
 	ROWSTART
+	CMPQ R10, $0
+	JEQ q51end
+	NIBBLES(8)
+	FIFTH(4)
+	VMOVDQU (DI), Y5
+	UDOT
+	DD
+	ACCUM0
+	MINTERM(q51skip0)
+	ADDQ $24, SI
+	ADDQ $32, DI
+	INCQ CX
 q51blk:
 	CMPQ CX, R10
 	JEQ q51end
