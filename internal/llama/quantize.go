@@ -24,6 +24,10 @@ func quantizeRow(t uint32, x []float32, dst []byte) {
 		quantizeQ5_1(x, dst)
 	case ggmlQ6_K:
 		quantizeQ6_K(x, dst)
+	case ggmlQ4_K:
+		quantizeQ4_K(x, dst)
+	case ggmlIQ4NL:
+		quantizeIQ4NL(x, dst)
 	case ggmlF16:
 		for i, v := range x {
 			binary.LittleEndian.PutUint16(dst[2*i:], floatToHalf(v))
