@@ -19,7 +19,8 @@ Models (--model SPEC):
    exec:COMMAND                       runs COMMAND per prompt (prompt on stdin; text or a
                                       JSON object on stdout; POT_SEED etc. in its environment)
   A local model may add ,perturb=f16|int8|noise:SIGMA|prune:FRACTION, or
-  ,perturb=q8_0|q4_0|q4_1|q5_0|q5_1|q6_k: the model quantized as llama-quantize would.
+  ,perturb=q8_0|q4_0|q4_1|q5_0|q5_1|q6_k|iq4_nl|q4_k_m: the model quantized as
+  llama-quantize would.
 
 Records are written in (challenge, sample) order whatever finishes first. A query
 that still fails after its retries is written as a record with its error, and the

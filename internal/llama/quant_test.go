@@ -339,7 +339,7 @@ func TestQuantPerturbErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q6_k"} {
+	for _, k := range []string{"q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q6_k", "iq4_nl", "q4_k_m"} {
 		p, err := f32.Perturb(Perturbation{Kind: k})
 		if err != nil {
 			t.Errorf("%s: %v", k, err)
