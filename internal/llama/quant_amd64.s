@@ -163,6 +163,15 @@ skip:
 	ADDQ R13, R12; \
 	DECQ R11
 
+// HSUMD leaves in element 0 of X (Y's low half) the sum of its 8 int32 lanes, using T.
+#define HSUMD(Y, X, T) \
+	VEXTRACTI128 $1, Y, T; \
+	VPADDD T, X, X; \
+	VPSHUFD $0x4E, X, T; \
+	VPADDD T, X, X; \
+	VPSHUFD $0xB1, X, T; \
+	VPADDD T, X, X
+
 // TABLESUM leaves in X2 (element 0) the exact integer dot product of a
 // block of 18 bytes at SI (binary16 scale, 16 bytes of nibbles mapped
 // through the table in Y10) with the 32 activations at DI.
@@ -171,12 +180,7 @@ skip:
 	VPSHUFB Y2, Y10, Y2; \
 	VMOVDQU (DI), Y5; \
 	SDOT; \
-	VEXTRACTI128 $1, Y2, X3; \
-	VPADDD X3, X2, X2; \
-	VPSHUFD $0x4E, X2, X3; \
-	VPADDD X3, X2, X2; \
-	VPSHUFD $0xB1, X2, X3; \
-	VPADDD X3, X2, X2
+	HSUMD(Y2, X2, X3)
 
 #define NIBARGS \
 	MOVQ w+0(FP), R12; \
@@ -220,15 +224,6 @@ DATA qkk<>+184(SB)/8, $0x0202020202020202
 DATA qkk<>+192(SB)/8, $0x0202020202020202
 DATA qkk<>+200(SB)/8, $0x0202020202020202
 GLOBL qkk<>(SB), RODATA|NOPTR, $208
-
-// HSUMD leaves in X reg's element 0 the sum of its 8 int32 lanes, using T.
-#define HSUMD(Y, X, T) \
-	VEXTRACTI128 $1, Y, T; \
-	VPADDD T, X, X; \
-	VPSHUFD $0x4E, X, T; \
-	VPADDD T, X, X; \
-	VPSHUFD $0xB1, X, T; \
-	VPADDD T, X, X
 
 #define KARGS \
 	MOVQ w+0(FP), R12; \
