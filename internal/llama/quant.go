@@ -155,6 +155,8 @@ func (m *matrix) typeName() string { return ggmlTypeName(m.typ) }
 // are reused from one product to the next.
 type act struct {
 	simd   bool // use the AVX2 kernels (same results, sooner)
+	probed bool // wide is known
+	wide   bool // and the AVX-512F lane kernels (the same results again)
 	format int
 	f      []float32 // F32, F16 and BF16: the (rounded) values
 	qs     []int8    // Q8_*: the quantized values
@@ -176,6 +178,10 @@ func grow[T any](s []T, n int) []T {
 // is a multiple of the format's block size (checked when the weights were
 // loaded).
 func (a *act) prepare(format int, x []float32) {
+	if a.simd && !a.probed {
+		// Once per state: CPUID is slow, in a virtual machine slower.
+		a.wide, a.probed = hasAVX512(), true
+	}
 	a.format = format
 	n := len(x)
 	switch format {

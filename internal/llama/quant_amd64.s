@@ -126,6 +126,34 @@ GLOBL qkc<>(SB), RODATA|NOPTR, $200
 	VMOVSHDUP X0, X1; \
 	VADDSS X1, X0, X0
 
+// ACCUMW, ACCUM0W and HSUM8W are ACCUM, ACCUM0 and HSUM8 with AVX-512F:
+// the 8 accumulators in one register of float64, Z0, the same steps.
+#define ACCUMW \
+	VCVTSS2SD X6, X6, X6; \
+	VBROADCASTSD X6, Z6; \
+	VCVTDQ2PD Y2, Z3; \
+	VMULPD Z6, Z3, Z3; \
+	VADDPD Z3, Z0, Z0; \
+	VCVTPD2PS Z0, Y0; \
+	VCVTPS2PD Y0, Z0
+
+#define ACCUM0W \
+	VCVTDQ2PS Y2, Y2; \
+	VBROADCASTSS X6, Y6; \
+	VMULPS Y6, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VADDPS Y3, Y2, Y2; \
+	VCVTPS2PD Y2, Z0
+
+#define HSUM8W \
+	VCVTPD2PS Z0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VMOVHLPS X0, X0, X1; \
+	VADDPS X1, X0, X0; \
+	VMOVSHDUP X0, X1; \
+	VADDSS X1, X0, X0
+
 // MINTERM: X7 += m * s[CX] (float32, each rounded) when the binary16 m at
 // 2(SI) is not zero, as dotLanes skips a zero minimum.
 #define MINTERM(skip) \
@@ -743,5 +771,169 @@ q4kend:
 	KROWNEXT(X9)
 	JMP q4krow
 q4kdone:
+	VZEROUPPER
+	RET
+
+// func matQ8_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// The same as matQ8_0AVX2, with AVX-512F for the float64 lanes.
+TEXT ·matQ8_0AVX512(SB), NOSPLIT, $0-64
+	LANEARGS
+w80row:
+	CMPQ R11, $0
+	JEQ w80done
+	ROWSTART
+	CMPQ R10, $0
+	JEQ w80end
+	VMOVDQU 2(SI), Y2
+	VMOVDQU (DI), Y5
+	SDOT
+	DD
+	ACCUM0W
+	ADDQ $34, SI
+	ADDQ $32, DI
+	INCQ CX
+w80blk:
+	CMPQ CX, R10
+	JEQ w80end
+	VMOVDQU 2(SI), Y2
+	VMOVDQU (DI), Y5
+	SDOT
+	DD
+	ACCUMW
+	ADDQ $34, SI
+	ADDQ $32, DI
+	INCQ CX
+	JMP w80blk
+w80end:
+	HSUM8W
+	ROWNEXT
+	JMP w80row
+w80done:
+	VZEROUPPER
+	RET
+
+// func matQ4_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// The same as matQ4_1AVX2, with AVX-512F for the float64 lanes.
+TEXT ·matQ4_1AVX512(SB), NOSPLIT, $0-64
+	LANEARGS
+w41row:
+	CMPQ R11, $0
+	JEQ w41done
+	ROWSTART
+	CMPQ R10, $0
+	JEQ w41end
+	NIBBLES(4)
+	VMOVDQU (DI), Y5
+	UDOT
+	DD
+	ACCUM0W
+	MINTERM(w41skip0)
+	ADDQ $20, SI
+	ADDQ $32, DI
+	INCQ CX
+w41blk:
+	CMPQ CX, R10
+	JEQ w41end
+	NIBBLES(4)
+	VMOVDQU (DI), Y5
+	UDOT
+	DD
+	ACCUMW
+	MINTERM(w41skip)
+	ADDQ $20, SI
+	ADDQ $32, DI
+	INCQ CX
+	JMP w41blk
+w41end:
+	HSUM8W
+	VADDSS X7, X0, X0
+	ROWNEXT
+	JMP w41row
+w41done:
+	VZEROUPPER
+	RET
+
+// func matQ5_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// The same as matQ5_0AVX2, with AVX-512F for the float64 lanes.
+TEXT ·matQ5_0AVX512(SB), NOSPLIT, $0-64
+	LANEARGS
+w50row:
+	CMPQ R11, $0
+	JEQ w50done
+	ROWSTART
+	CMPQ R10, $0
+	JEQ w50end
+	NIBBLES(6)
+	FIFTH(2)
+	VPSUBB Y11, Y2, Y2
+	VMOVDQU (DI), Y5
+	SDOT
+	DD
+	ACCUM0W
+	ADDQ $22, SI
+	ADDQ $32, DI
+	INCQ CX
+w50blk:
+	CMPQ CX, R10
+	JEQ w50end
+	NIBBLES(6)
+	FIFTH(2)
+	VPSUBB Y11, Y2, Y2
+	VMOVDQU (DI), Y5
+	SDOT
+	DD
+	ACCUMW
+	ADDQ $22, SI
+	ADDQ $32, DI
+	INCQ CX
+	JMP w50blk
+w50end:
+	HSUM8W
+	ROWNEXT
+	JMP w50row
+w50done:
+	VZEROUPPER
+	RET
+
+// func matQ5_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// The same as matQ5_1AVX2, with AVX-512F for the float64 lanes.
+TEXT ·matQ5_1AVX512(SB), NOSPLIT, $0-64
+	LANEARGS
+w51row:
+	CMPQ R11, $0
+	JEQ w51done
+	ROWSTART
+	CMPQ R10, $0
+	JEQ w51end
+	NIBBLES(8)
+	FIFTH(4)
+	VMOVDQU (DI), Y5
+	UDOT
+	DD
+	ACCUM0W
+	MINTERM(w51skip0)
+	ADDQ $24, SI
+	ADDQ $32, DI
+	INCQ CX
+w51blk:
+	CMPQ CX, R10
+	JEQ w51end
+	NIBBLES(8)
+	FIFTH(4)
+	VMOVDQU (DI), Y5
+	UDOT
+	DD
+	ACCUMW
+	MINTERM(w51skip)
+	ADDQ $24, SI
+	ADDQ $32, DI
+	INCQ CX
+	JMP w51blk
+w51end:
+	HSUM8W
+	VADDSS X7, X0, X0
+	ROWNEXT
+	JMP w51row
+w51done:
 	VZEROUPPER
 	RET

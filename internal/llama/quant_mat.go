@@ -2,11 +2,28 @@ package llama
 
 // dotRowsAVX2 is dotRows for rows [lo, hi) through a whole-matrix AVX2
 // kernel, when the matrix's type has one; it reports whether it did the
-// work. a.simd is set, so the kernels exist on this machine.
+// work. a.simd is set, so the kernels exist on this machine; a.wide says
+// whether the AVX-512F ones do too.
 func (m *matrix) dotRowsAVX2(out []float32, a *act, lo, hi int) bool {
 	var ys *float32
 	if len(a.s) > 0 {
 		ys = &a.s[0]
+	}
+	if a.wide {
+		switch m.typ {
+		case ggmlQ8_0:
+			matQ8_0AVX512(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], ys, len(a.d), &out[lo], hi-lo)
+			return true
+		case ggmlQ4_1:
+			matQ4_1AVX512(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], ys, len(a.d), &out[lo], hi-lo)
+			return true
+		case ggmlQ5_0:
+			matQ5_0AVX512(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], ys, len(a.d), &out[lo], hi-lo)
+			return true
+		case ggmlQ5_1:
+			matQ5_1AVX512(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], ys, len(a.d), &out[lo], hi-lo)
+			return true
+		}
 	}
 	switch m.typ {
 	case ggmlQ8_0:

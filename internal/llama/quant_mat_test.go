@@ -56,9 +56,10 @@ func randomInput(r *Rand, n int) []float32 {
 	return x
 }
 
-// TestMatKernelsMatchPortable checks the whole-matrix AVX2 kernels and the
-// AVX2 activation quantizer against the portable code, bit for bit, on
-// random blocks and awkward inputs, for every row split.
+// TestMatKernelsMatchPortable checks the whole-matrix AVX2 kernels (and
+// their AVX-512F versions where the machine has it) and the AVX2
+// activation quantizer against the portable code, bit for bit, on random
+// blocks and awkward inputs, for every row split.
 func TestMatKernelsMatchPortable(t *testing.T) {
 	if !hasSIMD() {
 		t.Skip("no AVX2 here: only the portable kernels run")
@@ -80,17 +81,23 @@ func TestMatKernelsMatchPortable(t *testing.T) {
 				in.prepare(m.actFormat(), x)
 				want := make([]float32, rows)
 				m.dotRows(want, &in, 0, rows)
-				in.simd = true
-				for _, split := range [][2]int{{0, rows}, {0, 4}, {4, 5}, {5, rows}} {
-					got := slices.Repeat([]float32{-1}, rows)
-					m.dotRows(got, &in, split[0], split[1])
-					for i := split[0]; i < split[1]; i++ {
-						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-							t.Errorf("row %d of [%d, %d): AVX2 %v, portable %v", i, split[0], split[1], got[i], want[i])
-						}
+				in.simd, in.probed = true, true
+				for _, wide := range []bool{false, true} {
+					if wide && !hasAVX512() {
+						continue
 					}
-					if split[1] < rows && got[split[1]] != -1 {
-						t.Errorf("rows [%d, %d): row %d written", split[0], split[1], split[1])
+					in.wide = wide
+					for _, split := range [][2]int{{0, rows}, {0, 4}, {4, 5}, {5, rows}} {
+						got := slices.Repeat([]float32{-1}, rows)
+						m.dotRows(got, &in, split[0], split[1])
+						for i := split[0]; i < split[1]; i++ {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Errorf("AVX-512 %v: row %d of [%d, %d): vectorised %v, portable %v", wide, i, split[0], split[1], got[i], want[i])
+							}
+						}
+						if split[1] < rows && got[split[1]] != -1 {
+							t.Errorf("AVX-512 %v: rows [%d, %d): row %d written", wide, split[0], split[1], split[1])
+						}
 					}
 				}
 			})

@@ -37,3 +37,21 @@ func matQ6_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int
 func matQ4_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
+
+func matQ8_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
+func matQ4_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
+func matQ5_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
+func matQ5_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
+func hasAVX512() bool { return false }
