@@ -204,11 +204,34 @@ skip:
 // block of 18 bytes at SI (binary16 scale, 16 bytes of nibbles mapped
 // through the table in Y10) with the 32 activations at DI.
 #define TABLESUM \
-	NIBBLES(2); \
-	VPSHUFB Y2, Y10, Y2; \
-	VMOVDQU (DI), Y5; \
-	SDOT; \
+	TABLEDOT(2, 0); \
 	HSUMD(Y2, X2, X3)
+
+// TABLEDOT leaves in Y2 the 8 lane sums of the block at woff(SI) and the
+// activations at yoff(DI); TABLESUM2 the exact integer sums of the block at
+// SI and the next one in elements 0 and 1 of X2, one reduction for both.
+#define TABLEDOT(woff, yoff) \
+	NIBBLES(woff); \
+	VPSHUFB Y2, Y10, Y2; \
+	VMOVDQU yoff(DI), Y5; \
+	SDOT
+
+#define TABLESUM2 \
+	TABLEDOT(2, 0); \
+	VMOVDQA Y2, Y8; \
+	TABLEDOT(20, 32); \
+	VPHADDD Y2, Y8, Y2; \
+	VEXTRACTI128 $1, Y2, X3; \
+	VPADDD X3, X2, X2; \
+	VPHADDD X2, X2, X2
+
+// DDAT is DD for the block at woff(SI) and the activation scale yoff
+// bytes past block CX's.
+#define DDAT(woff, yoff) \
+	MOVWLZX woff(SI), AX; \
+	VMOVD AX, X6; \
+	VCVTPH2PS X6, X6; \
+	VMULSS yoff(R14)(CX*4), X6, X6
 
 #define NIBARGS \
 	MOVQ w+0(FP), R12; \
@@ -521,6 +544,29 @@ q40row:
 	MOVQ R12, SI
 	MOVQ R9, DI
 	XORQ CX, CX
+q40pair:
+	LEAQ 2(CX), AX
+	CMPQ AX, R10
+	JGT q40blk
+	TABLESUM2
+	VCVTDQ2PD X2, X3
+	DDAT(0, 0)
+	VCVTSS2SD X6, X6, X6
+	VMULSD X6, X3, X4
+	VADDSD X4, X0, X0
+	VCVTSD2SS X0, X0, X0
+	VCVTSS2SD X0, X0, X0
+	VUNPCKHPD X3, X3, X3
+	DDAT(18, 4)
+	VCVTSS2SD X6, X6, X6
+	VMULSD X6, X3, X3
+	VADDSD X3, X0, X0
+	VCVTSD2SS X0, X0, X0
+	VCVTSS2SD X0, X0, X0
+	ADDQ $36, SI
+	ADDQ $64, DI
+	ADDQ $2, CX
+	JMP q40pair
 q40blk:
 	CMPQ CX, R10
 	JEQ q40end
@@ -555,6 +601,23 @@ iq4row:
 	MOVQ R12, SI
 	MOVQ R9, DI
 	XORQ CX, CX
+iq4pair:
+	LEAQ 2(CX), AX
+	CMPQ AX, R10
+	JGT iq4blk
+	TABLESUM2
+	VCVTDQ2PS X2, X3
+	DDAT(0, 0)
+	VMULSS X3, X6, X6
+	VADDSS X6, X0, X0
+	VMOVSHDUP X3, X3
+	DDAT(18, 4)
+	VMULSS X3, X6, X6
+	VADDSS X6, X0, X0
+	ADDQ $36, SI
+	ADDQ $64, DI
+	ADDQ $2, CX
+	JMP iq4pair
 iq4blk:
 	CMPQ CX, R10
 	JEQ iq4end
