@@ -6,7 +6,7 @@ BINS    := potgen potcmp potstat potsplit
 POT_MODELS ?= $(abspath ../shared/models)
 export POT_MODELS
 
-.PHONY: build test check bench eval eval-quick demo install clean fuzz
+.PHONY: build test check bench eval eval-quick eval-check demo install clean fuzz
 
 build:
 	@mkdir -p bin
@@ -38,7 +38,8 @@ bench: build
 	./scripts/memory.sh
 
 # pot's results table: every model pair, locally and through HTTP, over fresh
-# keys; writes eval/EVAL.md, its pictures and the README's summary table.
+# keys; writes eval/EVAL.md, its pictures, eval/results.json and the README's
+# summary table.
 eval: build
 	$(GO) build -o bin/ ./scripts/potserve
 	$(GO) run ./scripts/eval
@@ -50,6 +51,11 @@ eval-quick: build
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  $(GO) run ./scripts/eval -quick -out "$$tmp/out" -doc "$$tmp/EVAL.md" -readme "" > "$$tmp/summary" && \
 	  echo "eval-quick: verdicts and tables as expected"
+
+# Two runs compared pair by pair (make eval-check OLD=old.json [NEW=...]): the
+# same verdicts, and each wrong-verdict rate inside the other's interval.
+eval-check:
+	$(GO) run ./scripts/eval -check $(OLD) $(or $(NEW),eval/results.json)
 
 # The main job on built-in synthetic models: nothing to download.
 demo: build

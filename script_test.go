@@ -55,14 +55,16 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// queriesCmd checks early stopping: `queries COUNTFILE VERDICT.json JOBS`
-// passes when the model was queried (one line per query in COUNTFILE) at
-// least as often as potcmp used scores (n in its JSON verdict) and at most
-// Waste(JOBS) more: the bound potgen's help states, which holds at every
-// scheduling, so the check holds on a loaded machine too.
+// queriesCmd checks early stopping: `queries COUNTFILE VERDICT.json JOBS
+// [SCOREJOBS]` passes when the model was queried (one line per query in
+// COUNTFILE) at least as often as potcmp used scores (n in its JSON
+// verdict) and at most Waste(JOBS) more: the bound potgen's help states,
+// which holds at every scheduling, so the check holds on a loaded machine
+// too. With SCOREJOBS, a potgen score -j SCOREJOBS stood between potgen
+// and potcmp, and the bound is ScoreWaste, which its help states.
 func queriesCmd(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 3 {
-		ts.Fatalf("usage: queries COUNTFILE VERDICT.json JOBS")
+	if neg || len(args) < 3 || len(args) > 4 {
+		ts.Fatalf("usage: queries COUNTFILE VERDICT.json JOBS [SCOREJOBS]")
 	}
 	made := strings.Count(ts.ReadFile(args[0]), "\n")
 	var v struct {
@@ -76,6 +78,13 @@ func queriesCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("jobs: %v", err)
 	}
 	bound := generate.Waste(jobs, compare.ReadAhead)
+	if len(args) == 4 {
+		scoreJobs, err := strconv.Atoi(args[3])
+		if err != nil {
+			ts.Fatalf("score jobs: %v", err)
+		}
+		bound = generate.ScoreWaste(jobs, scoreJobs, compare.ReadAhead)
+	}
 	ts.Logf("potcmp used %d scores; the model was queried %d times (bound %d more)", v.N, made, bound)
 	if made < v.N || made > v.N+bound {
 		ts.Fatalf("model queried %d times for %d scores: more than the %d the bound allows", made, v.N, bound)

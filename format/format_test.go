@@ -583,3 +583,29 @@ func TestReuseRecords(t *testing.T) {
 		t.Errorf("reusing arrays allocated %d bytes, owning them %d", reused, owned)
 	}
 }
+
+// Sampling.Check refuses what no model can be asked, and only that.
+func TestSamplingCheck(t *testing.T) {
+	good := []Sampling{{}, {Temperature: 1, TopP: 0.9, TopK: 40, MaxTokens: 64, Logprobs: MaxTopK}, {TopP: 1}}
+	for _, s := range good {
+		if err := s.Check(); err != nil {
+			t.Errorf("%+v: %v", s, err)
+		}
+	}
+	bad := map[string]Sampling{
+		"temperature":   {Temperature: -0.5},
+		"temperature ":  {Temperature: math.NaN()},
+		"temperature  ": {Temperature: math.Inf(1)},
+		"top-p":         {TopP: 1.5},
+		"top-p ":        {TopP: math.NaN()},
+		"top-k":         {TopK: -1},
+		"max-tokens":    {MaxTokens: -2},
+		"logprobs":      {Logprobs: MaxTopK + 1},
+	}
+	for want, s := range bad {
+		err := s.Check()
+		if err == nil || !strings.HasPrefix(err.Error(), strings.TrimSpace(want)+" ") {
+			t.Errorf("%+v: %v, want an error naming %s", s, err, strings.TrimSpace(want))
+		}
+	}
+}

@@ -2,6 +2,7 @@ package format
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -79,6 +80,25 @@ type Sampling struct {
 	// "raw" is the model's softmax before temperature and truncation.
 	LogprobsOf string `msgpack:"logprobs_of,omitempty" json:"logprobs_of,omitempty"`
 	Endpoint   string `msgpack:"endpoint,omitempty" json:"endpoint,omitempty"` // for servers: which API was used (completions, chat, native)
+}
+
+// Check says what no model can be asked: a temperature that is negative
+// or not a number, top-p outside [0, 1], a negative top-k or token count,
+// or more alternatives per position than a record holds (MaxTopK).
+func (s *Sampling) Check() error {
+	switch {
+	case !(s.Temperature >= 0) || math.IsInf(s.Temperature, 0):
+		return fmt.Errorf("temperature %v: want a finite number >= 0 (0 is greedy)", s.Temperature)
+	case !(s.TopP >= 0 && s.TopP <= 1):
+		return fmt.Errorf("top-p %v: want a number in [0, 1] (0 or 1 is off)", s.TopP)
+	case s.TopK < 0:
+		return fmt.Errorf("top-k %d: want 0 (off) or more", s.TopK)
+	case s.MaxTokens < 0:
+		return fmt.Errorf("max-tokens %d: want 0 or more", s.MaxTokens)
+	case s.Logprobs < 0 || s.Logprobs > MaxTopK:
+		return fmt.Errorf("logprobs %d: want 0..%d alternatives per position", s.Logprobs, MaxTopK)
+	}
+	return nil
 }
 
 // Shard records which part of a larger stream a segment holds.

@@ -52,31 +52,7 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		b = append(b, ']')
 	}
 	if r.TopK > 0 {
-		b = strconv.AppendInt(append(b, `,"top_k":`...), int64(r.TopK), 10)
-		if len(r.TopTokens) > 0 {
-			b = appendJSONRows(append(b, `,"top_tokens":`...), r.TopTokens, r.TopK, appendJSONInts)
-		}
-		if len(r.TopLogprobs) > 0 {
-			b = appendJSONRows(append(b, `,"top_logprobs":`...), r.TopLogprobs, r.TopK, appendJSONFloats)
-		}
-		if n := max(len(r.TopBytes), len(r.TopTokens)) / r.TopK; n > 0 && (len(r.TopBytes) > 0 || r.Pieces.Len() > 0) {
-			b = append(b, `,"top_bytes":[`...)
-			for i := range n {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, '[')
-				for j := range r.TopK {
-					if j > 0 {
-						b = append(b, ',')
-					}
-					piece, ok := r.TopBytesAt(i, j)
-					b = appendJSONPiece(b, piece, ok)
-				}
-				b = append(b, ']')
-			}
-			b = append(b, ']')
-		}
+		b = r.appendJSONTop(b)
 	}
 	if r.Text != "" {
 		b = appendJSONString(append(b, `,"text":`...), r.Text)
@@ -102,6 +78,37 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		}
 	}
 	return append(b, "}\n"...)
+}
+
+// appendJSONTop appends the top-k alternatives: their ids, log-probabilities
+// and bytes, a row per position.
+func (r *Record) appendJSONTop(b []byte) []byte {
+	b = strconv.AppendInt(append(b, `,"top_k":`...), int64(r.TopK), 10)
+	if len(r.TopTokens) > 0 {
+		b = appendJSONRows(append(b, `,"top_tokens":`...), r.TopTokens, r.TopK, appendJSONInts)
+	}
+	if len(r.TopLogprobs) > 0 {
+		b = appendJSONRows(append(b, `,"top_logprobs":`...), r.TopLogprobs, r.TopK, appendJSONFloats)
+	}
+	if n := max(len(r.TopBytes), len(r.TopTokens)) / r.TopK; n > 0 && (len(r.TopBytes) > 0 || r.Pieces.Len() > 0) {
+		b = append(b, `,"top_bytes":[`...)
+		for i := range n {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			for j := range r.TopK {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				piece, ok := r.TopBytesAt(i, j)
+				b = appendJSONPiece(b, piece, ok)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, ']')
+	}
+	return b
 }
 
 // appendJSONRows writes v as an array of rows of k, one per position.

@@ -308,9 +308,9 @@ func appendBinArray(b []byte, ss []string) []byte {
 	return b
 }
 
-// appendRecord encodes r as one msgpack map, omitting empty fields. fresh
-// are the bytes of ids the segment gives for the first time.
-func appendRecord(b []byte, r *Record, fresh []piece) []byte {
+// fieldCount is how many fields appendRecord writes for r: one for each
+// that is not empty. It must name the same fields in the same way.
+func fieldCount(r *Record, fresh []piece) int {
 	n := 0
 	count := func(ok bool) {
 		if ok {
@@ -336,7 +336,13 @@ func appendRecord(b []byte, r *Record, fresh []piece) []byte {
 	count(len(r.TokenBytes) > 0)
 	count(len(r.TopBytes) > 0)
 	count(r.Scored)
-	b = appendMapHeader(b, n)
+	return n
+}
+
+// appendRecord encodes r as one msgpack map, omitting empty fields. fresh
+// are the bytes of ids the segment gives for the first time.
+func appendRecord(b []byte, r *Record, fresh []piece) []byte {
+	b = appendMapHeader(b, fieldCount(r, fresh))
 	if r.Index != 0 {
 		b = appendUint(append(b, keyIndex), r.Index)
 	}
@@ -913,60 +919,7 @@ func (d *dec) record(r *Record, a *arena) {
 			}
 			seen |= 1 << k
 		}
-		switch k {
-		case keyIndex:
-			r.Index = d.uint()
-		case keyID:
-			strs[0] = d.utf8()
-		case keySample:
-			v := d.uint()
-			if v > math.MaxUint32 {
-				d.fail("sample index %d out of range", v)
-			}
-			r.Sample = uint32(v)
-		case keySeed:
-			r.Seed = d.uint()
-		case keyPrompt:
-			strs[1] = d.utf8()
-		case keyTokens:
-			r.Tokens = d.ids(a)
-		case keyLogprobs:
-			r.Logprobs = d.floats(a)
-		case keyTopK:
-			v := d.uint()
-			if v > MaxTopK {
-				d.fail("top-k %d over the limit of %d", v, MaxTopK)
-			}
-			r.TopK = int(v)
-		case keyTopTokens:
-			r.TopTokens = d.ids(a)
-		case keyTopLogprobs:
-			r.TopLogprobs = d.floats(a)
-		case keyText:
-			strs[2] = d.utf8()
-		case keyFinish:
-			strs[3] = d.utf8()
-		case keyLatency:
-			r.Latency = time.Duration(d.int())
-		case keyAttempts:
-			v := d.uint()
-			if v > math.MaxInt32 {
-				d.fail("attempts %d out of range", v)
-			}
-			r.Attempts = int(v)
-		case keyErr:
-			strs[4] = d.utf8()
-		case keyPieces:
-			d.piecesField()
-		case keyTokenBytes:
-			r.TokenBytes = d.binArray()
-		case keyTopBytes:
-			r.TopBytes = d.binArray()
-		case keyLoglik:
-			r.Loglik, r.Scored = d.float64(), true
-		default:
-			d.skip(0)
-		}
+		d.field(k, r, a, &strs)
 	}
 	if d.err != "" {
 		return
@@ -985,5 +938,64 @@ func (d *dec) record(r *Record, a *arena) {
 	}
 	if len(r.Tokens) > 0 || len(r.TopTokens) > 0 {
 		r.Pieces = d.pieces
+	}
+}
+
+// field decodes the value of field k into r; the strings go to strs (ID,
+// Prompt, Text, Finish, Err) to be interned once the record is whole.
+func (d *dec) field(k int64, r *Record, a *arena, strs *[5][]byte) {
+	switch k {
+	case keyIndex:
+		r.Index = d.uint()
+	case keyID:
+		strs[0] = d.utf8()
+	case keySample:
+		v := d.uint()
+		if v > math.MaxUint32 {
+			d.fail("sample index %d out of range", v)
+		}
+		r.Sample = uint32(v)
+	case keySeed:
+		r.Seed = d.uint()
+	case keyPrompt:
+		strs[1] = d.utf8()
+	case keyTokens:
+		r.Tokens = d.ids(a)
+	case keyLogprobs:
+		r.Logprobs = d.floats(a)
+	case keyTopK:
+		v := d.uint()
+		if v > MaxTopK {
+			d.fail("top-k %d over the limit of %d", v, MaxTopK)
+		}
+		r.TopK = int(v)
+	case keyTopTokens:
+		r.TopTokens = d.ids(a)
+	case keyTopLogprobs:
+		r.TopLogprobs = d.floats(a)
+	case keyText:
+		strs[2] = d.utf8()
+	case keyFinish:
+		strs[3] = d.utf8()
+	case keyLatency:
+		r.Latency = time.Duration(d.int())
+	case keyAttempts:
+		v := d.uint()
+		if v > math.MaxInt32 {
+			d.fail("attempts %d out of range", v)
+		}
+		r.Attempts = int(v)
+	case keyErr:
+		strs[4] = d.utf8()
+	case keyPieces:
+		d.piecesField()
+	case keyTokenBytes:
+		r.TokenBytes = d.binArray()
+	case keyTopBytes:
+		r.TopBytes = d.binArray()
+	case keyLoglik:
+		r.Loglik, r.Scored = d.float64(), true
+	default:
+		d.skip(0)
 	}
 }

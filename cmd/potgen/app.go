@@ -97,7 +97,7 @@ func generateFlags() []ucli.Flag {
 		&ucli.IntFlag{Name: "retries", Value: 5, Usage: "`N` retries of a failed request (servers and commands)"},
 		&ucli.Float64Flag{Name: "rate", Usage: "at most `R` requests per second (0: no limit)"},
 		&ucli.StringFlag{Name: "api-key-env", Usage: "environment variable `NAME` holding the server's API key (default OPENAI_API_KEY, used when set)"},
-		&ucli.StringFlag{Name: "api-key-file", Usage: "`FILE` holding the server's API key"},
+		&ucli.StringFlag{Name: "api-key-file", Usage: "`FILE` holding the server's API key (mode 0600: readable by its owner only)"},
 		&ucli.IntFlag{Name: "threads", Usage: "`N` compute threads per query for local models (0: cores / jobs)"},
 		signFlag(),
 	)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	ucli "github.com/urfave/cli/v2"
@@ -12,6 +11,7 @@ import (
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/challenge"
 	"github.com/pot-audit/pot/internal/cli"
+	"github.com/pot-audit/pot/internal/generate"
 )
 
 func keygenAction(c *ucli.Context) error {
@@ -46,32 +46,11 @@ func openSet(c *ucli.Context) (*challenge.Set, error) {
 	if c.String("key") == "" || !c.IsSet("n") {
 		return nil, cli.Usagef("a challenge set needs --key FILE and -n N (or --challenges FILE)")
 	}
-	n := c.Int("n")
-	if n <= 0 {
-		return nil, cli.Usagef("-n %d: want a positive number of challenges", n)
+	f := challenge.SetFiles{Key: c.String("key"), N: c.Int("n"), Prompts: c.String("prompts"), RunID: c.String("run-id")}
+	if c.IsSet("family") {
+		f.Family = c.String("family")
 	}
-	key, err := challenge.ReadKeyFile(c.String("key"))
-	if err != nil {
-		return nil, cli.Usage(err)
-	}
-	var src challenge.Source
-	if p := c.String("prompts"); p != "" {
-		if c.IsSet("family") {
-			return nil, cli.Usagef("--prompts and --family are exclusive")
-		}
-		pf, err := challenge.ReadPromptFile(p)
-		if err != nil {
-			return nil, cli.Usage(err)
-		}
-		src = pf
-	} else {
-		tf, err := challenge.Templates(c.String("family"))
-		if err != nil {
-			return nil, cli.Usage(err)
-		}
-		src = tf
-	}
-	set, err := challenge.NewSet(key, c.String("run-id"), src, n)
+	set, err := challenge.OpenSet(f)
 	if err != nil {
 		return nil, cli.Usage(err)
 	}
@@ -87,7 +66,7 @@ func challengesAction(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := refuseExisting(c.String("output"), c.Bool("force")); err != nil {
+	if err := generate.RefuseExisting(c.String("output"), c.Bool("force")); err != nil {
 		return err
 	}
 	sign, err := signOptions(c)
@@ -99,27 +78,14 @@ func challengesAction(c *ucli.Context) error {
 		return err
 	}
 	defer out.Abort()
-	w, err := format.NewWriter(out, format.Header{
-		Kind:       format.KindChallenges,
-		Challenges: set.Header(),
-		Created:    now(),
-		Tool:       toolName(),
-	}, sign...)
-	if err != nil {
-		return err
-	}
-	for i := 0; i < set.Len(); i++ {
-		if i%cli.CheckEvery == 0 {
-			if err := cli.Interrupted(c.Context); err != nil {
-				return fmt.Errorf("%w after %d of %d challenges; nothing written", err, i, set.Len())
-			}
+	h := format.Header{Kind: format.KindChallenges, Challenges: set.Header(), Created: now(), Tool: toolName()}
+	stop := func(i int) error {
+		if err := cli.Interrupted(c.Context); err != nil {
+			return fmt.Errorf("%w after %d of %d challenges; nothing written", err, i, set.Len())
 		}
-		rec := set.Record(i)
-		if err := w.Write(&rec); err != nil {
-			return err
-		}
+		return nil
 	}
-	if err := w.Close(); err != nil {
+	if err := set.WriteStream(out, h, stop, sign...); err != nil {
 		return err
 	}
 	return out.Commit()
@@ -178,43 +144,5 @@ func verifyStream(ctx context.Context, env *cli.Env, key challenge.Key, prompts 
 		return 0, fmt.Errorf("%s: %w", in.Name, err)
 	}
 	defer r.Close()
-	h := r.First()
-	var src challenge.Source
-	if h.Challenges.Family == challenge.PromptsFamily {
-		if prompts == nil {
-			return 0, cli.Usagef("%s: a prompt-file challenge set: pass --prompts FILE", in.Name)
-		}
-		src = prompts
-	} else {
-		tf, err := challenge.Templates(h.Challenges.Family)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", in.Name, err)
-		}
-		src = tf
-	}
-	var opts []challenge.VerifyOption
-	if h.Kind == format.KindOutputs {
-		opts = append(opts, challenge.WithSampleBase(h.Sampling.Seed))
-	}
-	v, err := challenge.NewVerifier(key, h.Challenges, src, opts...)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", in.Name, err)
-	}
-	for n := 0; ; n++ {
-		if n%cli.CheckEvery == 0 {
-			if err := cli.Interrupted(ctx); err != nil {
-				return v.Checked(), fmt.Errorf("%s: %w after %d records", in.Name, err, n)
-			}
-		}
-		rec, err := r.Read()
-		if err == io.EOF {
-			return v.Checked(), nil
-		}
-		if err != nil {
-			return v.Checked(), fmt.Errorf("%s: %w", in.Name, err)
-		}
-		if err := v.Check(&rec); err != nil {
-			return v.Checked(), err
-		}
-	}
+	return challenge.VerifyStream(r, in.Name, key, prompts, func() error { return cli.Interrupted(ctx) })
 }

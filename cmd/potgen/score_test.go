@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pot-audit/pot/format"
@@ -27,6 +28,13 @@ func TestScore(t *testing.T) {
 		out := filepath.Join(dir, by+".pot")
 		if r := potgen(t, "score", "--model", "synth:1", "--by", by, "-o", out, in); r.code != 0 || r.stderr != "" {
 			t.Fatalf("potgen score --by %s: %+v", by, r)
+		}
+		// A scored stream is not replaced unless --force says so.
+		if r := potgen(t, "score", "--model", "synth:1", "--by", by, "-o", out, in); r.code != 2 || !strings.Contains(r.stderr, "refusing to replace") {
+			t.Fatalf("potgen score over %s: %+v", out, r)
+		}
+		if r := potgen(t, "score", "--model", "synth:1", "--by", by, "--force", "-o", out, in); r.code != 0 {
+			t.Fatalf("potgen score --force: %+v", r)
 		}
 		hs, recs := readFile(t, out)
 		if got := hs[0].Labels[compare.LabelLoglikBy]; got != by || hs[0].Labels[compare.LabelLoglikModel] == "" {
@@ -124,4 +132,39 @@ func TestScoreRefuses(t *testing.T) {
 		}
 	}
 	os.Remove(out)
+}
+
+// potgen score --sign signs what it writes, with no trace of the private
+// key; a signed input rewritten unsigned is said to be; -j N writes the
+// same records as one at a time.
+func TestScoreSignJobs(t *testing.T) {
+	dir := t.TempDir()
+	key := writeKey(t, dir)
+	sign := streamtest.SignKey(t, dir, "a.sign")
+	pub := streamtest.PublicKey(t, sign)
+	in := filepath.Join(dir, "in.pot")
+	if r := potgen(t, "--model", "synth:1", "--key", key, "-n", "8", "--samples", "2", "--temperature", "1", "--max-tokens", "6", "--sign", sign, "-o", in); r.code != 0 {
+		t.Fatalf("potgen: %+v", r)
+	}
+	signed := filepath.Join(dir, "signed.pot")
+	if r := potgen(t, "score", "--model", "synth:1", "-j", "3", "--sign", sign, "-o", signed, in); r.code != 0 || r.stderr != "" {
+		t.Fatalf("score --sign: %+v", r)
+	}
+	verifySigned(t, signed, sign, pub)
+	plain := filepath.Join(dir, "plain.pot")
+	r := potgen(t, "score", "--model", "synth:1", "-o", plain, in)
+	if r.code != 0 || !strings.Contains(r.stderr, "is signed") || !strings.Contains(r.stderr, "unsigned") {
+		t.Fatalf("score of a signed stream without --sign: %+v", r)
+	}
+	_, a := readFile(t, signed)
+	_, b := readFile(t, plain)
+	sameOutputs(t, b, a)
+	for i := range a {
+		if a[i].Loglik != b[i].Loglik || a[i].Scored != b[i].Scored {
+			t.Fatalf("record %d: -j 3 scored %v (%v), -j 1 %v (%v)", i, a[i].Loglik, a[i].Scored, b[i].Loglik, b[i].Scored)
+		}
+	}
+	outDir := t.TempDir()
+	checkUsageFailure(t, potgen(t, "score", "--model", "synth:1", "-j", "0", "-o", filepath.Join(outDir, "x.pot"), in), "-j 0", outDir)
+	checkUsageFailure(t, potgen(t, "score", "--model", "synth:1", "--sign", filepath.Join(dir, "none.sign"), "-o", filepath.Join(outDir, "x.pot"), in), "none.sign", outDir)
 }

@@ -12,18 +12,6 @@ import (
 	"github.com/pot-audit/pot/internal/signkey"
 )
 
-const signkeyUsage = `writes a new Ed25519 signing key pair: NAME, the private key (mode 0600, never
-printed), and NAME.pub, the public key to publish. --sign NAME on potgen and potsplit
-signs every segment they write; potstat --verify --pubkey NAME.pub and potcmp
---ref-pubkey NAME.pub check the signatures. An existing file is never overwritten:
-a signing key that is lost cannot sign again for the key people trust.
-
-Examples:
-   potgen signkey -o archive.sign
-   potgen signkey -o archive.sign  # exit 2: an existing key is never overwritten
-   potgen --model synth:1 --key audit.key -n 20 --sign archive.sign -o ref.pot
-   potstat --verify --pubkey archive.sign.pub ref.pot`
-
 // signFlag is --sign on every command that writes a stream; a new one
 // each time, since a flag holds its parsed value.
 func signFlag() ucli.Flag {

@@ -32,18 +32,9 @@ func split(ctx context.Context, env *cli.Env, in *cli.Input, p plan) error {
 	}
 	defer r.Close()
 
-	var wopts []format.WriterOption
-	if p.sign != "" {
-		k, err := cli.LoadSigner("sign", p.sign)
-		if err != nil {
-			return err
-		}
-		wopts = append(wopts, format.SignWith(k))
-	}
-	if p.size > 0 {
-		// Frames are the unit in which a shard grows; keep them well under
-		// the target size so that shards come out close to it.
-		wopts = append(wopts, format.WithFrameSize(format.DefaultFrameRecords, int(min(max(p.size/4, 4<<10), format.DefaultFrameBytes))))
+	wopts, err := p.writerOptions()
+	if err != nil {
+		return err
 	}
 	set := newShardSet(env, p, in.Name, wopts...)
 	defer set.abort()
@@ -103,6 +94,25 @@ func split(ctx context.Context, env *cli.Env, in *cli.Input, p plan) error {
 		fmt.Fprintln(env.Stderr, cli.Unsigned("potsplit", in.Name, "shards "+p.pattern, signers.IDs))
 	}
 	return nil
+}
+
+// writerOptions are the options of every shard's writer: the signing
+// key --sign names, and frames small enough for --size.
+func (p plan) writerOptions() ([]format.WriterOption, error) {
+	var wopts []format.WriterOption
+	if p.sign != "" {
+		k, err := cli.LoadSigner("sign", p.sign)
+		if err != nil {
+			return nil, err
+		}
+		wopts = append(wopts, format.SignWith(k))
+	}
+	if p.size > 0 {
+		// Frames are the unit in which a shard grows; keep them well under
+		// the target size so that shards come out close to it.
+		wopts = append(wopts, format.WithFrameSize(format.DefaultFrameRecords, int(min(max(p.size/4, 4<<10), format.DefaultFrameBytes))))
+	}
+	return wopts, nil
 }
 
 // shardOf assigns a record to one of n shards by the FNV-1a 64 hash of its

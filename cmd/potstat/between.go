@@ -57,7 +57,7 @@ func (t *tool) between(nameA, nameB, plot string, asJSON bool) error {
 	}
 	defer inB.Close()
 	defer rb.Close()
-	rep, err := compare.Between(inA.Name, inB.Name, ra, rb)
+	rep, err := compare.Between(t.ctx, inA.Name, inB.Name, ra, rb)
 	if err != nil {
 		return err
 	}

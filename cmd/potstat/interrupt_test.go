@@ -14,7 +14,7 @@ import (
 // stream, in the summary and with --records: it stops reading and exits 1
 // saying so, where it used to catch the signal and read on.
 func TestInterrupt(t *testing.T) {
-	for _, mode := range [][]string{nil, {"--records"}} {
+	for _, mode := range [][]string{nil, {"--records"}, {"--verify"}} {
 		for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM} {
 			t.Run(strings.Join(append(mode, sig.String()), " "), func(t *testing.T) {
 				cmd := exec.Command("potstat", append(mode, "-")...)

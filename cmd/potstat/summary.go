@@ -17,7 +17,8 @@ func (t *tool) summary(name string, asJSON bool) error {
 	}
 	defer in.Close()
 	c := summary.New(in.Name)
-	r, err := format.NewReader(in, t.once...)
+	var signers cli.Signers
+	r, err := format.NewReader(in, append(t.once[:len(t.once):len(t.once)], signers.Option())...)
 	var readErr error
 	if err != nil {
 		readErr = err
@@ -47,6 +48,7 @@ func (t *tool) summary(name string, asJSON bool) error {
 		st = r.Stats()
 	}
 	s := c.Finish(st, readErr)
+	s.Signers = signers.IDs
 	if asJSON {
 		if err := cli.NewJSON(t.out).Encode(s); err != nil {
 			return writeFailed(err)

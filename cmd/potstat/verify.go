@@ -23,6 +23,9 @@ var errUnfinished = errors.New("not every segment has a verified trailer")
 // collects the failures.
 func (t *tool) verify(name string) error {
 	line, err := t.check(name)
+	if errors.Is(err, cli.ErrInterrupted) {
+		return err // no verdict on a stream not read to its end
+	}
 	if _, werr := fmt.Fprintln(t.out, line); werr != nil {
 		return writeFailed(werr)
 	}
@@ -55,7 +58,12 @@ func (t *tool) check(name string) (string, error) {
 		return fmt.Sprintf("%s: DAMAGED: %v", in.Name, err), err
 	}
 	defer r.Close()
-	for {
+	for n := 0; ; n++ {
+		if n%cli.CheckEvery == 0 {
+			if err := cli.Interrupted(t.ctx); err != nil {
+				return "", streamError(in, fmt.Errorf("%w after %d records", err, n))
+			}
+		}
 		_, err := r.Read()
 		if err == io.EOF {
 			break

@@ -167,3 +167,51 @@ func (s *Set) Record(i int) format.Record {
 	c := s.Challenge(i)
 	return format.Record{Index: uint64(i), ID: c.ID, Seed: c.Seed, Prompt: c.Prompt}
 }
+
+// SetFiles names a challenge set by the files it is derived from, as a
+// tool's flags give them.
+type SetFiles struct {
+	Key     string // the secret key file
+	N       int    // how many challenges
+	Family  string // a built-in prompt family; "" is the default one
+	Prompts string // a prompt file, instead of a family
+	RunID   string // "" is the default run
+}
+
+// OpenSet reads the key file (and the prompt file, if one is named) and
+// returns the challenge set they derive.
+func OpenSet(f SetFiles) (*Set, error) {
+	if f.N <= 0 {
+		return nil, fmt.Errorf("-n %d: want a positive number of challenges", f.N)
+	}
+	if f.Prompts != "" && f.Family != "" {
+		return nil, errors.New("--prompts and --family are exclusive")
+	}
+	key, err := ReadKeyFile(f.Key)
+	if err != nil {
+		return nil, err
+	}
+	var src Source
+	if f.Prompts != "" {
+		pf, err := ReadPromptFile(f.Prompts)
+		if err != nil {
+			return nil, err
+		}
+		src = pf
+	} else {
+		family := f.Family
+		if family == "" {
+			family = "templates"
+		}
+		tf, err := Templates(family)
+		if err != nil {
+			return nil, err
+		}
+		src = tf
+	}
+	runID := f.RunID
+	if runID == "" {
+		runID = "default"
+	}
+	return NewSet(key, runID, src, f.N)
+}

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/cli"
 	"github.com/pot-audit/pot/internal/score"
 	"github.com/pot-audit/pot/internal/stats"
 )
@@ -118,7 +120,7 @@ type pairScore struct {
 // them). Records are joined on their Key; a pair where either record
 // failed is counted, not compared. The reference is held in memory, one
 // record per key; the candidate is streamed.
-func Between(refName, candName string, ref, cand *format.Reader) (*Distances, error) {
+func Between(ctx context.Context, refName, candName string, ref, cand *format.Reader) (*Distances, error) {
 	hr, hc := ref.First(), cand.First()
 	for _, s := range []struct {
 		name string
@@ -136,11 +138,11 @@ func Between(refName, candName string, ref, cand *format.Reader) (*Distances, er
 	if sampled(&hr, &hc) {
 		rep.seeds = newSeedGroups(rep.SameVocab)
 	}
-	held, err := holdRef(ref, rep)
+	held, err := holdRef(ctx, ref, rep)
 	if err != nil {
 		return nil, err
 	}
-	if err := joinCand(cand, held, rep, scores); err != nil {
+	if err := joinCand(ctx, cand, held, rep, scores); err != nil {
 		return nil, err
 	}
 	rep.RefUnmatched = int64(len(held))
@@ -182,9 +184,14 @@ func pairScores(hA, hB *format.Header) []*pairScore {
 
 // holdRef reads the reference whole, one record per key, the first of
 // each.
-func holdRef(r *format.Reader, rep *Distances) (map[Key]*format.Record, error) {
+func holdRef(ctx context.Context, r *format.Reader, rep *Distances) (map[Key]*format.Record, error) {
 	held := map[Key]*format.Record{}
-	for {
+	for n := 0; ; n++ {
+		if n%cli.CheckEvery == 0 {
+			if err := cli.Interrupted(ctx); err != nil {
+				return nil, fmt.Errorf("%s: %w after %d records", rep.Ref, err, n)
+			}
+		}
 		rec, err := r.Read()
 		if err == io.EOF {
 			return held, nil
@@ -205,10 +212,15 @@ func holdRef(r *format.Reader, rep *Distances) (map[Key]*format.Record, error) {
 // joinCand streams the candidate against the reference records held,
 // scoring every pair that meets; what is left in held at the end is only
 // in the reference.
-func joinCand(r *format.Reader, held map[Key]*format.Record, rep *Distances, scores []*pairScore) error {
+func joinCand(ctx context.Context, r *format.Reader, held map[Key]*format.Record, rep *Distances, scores []*pairScore) error {
 	sa, sb := rep.ref, rep.cand
 	seen := map[Key]bool{}
-	for {
+	for n := 0; ; n++ {
+		if n%cli.CheckEvery == 0 {
+			if err := cli.Interrupted(ctx); err != nil {
+				return fmt.Errorf("%s: %w after %d records", rep.Cand, err, n)
+			}
+		}
 		rec, err := r.Read()
 		if err == io.EOF {
 			return nil

@@ -2,9 +2,12 @@ package compare
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/cli"
 	"github.com/pot-audit/pot/internal/streamtest"
 )
 
@@ -24,7 +27,7 @@ func TestBetween(t *testing.T) {
 	sp := streamtest.DefaultSpec()
 	sp.Records = 50
 	a := streamtest.Make(sp)
-	d, err := Between("a", "a again", reader(t, a), reader(t, a))
+	d, err := Between(context.Background(), "a", "a again", reader(t, a), reader(t, a))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +44,7 @@ func TestBetween(t *testing.T) {
 	}
 	sp.Seed, sp.Skip = 2, 3
 	b := streamtest.Make(sp)
-	d, err = Between("a", "b", reader(t, a), reader(t, b))
+	d, err = Between(context.Background(), "a", "b", reader(t, a), reader(t, b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +55,21 @@ func TestBetween(t *testing.T) {
 		t.Errorf("strongest %s with %d values", name, len(values))
 	}
 	sp.Set = "other"
-	if _, err := Between("a", "c", reader(t, a), reader(t, streamtest.Make(sp))); err == nil {
+	if _, err := Between(context.Background(), "a", "c", reader(t, a), reader(t, streamtest.Make(sp))); err == nil {
 		t.Error("streams of two challenge sets compared")
+	}
+}
+
+// A signal stops --between while it reads: a cancelled context ends the
+// join with ErrInterrupted naming the stream, and no distances.
+func TestBetweenInterrupted(t *testing.T) {
+	sp := streamtest.DefaultSpec()
+	sp.Records = 600
+	a := streamtest.Make(sp)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	d, err := Between(ctx, "a.pot", "b.pot", reader(t, a), reader(t, a))
+	if !errors.Is(err, cli.ErrInterrupted) || d != nil || cli.Status(err) != cli.ExitFailure {
+		t.Fatalf("cancelled: %v, %v (status %d)", d, err, cli.Status(err))
 	}
 }

@@ -50,6 +50,10 @@ type Observation struct {
 	ID     string  `json:"id"`
 	Sample *int64  `json:"sample,omitempty"` // absent for mmd, which scores all samples of a challenge
 	Score  float64 `json:"score"`
+	// Failed says the score stands for a failed candidate record: the
+	// worst case for the candidate (1, or for rank the rank fed to the
+	// test martingale; see seqtest.Rank.AddWorst).
+	Failed bool    `json:"failed,omitempty"`
 	Mean   float64 `json:"mean"`
 	Lower  float64 `json:"lower"`
 	Upper  float64 `json:"upper"`
@@ -323,7 +327,7 @@ func (c *Comparison) pick(ref, cand *format.Record) string {
 // scorePending scores a pair held back for the choice of the score.
 func (c *Comparison) scorePending(p *pending) {
 	if p.failed {
-		c.observe(1, p.cand.ID, int64(p.cand.Sample))
+		c.observeFailed(p.cand.ID, int64(p.cand.Sample))
 		return
 	}
 	c.score(&p.ref, &p.cand)
@@ -355,7 +359,7 @@ func (c *Comparison) failed(ref, cand *format.Record) bool {
 	switch {
 	case c.cfg.SkipFailures:
 	case c.fn != nil:
-		c.observe(1, cand.ID, int64(cand.Sample))
+		c.observeFailed(cand.ID, int64(cand.Sample))
 	default:
 		c.pending = append(c.pending, pending{cand: format.Record{ID: cand.ID, Sample: cand.Sample}, failed: true})
 	}
@@ -413,14 +417,18 @@ func (c *Comparison) addSample(rec *format.Record) {
 				return
 			}
 		}
-		c.candFailed++
 		for i := range g {
-			if g[i].Err != "" && c.firstFail == "" {
-				c.firstFail = g[i].Err
+			if g[i].Err != "" {
+				c.candFailed++
+				if c.firstFail == "" {
+					c.firstFail = g[i].Err
+				}
 			}
 		}
 		if !c.cfg.SkipFailures {
-			c.observe(1, rec.ID, -1)
+			// 1 is the top of the statistic's range: whatever the failed
+			// samples would have been, the challenge could score no more.
+			c.observeFailed(rec.ID, -1)
 		}
 		return
 	case err != nil:
@@ -437,8 +445,24 @@ func (c *Comparison) observe(x float64, id string, sample int64) {
 		c.fail(fmt.Errorf("challenge %s: %w", id, err))
 		return
 	}
+	c.decide(x, id, sample, false)
+}
+
+// observeFailed scores a failed candidate record (or, for mmd, a
+// challenge with one) 1, the largest distance.
+func (c *Comparison) observeFailed(id string, sample int64) {
+	if err := c.test.Add(1); err != nil {
+		c.fail(fmt.Errorf("challenge %s: %w", id, err))
+		return
+	}
+	c.decide(1, id, sample, true)
+}
+
+// decide follows a score x just fed to the test (failed: in place of a
+// failed record): the transcript, and the stop at a verdict or the budget.
+func (c *Comparison) decide(x float64, id string, sample int64, failed bool) {
 	if c.cfg.Observe != nil {
-		o := Observation{Ref: c.ref().name, Cand: c.cand, N: c.test.N(), ID: id, Score: x, Mean: c.test.Mean()}
+		o := Observation{Ref: c.ref().name, Cand: c.cand, N: c.test.N(), ID: id, Score: x, Failed: failed, Mean: c.test.Mean()}
 		if sample >= 0 {
 			o.Sample = &sample
 		}
@@ -463,7 +487,7 @@ func (c *Comparison) Finish(candErr error) {
 	if c.stop == "" {
 		c.stop = "end"
 	}
-	if c.err == nil && c.fn == nil && c.groups == nil && c.candOK > 0 {
+	if c.err == nil && c.fn == nil && c.groups == nil && c.rankSeen == nil && c.candOK > 0 {
 		// The candidate ended before a pair showed anything: every pair
 		// was empty on one side, and the choice falls on what there is.
 		var p *pending

@@ -101,15 +101,49 @@ func (c *Comparison) addRanked(rec *format.Record) {
 		lls = append(lls, r.loglik)
 	}
 	if rec.Err != "" || !rec.Scored || math.IsNaN(rec.Loglik) {
-		c.candFailed++
+		c.rankFailed(rec)
 		return
 	}
+	c.candOK++
 	u, err := stats.RandomRank(rec.Loglik, lls, tieBreak(id, rec.Seed))
 	if err != nil {
 		c.fail(cli.BadInput(fmt.Errorf("challenge %s: %w", rec.ID, err)))
 		return
 	}
 	c.observe(u, rec.ID, int64(rec.Sample))
+}
+
+// rankFailed counts a candidate output with no rank: a failure, or an
+// output the trusted model could not score (it is the candidate's, and
+// might be what it would rather not show). It counts as the worst case for
+// the candidate (seqtest.Rank.AddWorst), so that failing where it would
+// differ cannot make SAME likelier; with SkipFailures it is skipped.
+func (c *Comparison) rankFailed(rec *format.Record) {
+	c.candFailed++
+	if c.firstFail == "" {
+		c.firstFail = rec.Err
+		if c.firstFail == "" {
+			c.firstFail = fmt.Sprintf("challenge %s: output not scored by the trusted model", rec.ID)
+		}
+	}
+	if c.candOK == 0 && c.candFailed >= maxPending {
+		c.done, c.stop = true, "failing"
+		return
+	}
+	if c.cfg.SkipFailures {
+		return
+	}
+	rt, ok := c.test.(*seqtest.Rank)
+	if !ok {
+		c.fail(fmt.Errorf("challenge %s: the rank score's test is %T, not the rank test", rec.ID, c.test))
+		return
+	}
+	u, err := rt.AddWorst()
+	if err != nil {
+		c.fail(fmt.Errorf("challenge %s: %w", rec.ID, err))
+		return
+	}
+	c.decide(u, rec.ID, int64(rec.Sample), true)
 }
 
 // tieBreak is the uniform v of stats.RandomRank for one challenge: a hash

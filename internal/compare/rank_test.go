@@ -143,28 +143,39 @@ func TestRankRefuses(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
 	}
-	c, err := New(cfg, ref, "cand", rankHeader(1, 2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 4 {
-		rec := scored(i, 0, 2, -1)
-		switch i {
-		case 0:
-			rec.Err = "timeout"
-		case 2:
-			rec.Scored = false
+	// A failed or unscored candidate output counts as the worst case, or
+	// with SkipFailures is skipped; a reference's is skipped either way.
+	for _, skip := range []bool{false, true} {
+		cfg := cfg
+		cfg.SkipFailures = skip
+		c, err := New(cfg, ref, "cand", rankHeader(1, 2))
+		if err != nil {
+			t.Fatal(err)
 		}
-		c.Add(&rec)
-	}
-	again := scored(3, 0, 2, -1)
-	c.Add(&again)
-	c.Finish(nil)
-	if res := c.Result(); res.N != 1 || res.Failed != 3 || res.RefFailed != 1 || res.Duplicate != 1 {
-		t.Errorf("scored %d, failed %d (%d in the reference), duplicates %d; want 1, 3 (1), 1", res.N, res.Failed, res.RefFailed, res.Duplicate)
+		for i := range 4 {
+			rec := scored(i, 0, 2, -1)
+			switch i {
+			case 0:
+				rec.Err = "timeout"
+			case 2:
+				rec.Scored = false
+			}
+			c.Add(&rec)
+		}
+		again := scored(3, 0, 2, -1)
+		c.Add(&again)
+		c.Finish(nil)
+		n, how := 3, "worst rank"
+		if skip {
+			n, how = 1, "skipped"
+		}
+		if res := c.Result(); res.N != n || res.Failed != 3 || res.RefFailed != 1 || res.CandFailed != 2 || res.Duplicate != 1 || res.Failures != how {
+			t.Errorf("skip %v: scored %d, failed %d (%d in the reference), duplicates %d, failures %q; want %d, 3 (1), 1, %q",
+				skip, res.N, res.Failed, res.RefFailed, res.Duplicate, res.Failures, n, how)
+		}
 	}
 	// A candidate sample that reuses a reference sample's seed ties with it.
-	c, _ = New(cfg, ref, "cand", rankHeader(1, 2))
+	c, _ := New(cfg, ref, "cand", rankHeader(1, 2))
 	rec := scored(5, 0, 2, -1)
 	rec.Seed = recs[5*3+2].Seed
 	c.Add(&rec)

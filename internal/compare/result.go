@@ -43,9 +43,11 @@ type Result struct {
 	RefFailed int64 `json:"ref_failed"`
 	// CandFailed counts the candidate's failed records (of pairs whose
 	// reference record did not fail), and Failures what was done with
-	// them: "scored 1" (each entered the test as the largest distance),
-	// or "skipped" (--skip-failures: the guarantee then assumes that
-	// failures do not depend on what the model would have answered).
+	// them: "scored 1" (each entered the test as the largest distance;
+	// for mmd, its challenge did), "worst rank" (rank: each entered the
+	// test as the worst case, see seqtest.Rank.AddWorst), or "skipped"
+	// (--skip-failures: the guarantee then assumes that failures do not
+	// depend on what the model would have answered).
 	CandFailed int64  `json:"cand_failed"`
 	Failures   string `json:"failures"`
 	Unmatched  int64  `json:"unmatched"`  // candidate records with no reference record
@@ -88,10 +90,8 @@ func (c *Comparison) Result() Result {
 	if c.rankSeen != nil {
 		r.Test = "rank" // the rank score has a test of its own
 	}
-	if c.rankSeen != nil || c.groups != nil {
-		// A challenge with a failed sample is left out of rank and mmd,
-		// not scored: neither has a value for "failed".
-		r.Failures = "skipped"
+	if c.rankSeen != nil && !c.cfg.SkipFailures {
+		r.Failures = "worst rank" // see seqtest.Rank.AddWorst
 	}
 	if c.test != nil && c.scoreName != "" {
 		r.N, r.Mean = c.test.N(), c.test.Mean()
@@ -180,6 +180,11 @@ func (c *Comparison) Notes(w io.Writer, tool string) {
 	case c.cfg.SkipFailures:
 		fmt.Fprintf(w, "%s%s skipped, not scored (--skip-failures): the guarantee assumes that the failures do not depend on what the model would have answered\n",
 			pfx, plural(c.candFailed, "failed record", "failed records"))
+	case c.rankSeen != nil:
+		fmt.Fprintf(w, "%s%s counted as the worst case: against every bound of SAME, and at the rank that raised the evidence most\n",
+			pfx, plural(c.candFailed, "failed or unscored output", "failed or unscored outputs"))
+	case c.groups != nil:
+		fmt.Fprintf(w, "%s%s: the challenge of each scored 1, the largest distance\n", pfx, plural(c.candFailed, "failed record", "failed records"))
 	default:
 		fmt.Fprintf(w, "%s%s scored 1, the largest distance\n", pfx, plural(c.candFailed, "failed record", "failed records"))
 	}

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -46,7 +47,7 @@ func between(t *testing.T, a, b string) *Distances {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Between(a, b, ra, rb)
+	rep, err := Between(context.Background(), a, b, ra, rb)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,45 +121,59 @@ func TestLead(t *testing.T) {
 			out := bufio.NewWriterSize(pw, 64<<10)
 			cfg := Config{Model: m, Sampling: sampling, Jobs: tc.jobs, Progress: io.Discard, Pipe: pw}
 
-			var taken bytes.Buffer
-			read := make(chan error, 1)
-			go func() {
-				defer pr.Close() // the verdict: the reader goes away
-				rd, err := format.NewReader(io.TeeReader(pr, &taken))
-				if err != nil {
-					read <- err
-					return
-				}
-				defer rd.Close()
-				for range tc.n {
-					if _, err := rd.Read(); err != nil {
-						read <- err
-						return
-					}
-					time.Sleep(tc.pause)
-				}
-				read <- nil
-			}()
+			taken := takeFrom(t, pr, tc.n, tc.pause)
 			st, err := Run(context.Background(), cfg, FromSet(set), flusher{out}, h)
 			if err != nil {
 				t.Fatalf("run: %v", err)
 			}
-			if rerr := <-read; rerr != nil {
-				t.Fatalf("reader: %v", rerr)
-			}
 			if !st.BrokenPipe {
 				t.Errorf("the run did not see its reader go: %+v", st)
 			}
-			recs, _, _ := streamtest.Read(taken.Bytes()) // cut where the reader stopped
+			recs := taken()
 			asked := int(m.asked.Load())
 			t.Logf("reader used %d, took %d from the pipe; %d queries (lead %d)", tc.n, len(recs), asked, Lead(tc.jobs))
-			if len(recs) < tc.n {
-				t.Fatalf("the reader took %d records, fewer than the %d it read", len(recs), tc.n)
-			}
 			if asked > len(recs)+Lead(tc.jobs) {
 				t.Errorf("%d queries for %d records taken: more than the lead of %d", asked, len(recs), Lead(tc.jobs))
 			}
 		})
+	}
+}
+
+// takeFrom reads n records from the pipe pr, pausing after each, then
+// closes it as potcmp does when it has decided. The function it returns
+// waits for the reader and returns the records it took from the pipe:
+// those it read and those it pulled in with them, since everything it
+// read is kept.
+func takeFrom(t *testing.T, pr *os.File, n int, pause time.Duration) (taken func() []format.Record) {
+	var raw bytes.Buffer
+	read := make(chan error, 1)
+	go func() {
+		defer pr.Close() // the verdict: the reader goes away
+		rd, err := format.NewReader(io.TeeReader(pr, &raw))
+		if err != nil {
+			read <- err
+			return
+		}
+		defer rd.Close()
+		for range n {
+			if _, err := rd.Read(); err != nil {
+				read <- err
+				return
+			}
+			time.Sleep(pause)
+		}
+		read <- nil
+	}()
+	return func() []format.Record {
+		t.Helper()
+		if err := <-read; err != nil {
+			t.Fatalf("reader: %v", err)
+		}
+		recs, _, _ := streamtest.Read(raw.Bytes()) // cut where the reader stopped
+		if len(recs) < n {
+			t.Fatalf("the reader took %d records, fewer than the %d it read", len(recs), n)
+		}
+		return recs
 	}
 }
 

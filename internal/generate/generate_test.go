@@ -11,8 +11,6 @@ import (
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/challenge"
 	"github.com/pot-audit/pot/internal/compare"
-	"github.com/pot-audit/pot/internal/model"
-	"github.com/pot-audit/pot/internal/model/local"
 	"github.com/pot-audit/pot/internal/streamtest"
 )
 
@@ -37,15 +35,7 @@ func generateSet(t *testing.T, n, jobs int, done map[compare.Key]bool) []format.
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := model.ParseSpec("synth:1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := local.Open(sp, model.Options{Threads: 1, Jobs: jobs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := openSynth(t, jobs)
 	sampling := format.Sampling{MaxTokens: 8, Logprobs: 2, Samples: 2, Temperature: 1}
 	h := format.Header{Kind: format.KindOutputs, Challenges: set.Header(), Sampling: sampling, Tool: "generate test"}
 	var out buffer

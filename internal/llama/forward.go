@@ -13,13 +13,16 @@ type State struct {
 	cap     int // positions the KV cache holds
 
 	x, xb, xb2, q []float32 // Dim
+	k, v          []float32 // KVDim: the position's key and value
 	hb, hb2       []float32 // HiddenDim
 	att           []float32 // cap
 	logits        []float32 // VocabSize
-	kc, vc        []float32 // Layers x cap x KVDim
-	in            act       // the input of the current matrix product, converted
-	cos, sin      []float32 // HeadSize/2: the rotary embedding of the position
-	lanes         []float32 // 16 x HeadSize: attention's partial sums
+	// The KV cache, Layers x KVDim x cap: value i of a layer's key (or
+	// value) vectors is one run over positions (see attention.go).
+	kc, vc   []float32
+	in       act       // the input of the current matrix product, converted
+	cos, sin []float32 // HeadSize/2: the rotary embedding of the position
+	lanes    []float32 // 16 x HeadSize: attention's partial sums
 }
 
 // kvPad is the granularity of the cache cells llama.cpp attends over
@@ -40,6 +43,7 @@ func (m *Model) NewState(positions, threads int) *State {
 	return &State{
 		m: m, threads: max(threads, 1), cap: positions,
 		x: make([]float32, c.Dim), xb: make([]float32, c.Dim), xb2: make([]float32, c.Dim), q: make([]float32, c.Dim),
+		k: make([]float32, kv), v: make([]float32, kv),
 		hb: make([]float32, c.HiddenDim), hb2: make([]float32, c.HiddenDim),
 		att: make([]float32, positions),
 		cos: make([]float32, c.HeadSize()/2), sin: make([]float32, c.HeadSize()/2),
@@ -47,7 +51,7 @@ func (m *Model) NewState(positions, threads int) *State {
 		logits: make([]float32, c.VocabSize),
 		kc:     make([]float32, c.Layers*positions*kv),
 		vc:     make([]float32, c.Layers*positions*kv),
-		in:     act{simd: hasSIMD()},
+		in:     act{simd: m.simd, wide: m.simd && m.wide, probed: true},
 	}
 }
 
@@ -64,36 +68,33 @@ func (s *State) Forward(token int32, pos int) []float32 {
 	group := c.Heads / c.KVHeads
 	m.w.embed.row(int(token), s.x)
 	scale := float32(1 / math.Sqrt(float64(hs)))
+	ropeTable(s.cos, s.sin, pos, hs, c.RopeTheta)
 
 	for li := range m.w.layers {
 		l := &m.w.layers[li]
 		rmsnorm(s.xb, s.x, l.attnNorm, c.NormEps)
 
-		// The new key and value go straight into the cache.
-		base := li * s.cap * kvDim
-		k := s.kc[base+pos*kvDim : base+(pos+1)*kvDim]
-		v := s.vc[base+pos*kvDim : base+(pos+1)*kvDim]
 		s.matmul(s.q, s.xb, &l.wq)
-		s.matmul(k, s.xb, &l.wk)
-		s.matmul(v, s.xb, &l.wv)
-		ropeTable(s.cos, s.sin, pos, hs, c.RopeTheta)
-		rope(s.q, k, s.cos, s.sin, hs)
+		s.matmul(s.k, s.xb, &l.wk)
+		s.matmul(s.v, s.xb, &l.wv)
+		rope(s.q, s.k, s.cos, s.sin, hs)
+		// The new key and value become column pos of the layer's cache.
+		base := li * kvDim * s.cap
+		for j := range kvDim {
+			s.kc[base+j*s.cap+pos] = s.k[j]
+			s.vc[base+j*s.cap+pos] = s.v[j]
+		}
 
 		// llama.cpp scores a padded run of cache cells (a multiple of
 		// kvPad, the ones past pos masked), which decides how its softmax
 		// groups the exponentials.
 		pad := min(s.cap, (pos+kvPad)/kvPad*kvPad)
+		att := s.att[:pos+1]
 		for h := range c.Heads {
-			q := s.q[h*hs : (h+1)*hs]
-			off := base + (h/group)*hs
-			att := s.att[:pos+1]
-			for t := range att {
-				att[t] = dotSeq(q, s.kc[off+t*kvDim:off+t*kvDim+hs]) * scale
-			}
-			softmaxGGML(att, pad, s.in.simd)
-			// Each output is a dot product over positions in 16 lanes
-			// of fused multiply-adds (llama.cpp's tinyBLAS), lane t%16.
-			attendValues(s.lanes[:16*hs], s.vc[off:], kvDim, att, s.xb[h*hs:(h+1)*hs], s.in.simd)
+			off := base + (h/group)*hs*s.cap
+			mx := scores(att, s.q[h*hs:(h+1)*hs], s.kc[off:], s.cap, scale, s.in.simd)
+			softmaxGGML(att, mx, pad, s.in.simd, s.in.simd && m.wide)
+			values(s.xb[h*hs:(h+1)*hs], s.vc[off:], s.cap, att, s.lanes, s.in.simd)
 		}
 		s.matmul(s.xb2, s.xb, &l.wo)
 		for i := range s.x {
@@ -103,10 +104,7 @@ func (s *State) Forward(token int32, pos int) []float32 {
 		rmsnorm(s.xb, s.x, l.ffnNorm, c.NormEps)
 		s.matmul(s.hb, s.xb, &l.w1)
 		s.matmul(s.hb2, s.xb, &l.w3)
-		for i, g := range s.hb {
-			// SwiGLU: silu(gate) * up.
-			s.hb[i] = silu(g) * s.hb2[i]
-		}
+		swiglu(s.hb, s.hb2, s.in.simd)
 		s.matmul(s.xb, s.hb, &l.w2)
 		for i := range s.x {
 			s.x[i] += s.xb[i]

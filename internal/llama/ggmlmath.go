@@ -44,6 +44,21 @@ func simdExpf(x float32) float32 {
 // silu is x / (1 + e^-x) with GGML's vectorised expf.
 func silu(x float32) float32 { return x / (1 + simdExpf(-x)) }
 
+// swiglu sets gate[i] = silu(gate[i]) * up[i], eight at a time in AVX2
+// with simd (the same bits) where the gates allow.
+func swiglu(gate, up []float32, simd bool) {
+	up = up[:len(gate)]
+	for i := 0; i < len(gate); {
+		if simd && len(gate)-i >= 8 {
+			i += swigluAVX2(&gate[i], &up[i], len(gate)-i)
+		}
+		// The eight the kernel stopped at, or the last few.
+		for end := min(i+8, len(gate)); i < end; i++ {
+			gate[i] = silu(gate[i]) * up[i]
+		}
+	}
+}
+
 // reduce16 adds 16 values as _mm512_reduce_add_ps does: halves, then
 // quarters, then eighths, then the last pair.
 func reduce16(v *[16]float32) float32 {
@@ -62,66 +77,57 @@ func reduce16(v *[16]float32) float32 {
 // padded to pad entries with -Inf (llama.cpp's masked KV cells): exps of
 // runs of 16 with simdExpf summed lane-tree-wise into a float64, the rest
 // with a correctly rounded expf, then a multiply by the float32 of the
-// float64 reciprocal.
-func softmaxGGML(x []float32, pad int, simd bool) {
-	mx := float32(math.Inf(-1))
-	for _, v := range x {
-		mx = max(mx, v)
-	}
-	for i := range x {
-		x[i] -= mx
-	}
+// float64 reciprocal. mx is max(x) as Go's max finds it. simd runs the
+// exponentials in AVX2, wide (with simd) in AVX-512: the same bits.
+func softmaxGGML(x []float32, mx float32, pad int, simd, wide bool) {
 	// The runs of 16 llama.cpp exponentiates with simdExpf.
 	vec := min(len(x), pad/16*16)
-	expSlice(x[:vec], simd)
 	var sum float64
-	var lane [16]float32
-	for i := 0; i < vec; i += 16 {
-		lane = [16]float32{}
-		copy(lane[:], x[i:min(i+16, vec)])
-		sum += float64(reduce16(&lane))
+	if simd && vec > 0 && !math.IsInf(float64(mx), 0) && mx == mx {
+		// x - mx is in [-Inf, 0]: the kernels' domain.
+		expSum := expSumAVX2
+		if wide {
+			expSum = expSumAVX512
+		}
+		full := vec &^ 15
+		if full > 0 {
+			sum = expSum(&x[0], full/16, mx)
+		}
+		if full < vec {
+			// The last short run, padded with -Inf, whose
+			// exponentials are the +0 the lanes would hold.
+			var lane [16]float32
+			for i := range lane {
+				lane[i] = float32(math.Inf(-1))
+			}
+			copy(lane[:], x[full:vec])
+			sum += expSum(&lane[0], 1, mx)
+			copy(x[full:vec], lane[:])
+		}
+	} else {
+		var lane [16]float32
+		for i := 0; i < vec; i += 16 {
+			lane = [16]float32{}
+			for j := i; j < min(i+16, vec); j++ {
+				x[j] = simdExpf(x[j] - mx)
+				lane[j-i] = x[j]
+			}
+			sum += float64(reduce16(&lane))
+		}
 	}
 	for i := vec; i < len(x); i++ {
-		x[i] = expf(x[i])
+		x[i] = expf(x[i] - mx)
 		sum += float64(x[i])
 	}
 	inv := float32(1 / sum)
-	for i := range x {
-		x[i] *= inv
-	}
-}
-
-// expSlice replaces each x by simdExpf(x), four at a time with AVX2 where
-// all four lie in [-80, 80], where the kernel needs no special cases.
-func expSlice(x []float32, simd bool) {
 	i := 0
-	if simd {
-		for ; i+4 <= len(x); i += 4 {
-			q := x[i : i+4 : i+4]
-			if q[0] >= -80 && q[0] <= 80 && q[1] >= -80 && q[1] <= 80 &&
-				q[2] >= -80 && q[2] <= 80 && q[3] >= -80 && q[3] <= 80 {
-				expAVX2(&q[0], 4)
-				continue
-			}
-			for j := range q {
-				q[j] = simdExpf(q[j])
-			}
-		}
+	if simd && len(x) >= 8 {
+		i = len(x) &^ 7
+		scaleAVX2(&x[0], i, inv)
 	}
 	for ; i < len(x); i++ {
-		x[i] = simdExpf(x[i])
+		x[i] *= inv
 	}
-}
-
-// dotSeq is GGML's ggml_vec_dot_f32 on fewer values than one AVX-512 step
-// (64): float32 products summed in order.
-func dotSeq(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s float32
-	for i, v := range a {
-		s += v * b[i]
-	}
-	return s
 }
 
 // ropeTable sets cos and sin (len headSize/2) for position pos as GGML's
@@ -253,32 +259,4 @@ func dotF32(w, x []float32, simd bool) float32 {
 		lanes[k] += w[i] * x[i]
 	}
 	return reduce16(&lanes)
-}
-
-// attendValues sets out[i] to the sum over positions t of att[t] times
-// value i of position t (v[t*stride+i]) in llama.cpp's order: 16 lanes of
-// fused multiply-adds, lane t%16, added as reduce16 does. lanes (16 rows of
-// len(out)) is scratch.
-func attendValues(lanes, v []float32, stride int, att, out []float32, simd bool) {
-	hs := len(out)
-	clear(lanes)
-	if simd && hs%4 == 0 && len(att) > 0 {
-		_ = v[(len(att)-1)*stride+hs-1]
-		attvAVX2(&lanes[0], &v[0], stride, &att[0], len(att), hs)
-	} else {
-		for t, a := range att {
-			vt := v[t*stride : t*stride+hs]
-			l := lanes[(t%16)*hs : (t%16+1)*hs]
-			for i, x := range vt {
-				l[i] = fma32(x, a, l[i])
-			}
-		}
-	}
-	for i := range out {
-		var lane [16]float32
-		for k := range lane {
-			lane[k] = lanes[k*hs+i]
-		}
-		out[i] = reduce16(&lane)
-	}
 }

@@ -128,6 +128,10 @@ type Model struct {
 	w       weights
 	digest  string
 	perturb string
+	// simd is hasSIMD() and wide hasAVX512(), asked once per model:
+	// cpuid can trap to a hypervisor and take tens of microseconds, too
+	// long to ask per sequence.
+	simd, wide bool
 }
 
 // Config returns the model's shape.

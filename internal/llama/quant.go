@@ -179,7 +179,8 @@ func grow[T any](s []T, n int) []T {
 // loaded).
 func (a *act) prepare(format int, x []float32) {
 	if a.simd && !a.probed {
-		// Once per state: CPUID is slow, in a virtual machine slower.
+		// An act not made by NewState (which takes the model's
+		// answer): once, as CPUID is slow, in a virtual machine slower.
 		a.wide, a.probed = hasAVX512(), true
 	}
 	a.format = format
@@ -304,7 +305,7 @@ func (m *matrix) dotRows(out []float32, a *act, lo, hi int) {
 		return
 	}
 	switch {
-	case a.simd && m.typ == ggmlF32 && m.cols%16 == 0:
+	case a.simd && m.typ == ggmlF32 && m.cols >= 16:
 		matF32AVX2(&m.f[lo*m.cols], &a.f[0], m.cols, &out[lo], hi-lo)
 		return
 	case a.simd && m.dotRowsAVX2(out, a, lo, hi):

@@ -45,13 +45,3 @@ func matQ5_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *f
 
 //go:noescape
 func matQ5_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-
-// hasAVX512 reports whether the processor has AVX-512F and the OS saves
-// its registers (XCR0's opmask and ZMM bits, besides SSE and AVX).
-func hasAVX512() bool {
-	if !hasSIMD() {
-		return false
-	}
-	_, b, _, _ := cpuid(7, 0)
-	return b&(1<<16) != 0 && xgetbv0()&0xe6 == 0xe6
-}

@@ -53,5 +53,3 @@ func matQ5_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *f
 func matQ5_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
-
-func hasAVX512() bool { return false }

@@ -82,7 +82,7 @@ func (m *Model) Generate(ctx context.Context, prompt []int32, p Params, o Option
 		steps = min(steps, p.MaxTokens)
 	}
 	s := m.NewState(len(prompt)+steps-1, o.Threads)
-	smp := newSampler(c.VocabSize, p)
+	smp := newSampler(c.VocabSize, p, m.simd)
 	out := Output{Finish: FinishLength}
 	for pos, t := range prompt[:len(prompt)-1] {
 		if pos%64 == 63 {
@@ -125,10 +125,11 @@ type sampler struct {
 	keep  []bool    // the kept candidates, by id; all false between draws
 	topID []int32
 	topLP []float64
+	simd  bool // the AVX2 kernels may run
 }
 
-func newSampler(vocab int, p Params) *sampler {
-	s := &sampler{p: p, rng: NewRand(p.Seed), lp: make([]float64, vocab)}
+func newSampler(vocab int, p Params, simd bool) *sampler {
+	s := &sampler{p: p, rng: NewRand(p.Seed), lp: make([]float64, vocab), simd: simd}
 	if p.Temperature > 0 {
 		s.prob = make([]float64, vocab)
 		s.cand = make([]int32, 0, vocab)
@@ -140,7 +141,8 @@ func newSampler(vocab int, p Params) *sampler {
 // logSoftmax sets dst to the log-softmax of x (in float64) and returns the
 // index of the largest value, lowest first on ties. When exps is not nil it
 // receives exp(x[i] - max x), the unnormalized probabilities at temperature 1.
-func logSoftmax(dst []float64, x []float32, exps []float64) int32 {
+// simd lets the exponentials run four at a time in AVX2, to the same bits.
+func logSoftmax(dst []float64, x []float32, exps []float64, simd bool) int32 {
 	best := 0
 	for i, v := range x {
 		if v > x[best] {
@@ -148,13 +150,23 @@ func logSoftmax(dst []float64, x []float32, exps []float64) int32 {
 		}
 	}
 	mx := float64(x[best])
-	var sum float64
-	for i, v := range x {
-		e := detExp(float64(v) - mx)
-		sum += e
-		if exps != nil {
-			exps[i] = e
+	e := dst
+	if exps != nil {
+		e = exps
+	}
+	e = e[:len(x)]
+	for i := 0; i < len(x); {
+		if simd && len(x)-i >= 4 {
+			i += detExpAVX2(&e[i], &x[i], len(x)-i, mx)
 		}
+		// The four the kernel stopped at, or the last few.
+		for end := min(i+4, len(x)); i < end; i++ {
+			e[i] = detExp(float64(x[i]) - mx)
+		}
+	}
+	var sum float64
+	for _, v := range e {
+		sum += v
 	}
 	lse := mx + detLog(sum)
 	for i, v := range x {
@@ -170,7 +182,7 @@ func (s *sampler) next(logits []float32, out *Output) (int32, float32) {
 	if s.p.Temperature == 1 {
 		exps = s.prob // draw reuses them rather than exponentiating again
 	}
-	argmax := logSoftmax(s.lp, logits, exps)
+	argmax := logSoftmax(s.lp, logits, exps, s.simd)
 	if k := s.p.Logprobs; k > 0 {
 		s.topID, s.topLP = topK(s.lp, k, s.topID[:0], s.topLP[:0])
 		for i := range k {

@@ -19,24 +19,21 @@ func matQ8AVX2(w *byte, stride int, y *int8, yd *float32, nb int, out *float32, 
 func expAVX2(x *float32, n int)
 
 //go:noescape
-func attvAVX2(lanes, v *float32, vstride int, att *float32, n, hs int)
-
-//go:noescape
 func nibbleSumsAVX2(w *byte, y *int8, table *[16]int8, nb int, sums *int32)
 
 //go:noescape
 func sums16AVX2(w *byte, y *int8, n int, sums *int32)
 
-// hasSIMD reports whether the processor and the OS support AVX2 and F16C,
-// which the vectorised kernels use. They give the same bits as the portable ones.
+// hasSIMD reports whether the processor and the OS support AVX2, FMA and
+// F16C, which the vectorised kernels use. They give the same bits as the portable ones.
 func hasSIMD() bool {
 	max, _, _, _ := cpuid(0, 0)
 	if max < 7 {
 		return false
 	}
 	_, _, c, _ := cpuid(1, 0)
-	const osxsave, avx, f16c = 1 << 27, 1 << 28, 1 << 29
-	if c&osxsave == 0 || c&avx == 0 || c&f16c == 0 || xgetbv0()&6 != 6 {
+	const fma, osxsave, avx, f16c = 1 << 12, 1 << 27, 1 << 28, 1 << 29
+	if c&fma == 0 || c&osxsave == 0 || c&avx == 0 || c&f16c == 0 || xgetbv0()&6 != 6 {
 		return false
 	}
 	_, b, _, _ := cpuid(7, 0)

@@ -97,52 +97,6 @@ q8done:
 	VZEROUPPER
 	RET
 
-// func matF32AVX2(w, x *float32, cols int, out *float32, rows int)
-// out[r] = dotF32(row r of w, x) for r < rows, cols a multiple of 16: the
-// 16 lanes of dot16AVX2, then reduce16's tree.
-TEXT ·matF32AVX2(SB), NOSPLIT, $0-40
-	MOVQ w+0(FP), SI
-	MOVQ x+8(FP), R9
-	MOVQ cols+16(FP), R10
-	MOVQ out+24(FP), DX
-	MOVQ rows+32(FP), R11
-mrow:
-	CMPQ R11, $0
-	JEQ mdone
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	MOVQ R9, DI
-	MOVQ R10, CX
-mloop:
-	CMPQ CX, $0
-	JEQ mred
-	VMOVUPS (SI), Y2
-	VMOVUPS 32(SI), Y3
-	VMULPS (DI), Y2, Y2
-	VMULPS 32(DI), Y3, Y3
-	VADDPS Y2, Y0, Y0
-	VADDPS Y3, Y1, Y1
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JMP mloop
-mred:
-	// a[i] = v[i] + v[i+8]; b[i] = a[i] + a[i+4]; (b0+b2) + (b1+b3)
-	VADDPS Y1, Y0, Y0
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VMOVHLPS X0, X0, X1
-	VADDPS X1, X0, X0
-	VMOVSHDUP X0, X1
-	VADDSS X1, X0, X0
-	VMOVSS X0, (DX)
-	ADDQ $4, DX
-	DECQ R11
-	JMP mrow
-mdone:
-	VZEROUPPER
-	RET
-
 // func matQ8AVX2(w *byte, stride int, y *int8, yd *float32, nb int, out *float32, rows int)
 // out[r] = lanesQ8_0(row r, activations) for r < rows; rows are stride
 // bytes apart, each nb blocks of 34 bytes (binary16 scale, 32 int8).
@@ -316,53 +270,6 @@ eloop:
 	SUBQ $4, CX
 	JMP eloop
 edone:
-	VZEROUPPER
-	RET
-
-// func attvAVX2(lanes, v *float32, vstride int, att *float32, n, hs int)
-// For t < n: lanes[t%16][i] = fma32(v[t*vstride+i], att[t], lanes[t%16][i])
-// for i < hs (a multiple of 4), in float64 lanes rounded to float32 after
-// each step, as fma32 does.
-TEXT ·attvAVX2(SB), NOSPLIT, $0-48
-	MOVQ lanes+0(FP), R8
-	MOVQ v+8(FP), SI
-	MOVQ vstride+16(FP), R9
-	SHLQ $2, R9
-	MOVQ att+24(FP), BX
-	MOVQ n+32(FP), R10
-	MOVQ hs+40(FP), R11
-	MOVQ R11, R12
-	SHLQ $2, R12      // bytes per lane row
-	XORQ R13, R13     // t
-aloop:
-	CMPQ R13, R10
-	JEQ adone
-	VBROADCASTSS (BX)(R13*4), X0
-	VCVTPS2PD X0, Y0
-	MOVQ R13, AX
-	ANDQ $15, AX
-	IMULQ R12, AX
-	LEAQ (R8)(AX*1), DI   // lanes[t%16]
-	MOVQ SI, DX
-	MOVQ R11, CX
-ainner:
-	CMPQ CX, $0
-	JEQ anext
-	VCVTPS2PD (DX), Y1
-	VMULPD Y0, Y1, Y1
-	VCVTPS2PD (DI), Y2
-	VADDPD Y2, Y1, Y1
-	VCVTPD2PSY Y1, X1
-	VMOVUPS X1, (DI)
-	ADDQ $16, DX
-	ADDQ $16, DI
-	SUBQ $4, CX
-	JMP ainner
-anext:
-	ADDQ R9, SI
-	INCQ R13
-	JMP aloop
-adone:
 	VZEROUPPER
 	RET
 

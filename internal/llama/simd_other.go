@@ -25,10 +25,6 @@ func expAVX2(x *float32, n int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
 
-func attvAVX2(lanes, v *float32, vstride int, att *float32, n, hs int) {
-	panic("llama: no vectorised kernels on this architecture")
-}
-
 func nibbleSumsAVX2(w *byte, y *int8, table *[16]int8, nb int, sums *int32) {
 	panic("llama: no vectorised kernels on this architecture")
 }

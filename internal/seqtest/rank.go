@@ -68,6 +68,7 @@ type Rank struct {
 
 	cdf    [RankGrid - 1][2]*Betting // [j][0]: 1[u <= b_j]; [j][1]: 1[u > b_j]; nil where trivial
 	count  [RankGrid]int             // ranks per grid cell, for Mean
+	worst  int                       // missing ranks (AddWorst), for Mean
 	noSame bool
 }
 
@@ -110,11 +111,18 @@ type histBet struct {
 func newHistBet(cells int) histBet { return histBet{cells: cells, count: make([]float64, cells)} }
 
 func (b *histBet) add(u float64) {
-	c := min(int(u*float64(b.cells)), b.cells-1)
-	q := (b.count[c] + 0.5) / (b.n + float64(b.cells)/2)
-	b.logK += math.Log(q * float64(b.cells))
-	b.count[c]++
+	b.logK += b.logPay(u)
+	b.count[b.cell(u)]++
 	b.n++
+}
+
+// cell is the cell of u.
+func (b *histBet) cell(u float64) int { return min(int(u*float64(b.cells)), b.cells-1) }
+
+// logPay is the log of what the bet pays if the next rank is u.
+func (b *histBet) logPay(u float64) float64 {
+	q := (b.count[b.cell(u)] + 0.5) / (b.n + float64(b.cells)/2)
+	return math.Log(q * float64(b.cells))
 }
 
 // NewRank returns a rank test at error level alpha (each kind of error) and
@@ -159,6 +167,61 @@ func (t *Rank) Add(u float64) error {
 	if err := checkValue(u); err != nil {
 		return err
 	}
+	return t.add(u, false)
+}
+
+// AddWorst records a challenge whose rank is missing (the candidate's
+// output failed) as the worst case for the candidate, so that no choice
+// of where to fail makes a wrong SAME likelier or DIFFERENT less likely
+// than answering would:
+//
+//   - every confidence sequence behind SAME takes the value 1, the
+//     largest its indicator 1[u <= b] or 1[u > b] could have had. If the
+//     candidate's ranks, had it answered, are farther than eps from
+//     uniform at some threshold, the values fed there are at least those
+//     indicators whatever it chose to fail, so P(SAME) <= alpha still.
+//   - the test martingale takes the rank that raises it most, given the
+//     bets already placed (the bets are fixed before the rank, so this is
+//     a choice among the values the rank could have had).
+//
+// It returns that rank. The plug-in distance Mean counts the missing rank
+// against uniformity on both sides of every threshold too.
+func (t *Rank) AddWorst() (float64, error) {
+	u := t.worstRank()
+	return u, t.add(u, true)
+}
+
+// worstRank is the rank in [0, 1] whose bet pays the most now. The mixture
+// is linear in u within each cell of the finer histogram (the histogram
+// bets are constant there, the mean bet linear), so its largest value is
+// at a cell's end: the lower end when the mean bet is short (it pays for
+// small ranks), the upper end otherwise.
+func (t *Rank) worstRank() float64 {
+	cells := t.hist[1].cells
+	l := t.lin.next()
+	best, bestU := math.Inf(-1), 0.0
+	for k := range cells {
+		u := float64(k) / float64(cells)
+		if l > 0 {
+			u = math.Nextafter(float64(k+1)/float64(cells), 0)
+			if k == cells-1 {
+				u = 1
+			}
+		}
+		v := logSumExp3(
+			math.Log(t.weights[0])+t.lin.logK+math.Log1p(l*(2*u-1)),
+			math.Log(t.weights[1])+t.hist[0].logK+t.hist[0].logPay(u),
+			math.Log(t.weights[2])+t.hist[1].logK+t.hist[1].logPay(u))
+		if v > best {
+			best, bestU = v, u
+		}
+	}
+	return bestU
+}
+
+// add records rank u, or with worst a missing rank fed to the martingale
+// as u (see AddWorst).
+func (t *Rank) add(u float64, worst bool) error {
 	t.n++
 	t.lin.add(u)
 	t.hist[0].add(u)
@@ -167,7 +230,11 @@ func (t *Rank) Add(u float64) error {
 		math.Log(t.weights[0])+t.lin.logK,
 		math.Log(t.weights[1])+t.hist[0].logK,
 		math.Log(t.weights[2])+t.hist[1].logK)
-	t.count[min(int(u*RankGrid), RankGrid-1)]++
+	if worst {
+		t.worst++
+	} else {
+		t.count[min(int(u*RankGrid), RankGrid-1)]++
+	}
 	same := !t.noSame
 	for j := range t.cdf {
 		b := float64(j+1) / RankGrid
@@ -176,7 +243,7 @@ func (t *Rank) Add(u float64) error {
 				continue
 			}
 			x := 0.0
-			if (side == 0) == (u <= b) {
+			if worst || (side == 0) == (u <= b) {
 				x = 1
 			}
 			if err := bt.Add(x); err != nil {
@@ -206,16 +273,19 @@ func (t *Rank) N() int { return t.n }
 
 // Mean is the plug-in estimate of the distance d: the largest gap between
 // the empirical distribution function of the ranks and the uniform one at
-// the grid thresholds; 0 before the first rank.
+// the grid thresholds, a missing rank (AddWorst) counted on the far side
+// of each; 0 before the first rank.
 func (t *Rank) Mean() float64 {
 	if t.n == 0 {
 		return 0
 	}
 	var d float64
 	c := 0
+	n, w := float64(t.n), float64(t.worst)
 	for j := range RankGrid - 1 {
 		c += t.count[j]
-		d = max(d, math.Abs(float64(c)/float64(t.n)-float64(j+1)/RankGrid))
+		b := float64(j+1) / RankGrid
+		d = max(d, (float64(c)+w)/n-b, b-float64(c)/n)
 	}
 	return d
 }

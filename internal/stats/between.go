@@ -103,17 +103,9 @@ var ErrOption = errors.New("stats: bad option")
 // runs of one model do not give 0), which is why the result carries Null:
 // compare the estimate with it, not with 0.
 func Between[K cmp.Ordered](groups []Group[K], o BetweenOptions) (BetweenResult, error) {
-	if o.Level == 0 {
-		o.Level = 0.95
-	}
-	if o.Resamples == 0 {
-		o.Resamples = 1000
-	}
-	if o.Smoothing == 0 {
-		o.Smoothing = 0.5
-	}
-	if !(o.Level > 0 && o.Level < 1) || o.Resamples < 0 || !(o.Smoothing > 0) || math.IsInf(o.Smoothing, 0) {
-		return BetweenResult{}, fmt.Errorf("%w: level %v, resamples %d, smoothing %v", ErrOption, o.Level, o.Resamples, o.Smoothing)
+	o, err := o.withDefaults()
+	if err != nil {
+		return BetweenResult{}, err
 	}
 	res := BetweenResult{}
 	if o.PerChallenge {
@@ -146,6 +138,33 @@ func Between[K cmp.Ordered](groups []Group[K], o BetweenOptions) (BetweenResult,
 			res.PerChallenge[idx[i]] = sc.challenge(&cs[i], vals[i], o, rng)
 		}
 	}
+	var mean [4]float64
+	res.Overall, mean = overall(cs, vals, o)
+	res.Null = sc.null(cs, mean, o, rand.New(rand.NewPCG(o.Seed, 2)))
+	return res, nil
+}
+
+// withDefaults fills the options left zero and checks the others.
+func (o BetweenOptions) withDefaults() (BetweenOptions, error) {
+	if o.Level == 0 {
+		o.Level = 0.95
+	}
+	if o.Resamples == 0 {
+		o.Resamples = 1000
+	}
+	if o.Smoothing == 0 {
+		o.Smoothing = 0.5
+	}
+	if !(o.Level > 0 && o.Level < 1) || o.Resamples < 0 || !(o.Smoothing > 0) || math.IsInf(o.Smoothing, 0) {
+		return o, fmt.Errorf("%w: level %v, resamples %d, smoothing %v", ErrOption, o.Level, o.Resamples, o.Smoothing)
+	}
+	return o, nil
+}
+
+// overall gives the means of the per-challenge values with a bootstrap
+// over challenges, and the mean exact-match rate; it also returns the
+// plain means, which the null distribution is centred on.
+func overall(cs []coded, vals [][4]float64, o BetweenOptions) (Divergences, [4]float64) {
 	// Overall: means, and a bootstrap over challenges.
 	var mean [4]float64
 	for _, v := range vals {
@@ -191,9 +210,7 @@ func Between[K cmp.Ordered](groups []Group[K], o BetweenOptions) (BetweenResult,
 		lo, hi := percentile(boot[j], o.Level)
 		out[j] = Interval{ests[j], lo, hi}
 	}
-	res.Overall = Divergences{TV: out[0], JS: out[1], KLAB: out[2], KLBA: out[3], Match: out[4]}
-	res.Null = sc.null(cs, mean, o, rand.New(rand.NewPCG(o.Seed, 2)))
-	return res, nil
+	return Divergences{TV: out[0], JS: out[1], KLAB: out[2], KLBA: out[3], Match: out[4]}, mean
 }
 
 // coded is a group with its keys replaced by small integers.

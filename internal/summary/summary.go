@@ -46,6 +46,8 @@ type Summary struct {
 	Finish        map[string]int64 `json:"finish,omitempty"`
 	LatencyMeanMS float64          `json:"latency_mean_ms"`
 	Mixed         string           `json:"mixed,omitempty"`
+	Signed        int              `json:"signed"`            // segments whose signature verifies
+	Signers       []string         `json:"signers,omitempty"` // their key ids (format.KeyID), in order of appearance
 	Header        *format.Header   `json:"header,omitempty"`
 
 	shardsDiffer bool // segments from several shards (a cat of shards)
@@ -124,6 +126,7 @@ func (c *Collector) Add(n int64, rec *format.Record, seg int, h *format.Header) 
 func (c *Collector) Finish(st format.Stats, err error) *Summary {
 	s := &c.s
 	s.Segments, s.Trailers, s.Records, s.Bytes = st.Segments, st.Trailers, st.Records, st.CompressedSize
+	s.Signed = st.Signed
 	s.Intact = err == nil && st.Segments > 0 && st.Trailers == st.Segments
 	if err != nil {
 		s.Error = err.Error()
@@ -211,6 +214,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 	default:
 		line("status", "DAMAGED: %s", s.Error)
 		line("", "(what follows was read before the damage)")
+	}
+	if s.Signed > 0 {
+		// Said of a signature that verifies; whether its key is one to
+		// trust is potstat --verify --pubkey's question.
+		line("signed", "%d of %s, by %s", s.Signed, plural(int64(s.Segments), "segment"), strings.Join(s.Signers, ", "))
 	}
 	s.writeContents(line)
 	if s.Header.Kind == format.KindOutputs {

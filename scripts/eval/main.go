@@ -6,9 +6,14 @@
 // the early-stopping pipeline. It writes EVAL.md and its pictures, and the
 // README's summary between the lines <!-- eval:begin --> and <!-- eval:end -->.
 //
-// make eval runs it in full (under 15 minutes on 2 cores); make eval-quick runs
-// a small version in make test that checks the verdicts and the structure of
-// the tables, not the timings.
+// make eval runs it in full; make eval-quick runs a small version in make test
+// that checks the verdicts and the structure of the tables, not the timings.
+// The run's numbers go to results.json beside EVAL.md, and
+//
+//	go run ./scripts/eval -check OLD.json NEW.json
+//
+// says pair by pair whether two runs agree: the same verdicts, and each
+// wrong-verdict rate inside the other run's interval.
 package main
 
 import (
@@ -59,9 +64,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.tableKeys, "keys", 3, "fresh keys for the main table")
 	fs.IntVar(&c.tableN, "n", 1000, "challenges per stream in the main table")
 	fs.IntVar(&c.errKeys, "error-keys", 100, "fresh keys for the wrong-verdict rates")
-	fs.IntVar(&c.errN, "error-n", 200, "challenges per reference for the wrong-verdict rates")
+	fs.IntVar(&c.errN, "error-n", 120, "challenges per reference for the wrong-verdict rates (betting says SAME on identical outputs at 98)")
 	fs.IntVar(&c.standardN, "standard-n", 5000, "outputs per model in the fixed-size scenario (0 skips it)")
+	check := fs.Bool("check", false, "compare two runs: eval -check OLD.json NEW.json; exit 1 when they disagree")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *check {
+		return checkRuns(fs.Args(), stdout, stderr)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "eval: unexpected argument %q (only -check takes files)\n", fs.Arg(0))
 		return 2
 	}
 	if c.quick {
@@ -85,6 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	res.Elapsed = time.Since(start)
+	res.args = args
 	if err := res.write(c, stdout); err != nil {
 		fmt.Fprintln(stderr, "eval:", err)
 		return 1

@@ -79,4 +79,11 @@ func TestSummaryAndCheck(t *testing.T) {
 	if len(problems) != 4 || !strings.Contains(problems[0], "different models told SAME") {
 		t.Errorf("check: %q", problems)
 	}
+	// A different pair whose candidate was generated in full: its pipe did
+	// not stop potgen.
+	r.tableN = 100
+	r.rows[1].records = []int{5, 100}
+	if problems := r.check(); len(problems) != 5 || !strings.Contains(strings.Join(problems, "\n"), "the pipe did not stop potgen") {
+		t.Errorf("check: %q", problems)
+	}
 }

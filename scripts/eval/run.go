@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pot-audit/pot/format"
@@ -32,7 +33,10 @@ type verdict struct {
 type tools struct {
 	bin    string
 	stderr io.Writer
-	slots  chan struct{} // potgen processes at once
+	slots  *slots // pipelines or potgen processes at once
+
+	mu  sync.Mutex
+	cpu time.Duration // user and system time of the processes run so far
 }
 
 func (t *tools) path(name string) string { return filepath.Join(t.bin, name) }
@@ -62,16 +66,29 @@ func (t *tools) quiet(ctx context.Context, cmd *exec.Cmd) error {
 	return nil
 }
 
+// timing is one process's wall and CPU time.
+type timing struct{ wall, cpu time.Duration }
+
 // generate writes n outputs of spec under key to out and returns potgen's
-// wall time. It holds one of the worker slots while it runs.
-func (t *tools) generate(ctx context.Context, spec, key string, n, tokens int, out string) (time.Duration, error) {
-	t.slots <- struct{}{}
-	defer func() { <-t.slots }()
+// wall and CPU time. It holds one of the worker slots while it runs,
+// taken at priority prio.
+func (t *tools) generate(ctx context.Context, prio float64, spec, key string, n, tokens int, out string) (timing, error) {
+	defer t.holdAt(func() float64 { return prio })()
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, t.path("potgen"), "--model", spec, "--key", key, "-n", strconv.Itoa(n),
-		"--max-tokens", strconv.Itoa(tokens), "--logprobs", "5", "-j", "1", "--threads", "1", "-o", out)
+	cmd := exec.CommandContext(ctx, t.path("potgen"), genArgs(spec, key, n, tokens)...)
+	cmd.Args = append(cmd.Args, "-o", out)
 	err := t.quiet(ctx, cmd)
-	return time.Since(start), err
+	tm := timing{wall: time.Since(start), cpu: cpuOf(cmd)}
+	t.account(tm.cpu)
+	return tm, err
+}
+
+// genArgs are potgen's arguments for n outputs of a local model: greedy,
+// top-5 log-probabilities, one job and one thread, so that two processes
+// share the two cores.
+func genArgs(spec, key string, n, tokens int) []string {
+	return []string{"--model", spec, "--key", key, "-n", strconv.Itoa(n),
+		"--max-tokens", strconv.Itoa(tokens), "--logprobs", "5", "-j", "1", "--threads", "1"}
 }
 
 // compare runs potcmp --json on two files, with a transcript when tr is set.
@@ -84,6 +101,7 @@ func (t *tools) compare(ctx context.Context, ref, cand string, tol, alpha float6
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
+	t.account(cpuOf(cmd))
 	return parseVerdict(cmd, out.Bytes(), errb.String(), err)
 }
 
@@ -112,57 +130,244 @@ type piped struct {
 	wall    time.Duration // of the whole pipeline
 }
 
-// pipeline runs potgen (genArgs) into potcmp (cmpArgs, with REF and "-")
-// the way a shell pipe does: when potcmp has decided and exits, potgen's
-// next write fails and it stops asking its model. It counts the records
-// potgen wrote by decoding a copy of the stream.
-func (t *tools) pipeline(ctx context.Context, genArgs, cmpArgs []string, ref string) (piped, error) {
-	t.slots <- struct{}{}
-	defer func() { <-t.slots }()
+// A fanout is one candidate stream read by several potcmp processes at
+// once, as "potgen ... | tee >(potcmp A) >(potcmp B) ..." would: the stream
+// comes from potgen (gen, its arguments) or, when it is the same bytes as a
+// stream already made (the same model, key and parameters), from that file.
+// Each potcmp reads as far as its test needs; potgen stops when the last has
+// decided, so no record is generated that no comparison reads.
+type fanout struct {
+	gen  []string   // potgen's arguments; nil when the stream is file
+	file string     // a stream already made
+	ref  string     // the reference every comparison reads
+	cmps [][]string // potcmp's arguments for each comparison, before REF and "-"
+	prio func() float64
+}
+
+// fanned is what a fanout measured.
+type fanned struct {
+	verdicts []verdict     // one per comparison, in order
+	records  int           // complete records potgen wrote (0 for a file)
+	genCPU   time.Duration // potgen's user and system time
+	wall     time.Duration // of the whole pipeline, to the last verdict
+}
+
+// hold takes one of the worker slots and returns its release.
+func (t *tools) hold() func() { return t.holdAt(nil) }
+
+// holdAt takes a worker slot at a priority (nil for 0).
+func (t *tools) holdAt(prio func() float64) func() {
+	t.slots.acquire(prio)
+	return t.slots.release
+}
+
+// fanOut runs f holding one worker slot, taken at f's priority.
+func (t *tools) fanOut(ctx context.Context, f fanout) (fanned, error) {
+	defer t.holdAt(f.prio)()
+	return t.fanOutHeld(ctx, f)
+}
+
+// fanOutHeld runs f; the caller holds a worker slot. A potgen that fails
+// (a model it cannot open) is a *toolError saying what potgen said.
+func (t *tools) fanOutHeld(ctx context.Context, f fanout) (fanned, error) {
 	start := time.Now()
-	gen := exec.CommandContext(ctx, t.path("potgen"), genArgs...)
-	cmp := exec.CommandContext(ctx, t.path("potcmp"), append(cmpArgs, ref, "-")...)
-	var genErr, cmpErr, cmpOut bytes.Buffer
-	gen.Stderr, cmp.Stderr, cmp.Stdout = &genErr, &cmpErr, &cmpOut
-	genOut, err := gen.StdoutPipe()
+	cs, err := t.startComparers(ctx, f)
 	if err != nil {
-		return piped{}, err
+		return fanned{}, err
 	}
-	cmpIn, err := cmp.StdinPipe()
+	cand, err := t.openCandidate(ctx, f)
 	if err != nil {
-		return piped{}, err
+		cs.abandon()
+		return fanned{}, err
 	}
-	if err := cmp.Start(); err != nil {
-		return piped{}, err
+	var seen *bytes.Buffer // potgen's stream as the potcmps read it, to count its records
+	if cand.gen != nil {
+		seen = &bytes.Buffer{}
 	}
-	if err := gen.Start(); err != nil {
-		cmpIn.Close()
-		cmp.Wait()
-		return piped{}, err
+	tee(cand.src, cs.ins, seen)
+	res, err := t.collect(cs, cand)
+	if err != nil {
+		return fanned{}, err
 	}
-	var copyBuf bytes.Buffer
+	if seen != nil {
+		res.records = countRecords(seen.Bytes())
+	}
+	res.wall = time.Since(start)
+	return res, nil
+}
+
+// comparers are a fanout's potcmp processes, each reading the candidate on
+// its stdin and writing its verdict to a buffer.
+type comparers struct {
+	cmds       []*exec.Cmd
+	ins        []io.WriteCloser
+	outs, errs []*bytes.Buffer
+}
+
+// startComparers starts one potcmp per comparison of f, all before the
+// candidate's first byte, so that each reads the stream from its start. When
+// one cannot start, those already started are stopped.
+func (t *tools) startComparers(ctx context.Context, f fanout) (*comparers, error) {
+	cs := &comparers{}
+	for _, args := range f.cmps {
+		cmd := exec.CommandContext(ctx, t.path("potcmp"), append(append([]string(nil), args...), f.ref, "-")...)
+		out, errb := &bytes.Buffer{}, &bytes.Buffer{}
+		cmd.Stdout, cmd.Stderr = out, errb
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			cs.abandon()
+			return nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			cs.abandon()
+			return nil, err
+		}
+		cs.cmds, cs.ins = append(cs.cmds, cmd), append(cs.ins, in)
+		cs.outs, cs.errs = append(cs.outs, out), append(cs.errs, errb)
+	}
+	return cs, nil
+}
+
+// abandon ends the potcmps started when the fanout cannot go on: a closed
+// stdin is a cut stream, which each reports and exits on.
+func (cs *comparers) abandon() {
+	for i, cmd := range cs.cmds {
+		cs.ins[i].Close()
+		cmd.Wait()
+	}
+}
+
+// candidate is where a fanout's stream comes from: potgen's stdout, or the
+// file of a stream already made.
+type candidate struct {
+	src    io.ReadCloser
+	gen    *exec.Cmd    // nil when src is a file
+	genErr bytes.Buffer // what potgen said on stderr
+}
+
+// openCandidate starts potgen on f.gen, or opens f.file when f has no
+// potgen to run.
+func (t *tools) openCandidate(ctx context.Context, f fanout) (*candidate, error) {
+	cand := &candidate{}
+	if f.gen == nil {
+		file, err := os.Open(f.file)
+		if err != nil {
+			return nil, err
+		}
+		cand.src = file
+		return cand, nil
+	}
+	cand.gen = exec.CommandContext(ctx, t.path("potgen"), f.gen...)
+	cand.gen.Stderr = &cand.genErr
+	out, err := cand.gen.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cand.gen.Start(); err != nil {
+		return nil, err
+	}
+	cand.src = out
+	return cand, nil
+}
+
+// tee copies src to every potcmp still reading, and to seen when it is not
+// nil, until src ends or every potcmp has gone: a write that fails is a
+// potcmp that has decided and exited, so the stream need go no further than
+// the slowest test reads.
+func tee(src io.Reader, ins []io.WriteCloser, seen *bytes.Buffer) {
+	live := make([]bool, len(ins))
+	for i := range live {
+		live[i] = true
+	}
+	nlive := len(ins)
 	buf := make([]byte, 32<<10)
-	for {
-		n, rerr := genOut.Read(buf)
+	for nlive > 0 {
+		n, rerr := src.Read(buf)
 		if n > 0 {
-			copyBuf.Write(buf[:n])
-			if _, werr := cmpIn.Write(buf[:n]); werr != nil {
-				break // potcmp has decided: close potgen's pipe as a shell would
+			if seen != nil {
+				seen.Write(buf[:n])
+			}
+			for i, in := range ins {
+				if live[i] {
+					if _, werr := in.Write(buf[:n]); werr != nil {
+						live[i] = false
+						nlive--
+					}
+				}
 			}
 		}
 		if rerr != nil {
 			break
 		}
 	}
-	genOut.Close()
-	cmpIn.Close()
-	gen.Wait() // potgen exits 0 on a closed pipe; its own failures show in potcmp's verdict
-	cerr := cmp.Wait()
-	v, err := parseVerdict(cmp, cmpOut.Bytes(), cmpErr.String(), cerr)
-	if err != nil {
-		return piped{}, fmt.Errorf("%w (potgen: %s)", err, firstLine(genErr.String()))
+}
+
+// collect closes the fanout's pipes and waits for its processes, accounting
+// their CPU time, and reads each potcmp's verdict. potgen's failure is
+// reported before any potcmp's, since a potcmp that read a stream potgen cut
+// short fails because of it; a potcmp's failure carries potgen's first line.
+func (t *tools) collect(cs *comparers, cand *candidate) (fanned, error) {
+	cand.src.Close() // potgen's next write fails: it stops asking its model, as in a shell pipe
+	for _, in := range cs.ins {
+		in.Close()
 	}
-	return piped{verdict: v, queries: countRecords(copyBuf.Bytes()), wall: time.Since(start)}, nil
+	res := fanned{}
+	var genErr error
+	if cand.gen != nil {
+		// potgen exits 0 on a closed pipe; any other end is its failure.
+		genErr = cand.gen.Wait()
+		res.genCPU = cpuOf(cand.gen)
+		t.account(res.genCPU)
+	}
+	var firstErr error
+	for i, cmd := range cs.cmds {
+		cerr := cmd.Wait()
+		t.account(cpuOf(cmd))
+		v, err := parseVerdict(cmd, cs.outs[i].Bytes(), cs.errs[i].String(), cerr)
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("%w (potgen: %s)", err, firstLine(cand.genErr.String()))
+		}
+		res.verdicts = append(res.verdicts, v)
+	}
+	if genErr != nil {
+		return fanned{}, &toolError{args: cand.gen.Args, err: genErr, stderr: firstLine(cand.genErr.String())}
+	}
+	if firstErr != nil {
+		return fanned{}, firstErr
+	}
+	return res, nil
+}
+
+// pipeline runs potgen (gen) into one potcmp (cmpArgs, with REF and "-");
+// the caller holds a worker slot.
+func (t *tools) pipeline(ctx context.Context, gen, cmpArgs []string, ref string) (piped, error) {
+	f, err := t.fanOutHeld(ctx, fanout{gen: gen, ref: ref, cmps: [][]string{cmpArgs}})
+	if err != nil {
+		return piped{}, err
+	}
+	return piped{verdict: f.verdicts[0], queries: f.records, wall: f.wall}, nil
+}
+
+// cpuOf is the user and system time of a process that has ended.
+func cpuOf(cmd *exec.Cmd) time.Duration {
+	if cmd.ProcessState == nil {
+		return 0
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// account adds a finished process's CPU time to the run's total.
+func (t *tools) account(d time.Duration) {
+	t.mu.Lock()
+	t.cpu += d
+	t.mu.Unlock()
+}
+
+// cpuTotal is the CPU time of every pot process the run has waited for.
+func (t *tools) cpuTotal() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.cpu
 }
 
 // countRecords counts the complete records in a stream that may be cut.
@@ -213,9 +418,11 @@ func (t *tools) serve(ctx context.Context, spec, countFile string) (*server, err
 }
 
 // stop ends the server and returns the generation requests it answered.
-func (s *server) stop() (int, error) {
+func (t *tools) stop(s *server) (int, error) {
 	s.stdin.Close()
-	if err := s.cmd.Wait(); err != nil {
+	err := s.cmd.Wait()
+	t.account(cpuOf(s.cmd))
+	if err != nil {
 		return 0, fmt.Errorf("potserve: %v", err)
 	}
 	b, err := os.ReadFile(s.count)

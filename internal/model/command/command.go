@@ -309,35 +309,53 @@ func parse(stdout []byte, k int, rec *format.Record) error {
 	if dec.More() {
 		return fmt.Errorf("%w: data after the JSON object", ErrOutput)
 	}
+	n, err := o.positions()
+	if err != nil {
+		return err
+	}
+	if err := o.chosen(rec, n); err != nil {
+		return err
+	}
+	return o.alternatives(rec, n, k)
+}
+
+// positions checks that the object's per-position arrays agree in length,
+// and returns how many positions it gives.
+func (o *output) positions() (int, error) {
 	n := max(len(o.Tokens), len(o.Logprobs))
 	if len(o.Tokens) > 0 && len(o.Logprobs) > 0 && len(o.Tokens) != len(o.Logprobs) {
-		return fmt.Errorf("%w: %d tokens but %d logprobs", ErrOutput, len(o.Tokens), len(o.Logprobs))
+		return 0, fmt.Errorf("%w: %d tokens but %d logprobs", ErrOutput, len(o.Tokens), len(o.Logprobs))
 	}
 	if n == 0 {
 		n = len(o.Pieces) // a command may name its tokens by their bytes alone
 	}
 	if len(o.TopLogprobs) > n || len(o.TopTokens) > n {
-		return fmt.Errorf("%w: top alternatives for %d positions, %d generated", ErrOutput, max(len(o.TopLogprobs), len(o.TopTokens)), n)
+		return 0, fmt.Errorf("%w: top alternatives for %d positions, %d generated", ErrOutput, max(len(o.TopLogprobs), len(o.TopTokens)), n)
 	}
 	if len(o.TopTokens) > 0 && len(o.TopTokens) != len(o.TopLogprobs) {
-		return fmt.Errorf("%w: top_tokens and top_logprobs differ in length", ErrOutput)
+		return 0, fmt.Errorf("%w: top_tokens and top_logprobs differ in length", ErrOutput)
 	}
 	for i := range o.TopTokens {
 		if len(o.TopTokens[i]) != len(o.TopLogprobs[i]) {
-			return fmt.Errorf("%w: position %d: top_tokens and top_logprobs differ in length", ErrOutput, i)
+			return 0, fmt.Errorf("%w: position %d: top_tokens and top_logprobs differ in length", ErrOutput, i)
 		}
 	}
 	if len(o.Pieces) > 0 && len(o.Pieces) != n {
-		return fmt.Errorf("%w: %d pieces for %d positions", ErrOutput, len(o.Pieces), n)
+		return 0, fmt.Errorf("%w: %d pieces for %d positions", ErrOutput, len(o.Pieces), n)
 	}
 	if len(o.TopPieces) > 0 && len(o.TopPieces) != len(o.TopLogprobs) {
-		return fmt.Errorf("%w: top_pieces and top_logprobs differ in length", ErrOutput)
+		return 0, fmt.Errorf("%w: top_pieces and top_logprobs differ in length", ErrOutput)
 	}
 	for i := range o.TopPieces {
 		if len(o.TopPieces[i]) != len(o.TopLogprobs[i]) {
-			return fmt.Errorf("%w: position %d: top_pieces and top_logprobs differ in length", ErrOutput, i)
+			return 0, fmt.Errorf("%w: position %d: top_pieces and top_logprobs differ in length", ErrOutput, i)
 		}
 	}
+	return n, nil
+}
+
+// chosen fills rec's text, chosen tokens, their bytes and log-probabilities.
+func (o *output) chosen(rec *format.Record, n int) error {
 	rec.Text, rec.Finish = o.Text, o.Finish
 	var err error
 	if rec.Tokens, err = ids(o.Tokens); err != nil {
@@ -364,6 +382,12 @@ func parse(stdout []byte, k int, rec *format.Record) error {
 			rec.Logprobs[i] = float32(v)
 		}
 	}
+	return nil
+}
+
+// alternatives fills rec's top-k alternatives, padding each position to k
+// with -Inf and id -1 where the command gave fewer.
+func (o *output) alternatives(rec *format.Record, n, k int) error {
 	if k <= 0 || len(o.TopLogprobs) == 0 {
 		return nil
 	}

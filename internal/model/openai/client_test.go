@@ -69,6 +69,8 @@ func TestOpenRefuses(t *testing.T) {
 	defer srv.Close()
 	keyFile := filepath.Join(t.TempDir(), "key")
 	os.WriteFile(keyFile, []byte("  \n"), 0o600)
+	openFile := filepath.Join(t.TempDir(), "open-key")
+	os.WriteFile(openFile, []byte("sk-test\n"), 0o644)
 	tests := []struct {
 		name, spec string
 		o          func(*model.Options)
@@ -79,6 +81,7 @@ func TestOpenRefuses(t *testing.T) {
 		{"bad compat", "openai:" + srv.URL + ",compat=vllm", nil, `compat="vllm"`},
 		{"two key sources", "openai:" + srv.URL, func(o *model.Options) { o.APIKeyEnv, o.APIKeyFile = "K", keyFile }, "not both"},
 		{"empty key file", "openai:" + srv.URL, func(o *model.Options) { o.APIKeyFile = keyFile }, "is empty"},
+		{"key file others may read", "openai:" + srv.URL, func(o *model.Options) { o.APIKeyFile = openFile }, "permissions 0644 are too open"},
 		{"missing key file", "openai:" + srv.URL, func(o *model.Options) { o.APIKeyFile = keyFile + "x" }, "no such file"},
 		{"named env unset", "openai:" + srv.URL, func(o *model.Options) { o.APIKeyEnv = "POT_KEY" }, "POT_KEY is empty or unset"},
 		{"control characters", "openai:" + srv.URL, func(o *model.Options) { o.Getenv = func(string) string { return "a\x00b" } }, "control characters"},

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -211,6 +212,26 @@ func baseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// readSecret reads a file that holds a credential, refusing one that its
+// group or others may read, as ssh does a private key: a key left
+// readable has to be taken as known to others, and the user would rather
+// hear it before the first request than after.
+func readSecret(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if perm := fi.Mode().Perm(); fi.Mode().IsRegular() && perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return nil, fmt.Errorf("file %s: permissions %04o are too open: an API key file must be readable by its owner only (chmod 600 %s)", name, perm, name)
+	}
+	return io.ReadAll(f)
+}
+
 // apiKey reads the key from the file or environment variable o names.
 func apiKey(o model.Options) (string, error) {
 	var key string
@@ -218,7 +239,7 @@ func apiKey(o model.Options) (string, error) {
 	case o.APIKeyFile != "" && o.APIKeyEnv != "":
 		return "", fmt.Errorf("%w: give an API key file or an environment variable, not both", ErrSpec)
 	case o.APIKeyFile != "":
-		b, err := os.ReadFile(o.APIKeyFile)
+		b, err := readSecret(o.APIKeyFile)
 		if err != nil {
 			return "", fmt.Errorf("openai: API key: %w", err)
 		}
