@@ -19,9 +19,10 @@ type Perturbation struct {
 	// (add Gaussian noise of standard deviation Amount times the tensor's
 	// RMS), "prune" (zero the Amount fraction of smallest-magnitude weights
 	// of each matrix), or one of "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
-	// "q6_k": the
-	// model as llama-quantize makes that file type (without an importance
-	// matrix), kept in its blocks and computed as llama.cpp computes it.
+	// "q6_k", "iq4_nl", "q4_k_m": the model as llama-quantize makes that
+	// file type (without an importance matrix; q4_k_m with its mix of
+	// types per tensor), kept in its blocks and computed as llama.cpp
+	// computes it.
 	Kind   string
 	Amount float64
 	Seed   uint64 // noise only: seeds the noise, one Rand stream per tensor
@@ -42,12 +43,17 @@ func quantKind(kind string) (uint32, bool) {
 		return ggmlQ5_1, true
 	case "q6_k":
 		return ggmlQ6_K, true
+	case "iq4_nl":
+		return ggmlIQ4NL, true
+	case "q4_k_m":
+		return ftypeQ4_K_M, true
 	}
 	return 0, false
 }
 
 // ParsePerturbation parses "f16", "int8", "q8_0", "q4_0", "q4_1", "q5_0",
-// "q5_1", "q6_k", "noise:SIGMA[:SEED]" or "prune:FRACTION".
+// "q5_1", "q6_k", "iq4_nl", "q4_k_m", "noise:SIGMA[:SEED]" or
+// "prune:FRACTION".
 func ParsePerturbation(s string) (Perturbation, error) {
 	kind, rest, hasArg := strings.Cut(s, ":")
 	if _, q := quantKind(kind); q || kind == "f16" || kind == "int8" {
@@ -82,7 +88,7 @@ func ParsePerturbation(s string) (Perturbation, error) {
 		}
 		return p, nil
 	}
-	return Perturbation{}, fmt.Errorf("%w: %q: want f16, int8, q8_0, q4_0, q4_1, q5_0, q5_1, q6_k, noise:SIGMA or prune:FRACTION", ErrPerturb, s)
+	return Perturbation{}, fmt.Errorf("%w: %q: want f16, int8, q8_0, q4_0, q4_1, q5_0, q5_1, q6_k, iq4_nl, q4_k_m, noise:SIGMA or prune:FRACTION", ErrPerturb, s)
 }
 
 // String is the canonical spec of p, which ParsePerturbation reads back.
@@ -118,7 +124,7 @@ func (m *Model) Perturb(p Perturbation) (*Model, error) {
 	ftype, quant := quantKind(p.Kind)
 	change := func(i int, name string, w *matrix, output bool) (*matrix, error) {
 		if quant {
-			t := ftypeTensorType(ftype, output, w.cols)
+			t := ftypeTensorType(ftype, name, output, w.cols, len(m.w.layers))
 			if _, ok := rowBytes(t, w.cols); !ok {
 				return nil, fmt.Errorf("%w: %s: tensor %s has rows of %d weights, not a whole number of %s blocks", ErrPerturb, p.Kind, name, w.cols, ggmlTypeName(t))
 			}

@@ -155,12 +155,15 @@ func (m *matrix) typeName() string { return ggmlTypeName(m.typ) }
 // are reused from one product to the next.
 type act struct {
 	simd   bool // use the AVX2 kernels (same results, sooner)
+	probed bool // wide is known
+	wide   bool // and the AVX-512F lane kernels (the same results again)
 	format int
 	f      []float32 // F32, F16 and BF16: the (rounded) values
 	qs     []int8    // Q8_*: the quantized values
 	d      []float32 // Q8_*: each block's scale, as the dot products read it
 	s      []float32 // Q8_1: each block's sum times its scale
 	bsums  []int32   // Q8_K: sums of each run of 16 values
+	isum   []int32   // Q8_*: each block's integer sum, from the AVX2 quantizer
 }
 
 // grow returns s resliced to n, reallocated when it is too short.
@@ -175,6 +178,11 @@ func grow[T any](s []T, n int) []T {
 // is a multiple of the format's block size (checked when the weights were
 // loaded).
 func (a *act) prepare(format int, x []float32) {
+	if a.simd && !a.probed {
+		// An act not made by NewState (which takes the model's
+		// answer): once, as CPUID is slow, in a virtual machine slower.
+		a.wide, a.probed = hasAVX512(), true
+	}
 	a.format = format
 	n := len(x)
 	switch format {
@@ -192,6 +200,15 @@ func (a *act) prepare(format int, x []float32) {
 		}
 	case actQ8_0, actQ8_1:
 		a.qs, a.d, a.s = grow(a.qs, n), grow(a.d, n/32), grow(a.s, n/32)
+		if a.simd && n >= 32 {
+			a.isum = grow(a.isum, n/32)
+			if quantQ8AVX2(&x[0], n/32, &a.qs[0], &a.d[0], &a.isum[0]) {
+				for b, dd := range a.d {
+					a.d[b], a.s[b] = roundHalf(dd), roundHalf(float32(a.isum[b])*dd)
+				}
+				return
+			}
+		}
 		for b := range n / 32 {
 			a.d[b], a.s[b] = quantizeQ8Act(x[32*b:32*b+32], a.qs[32*b:32*b+32])
 		}
@@ -291,8 +308,7 @@ func (m *matrix) dotRows(out []float32, a *act, lo, hi int) {
 	case a.simd && m.typ == ggmlF32 && m.cols >= 16:
 		matF32AVX2(&m.f[lo*m.cols], &a.f[0], m.cols, &out[lo], hi-lo)
 		return
-	case a.simd && m.typ == ggmlQ8_0:
-		matQ8AVX2(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], len(a.d), &out[lo], hi-lo)
+	case a.simd && m.dotRowsAVX2(out, a, lo, hi):
 		return
 	case m.typ == ggmlF32:
 		n := m.cols

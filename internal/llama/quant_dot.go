@@ -7,7 +7,9 @@ import "encoding/binary"
 // block's scaled sum to one float32 total, block after block, as llama.cpp's
 // reference kernels do; the order is fixed, so a result never depends on the
 // machine or the number of threads. Explicit float32 conversions keep the
-// compiler from fusing a multiply and an add.
+// compiler from fusing a multiply and an add. With AVX2, dotRows takes
+// whole matrices of most types through the kernels of quant_amd64.s
+// instead (quant_mat.go), which give these functions' bits.
 //
 // Layouts (little-endian, binary16 scales written "half"):
 //
@@ -144,17 +146,6 @@ func deqQ5_1(row []byte, out []float32) {
 func dotIQ4NL(row []byte, a *act) float32 {
 	kv := kvaluesIQ4NL()
 	var sum float32
-	if a.simd {
-		var sums [32]int32
-		for b0 := 0; b0 < len(a.d); b0 += len(sums) {
-			n := min(len(sums), len(a.d)-b0)
-			nibbleSumsAVX2(&row[18*b0], &a.qs[32*b0], &kv, n, &sums[0])
-			for b, s := range sums[:n] {
-				sum += float32(float32(half(row[18*(b0+b):])*a.d[b0+b]) * float32(s))
-			}
-		}
-		return sum
-	}
 	for b, yd := range a.d {
 		blk := row[18*b : 18*b+18]
 		q8 := a.qs[32*b : 32*b+32]
@@ -193,32 +184,6 @@ func scaleMinK4(j int, q []byte) (d, m int32) {
 
 func dotQ4_K(row []byte, a *act) float32 {
 	var sum float32
-	if a.simd {
-		var w [256]byte
-		var g [16]int32
-		for b, yd := range a.d {
-			blk := row[144*b : 144*b+144]
-			bs := a.bsums[16*b : 16*b+16]
-			sc := blk[4:16]
-			for j := range 4 {
-				q := blk[16+32*j : 16+32*j+32]
-				for l, v := range q {
-					w[64*j+l], w[64*j+32+l] = v&0xf, v>>4
-				}
-			}
-			sums16AVX2(&w[0], &a.qs[256*b], 16, &g[0])
-			var isum, msum int32
-			for j := range 4 {
-				d1, m1 := scaleMinK4(2*j, sc)
-				d2, m2 := scaleMinK4(2*j+1, sc)
-				isum += d1*(g[4*j]+g[4*j+1]) + d2*(g[4*j+2]+g[4*j+3])
-				msum += m1*(bs[4*j]+bs[4*j+1]) + m2*(bs[4*j+2]+bs[4*j+3])
-			}
-			sum += float32(float32(half(blk)*yd) * float32(isum))
-			sum -= float32(float32(half(blk[2:])*yd) * float32(msum))
-		}
-		return sum
-	}
 	for b, yd := range a.d {
 		blk := row[144*b : 144*b+144]
 		q8 := a.qs[256*b : 256*b+256]
@@ -342,29 +307,6 @@ func q6(ql []byte, qh byte, l int) (a, b, c, d int32) {
 
 func dotQ6_K(row []byte, a *act) float32 {
 	var sum float32
-	if a.simd {
-		// Unpacked in element order, each 16 summed by the kernel and
-		// then scaled: the same integer total.
-		var w [256]byte
-		var g [16]int32
-		for b, yd := range a.d {
-			blk := row[210*b : 210*b+210]
-			for n := 0; n < 2; n++ {
-				ql, qh := blk[64*n:64*n+64], blk[128+32*n:128+32*n+32]
-				for l := range 32 {
-					v1, v2, v3, v4 := q6(ql, qh[l], l)
-					w[128*n+l], w[128*n+l+32], w[128*n+l+64], w[128*n+l+96] = byte(v1), byte(v2), byte(v3), byte(v4)
-				}
-			}
-			sums16AVX2(&w[0], &a.qs[256*b], 16, &g[0])
-			var isum int32
-			for j, s := range g {
-				isum += int32(int8(blk[192+j])) * s
-			}
-			sum += float32(float32(half(blk[208:])*yd) * float32(isum))
-		}
-		return sum
-	}
 	for b, yd := range a.d {
 		blk := row[210*b : 210*b+210]
 		q8 := a.qs[256*b : 256*b+256]
@@ -658,18 +600,6 @@ func lanesQ5_1(row []byte, a *act) float32 { return dotLanes(row, a, 24, ggmlQ5_
 // block, as llama.cpp's x86 kernel for repacked Q4_0 rows does.
 func seqQ4_0(row []byte, a *act) float32 {
 	var sum float32
-	if a.simd {
-		table := [16]int8{-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7}
-		var sums [32]int32
-		for b0 := 0; b0 < len(a.d); b0 += len(sums) {
-			n := min(len(sums), len(a.d)-b0)
-			nibbleSumsAVX2(&row[18*b0], &a.qs[32*b0], &table, n, &sums[0])
-			for b, s := range sums[:n] {
-				sum = fma32(float32(s), half(row[18*(b0+b):])*a.d[b0+b], sum)
-			}
-		}
-		return sum
-	}
 	for b, yd := range a.d {
 		blk := row[18*b : 18*b+18]
 		q8 := a.qs[32*b : 32*b+32]

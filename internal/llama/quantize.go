@@ -2,6 +2,7 @@ package llama
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 )
 
@@ -24,6 +25,10 @@ func quantizeRow(t uint32, x []float32, dst []byte) {
 		quantizeQ5_1(x, dst)
 	case ggmlQ6_K:
 		quantizeQ6_K(x, dst)
+	case ggmlQ4_K:
+		quantizeQ4_K(x, dst)
+	case ggmlIQ4NL:
+		quantizeIQ4NL(x, dst)
 	case ggmlF16:
 		for i, v := range x {
 			binary.LittleEndian.PutUint16(dst[2*i:], floatToHalf(v))
@@ -284,17 +289,40 @@ func quantizeQ6_K(x []float32, dst []byte) {
 	}
 }
 
-// ftypeTensorType is the type llama-quantize gives a weight matrix of cols
-// columns when asked for ftype: the main type, except that the output
-// projection (or a token embedding that doubles as it) gets Q6_K; a K-quant
-// whose 256-weight blocks do not divide the rows falls back to Q8_0.
-func ftypeTensorType(ftype uint32, output bool, cols int) uint32 {
+// ftypeQ4_K_M stands for llama-quantize's Q4_K_M file type, a mix of
+// types rather than one; it is not a GGML tensor type.
+const ftypeQ4_K_M = 1 << 16
+
+// ftypeTensorType is the type llama-quantize gives the weight matrix name
+// of cols columns, in a model of the given layers, when asked for ftype:
+// the main type, except that the output projection (or a token embedding
+// that doubles as it) gets Q6_K, and that Q4_K_M gives Q6_K to attn_v and
+// ffn_down of the layers its use_more_bits picks (the first and last
+// eighth, and every third between) and Q4_K to the rest. A K-quant whose
+// 256-weight blocks do not divide the rows falls back as llama-quantize
+// falls back: Q4_K to Q5_0, Q6_K to Q8_0.
+func ftypeTensorType(ftype uint32, name string, output bool, cols, layers int) uint32 {
 	t := ftype
+	if ftype == ftypeQ4_K_M {
+		t = ggmlQ4_K
+		var layer int
+		var role string
+		if n, _ := fmt.Sscanf(name, "blk.%d.%s", &layer, &role); n == 2 && (role == "attn_v.weight" || role == "ffn_down.weight") {
+			if layer < layers/8 || layer >= 7*layers/8 || (layer-layers/8)%3 == 2 {
+				t = ggmlQ6_K
+			}
+		}
+	}
 	if output && ftype != ggmlQ8_0 {
 		t = ggmlQ6_K
 	}
-	if t == ggmlQ6_K && cols%256 != 0 {
-		t = ggmlQ8_0
+	if cols%256 != 0 {
+		switch t {
+		case ggmlQ4_K:
+			t = ggmlQ5_0
+		case ggmlQ6_K:
+			t = ggmlQ8_0
+		}
 	}
 	return t
 }

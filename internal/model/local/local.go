@@ -37,7 +37,7 @@ type Model struct {
 //	                                    quantized tensors, computed as
 //	                                    llama.cpp's CPU backend does)
 //
-// Each accepts ,perturb=f16|int8|q8_0|q4_0|q4_1|q5_0|q5_1|q6_k|noise:SIGMA|prune:FRACTION;
+// Each accepts ,perturb=f16|int8|q8_0|q4_0|q4_1|q5_0|q5_1|q6_k|iq4_nl|q4_k_m|noise:SIGMA|prune:FRACTION;
 // the q kinds quantize the weights as llama-quantize would. o.Threads is
 // the goroutines a generation may use for one matrix product; 0 shares the
 // machine's cores among o.Jobs concurrent queries.

@@ -1,0 +1,61 @@
+//go:build unix
+
+package llama
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cpuTime is the process's user and system time so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkQuantCPU reports, for the F32 and every quantized shared file,
+// generated tokens per second of CPU time (the work of BenchmarkQuant, 3
+// generations a sample), the best sample over the iterations, each
+// iteration a round over every file and both thread counts: on a loaded
+// machine the CPU time of interleaved rounds compares types more fairly
+// than the wall clock. Run it with -benchtime 15x for 15 rounds.
+func BenchmarkQuantCPU(b *testing.B) {
+	type file struct {
+		name   string
+		m      *Model
+		prompt []int32
+		best   [2]float64
+	}
+	var files []*file
+	for _, f := range quantFiles {
+		m, err := LoadGGUF(quantPath(b, f.name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = append(files, &file{name: f.name, m: m, prompt: m.Vocab().Encode(storiesPrompt, true)})
+	}
+	for b.Loop() {
+		for _, f := range files {
+			for i, threads := range []int{1, 2} {
+				c0, n := cpuTime(b), 0
+				for range 3 {
+					out, err := f.m.Generate(context.Background(), f.prompt, Params{MaxTokens: 120, Logprobs: 5}, Options{Threads: threads})
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += len(out.Tokens)
+				}
+				f.best[i] = max(f.best[i], float64(n)/(cpuTime(b)-c0).Seconds())
+			}
+		}
+	}
+	for _, f := range files {
+		b.ReportMetric(f.best[0], f.name+"-tokens/cpu-s")
+		b.ReportMetric(f.best[1], f.name+"-threads=2-tokens/cpu-s")
+	}
+}
