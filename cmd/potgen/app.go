@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -101,23 +100,6 @@ func generateFlags() []ucli.Flag {
 		&ucli.IntFlag{Name: "threads", Usage: "`N` compute threads per query for local models (0: cores / jobs)"},
 		signFlag(),
 	)
-}
-
-// labels parses --label KEY=VALUE flags.
-func labels(c *ucli.Context) (map[string]string, error) {
-	vals := c.StringSlice("label")
-	if len(vals) == 0 {
-		return nil, nil
-	}
-	m := make(map[string]string, len(vals))
-	for _, v := range vals {
-		k, val, ok := strings.Cut(v, "=")
-		if !ok || k == "" {
-			return nil, cli.Usagef("--label %q: want KEY=VALUE", v)
-		}
-		m[k] = val
-	}
-	return m, nil
 }
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

@@ -69,7 +69,7 @@ func challengesAction(c *ucli.Context) error {
 	if err := generate.RefuseExisting(c.String("output"), c.Bool("force")); err != nil {
 		return err
 	}
-	sign, err := signOptions(c)
+	sign, err := cli.SignOptions(c.String("sign"))
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ func generateAction(c *ucli.Context) error {
 	if err := checkGenerateFlags(c); err != nil {
 		return err
 	}
-	lbls, err := labels(c)
+	lbls, err := cli.Labels("label", c.StringSlice("label"))
 	if err != nil {
 		return err
 	}
@@ -27,7 +27,7 @@ func generateAction(c *ucli.Context) error {
 	if err := generate.CheckOutput(outName, resume, c.Bool("force")); err != nil {
 		return err
 	}
-	sign, err := signOptions(c)
+	sign, err := cli.SignOptions(c.String("sign"))
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func scoreAction(c *ucli.Context) error {
 	if err := generate.RefuseExisting(c.String("output"), c.Bool("force")); err != nil {
 		return err
 	}
-	sign, err := signOptions(c)
+	sign, err := cli.SignOptions(c.String("sign"))
 	if err != nil {
 		return err
 	}

@@ -55,17 +55,3 @@ func signkeyAction(c *ucli.Context) error {
 		name, signkey.PublicFile(name), format.KeyID(pub))
 	return nil
 }
-
-// signOptions loads the key --sign names, if any, and returns the writer
-// options that sign with it.
-func signOptions(c *ucli.Context) ([]format.WriterOption, error) {
-	name := c.String("sign")
-	if name == "" {
-		return nil, nil
-	}
-	k, err := cli.LoadSigner("sign", name)
-	if err != nil {
-		return nil, err
-	}
-	return []format.WriterOption{format.SignWith(k)}, nil
-}

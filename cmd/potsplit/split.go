@@ -99,13 +99,9 @@ func split(ctx context.Context, env *cli.Env, in *cli.Input, p plan) error {
 // writerOptions are the options of every shard's writer: the signing
 // key --sign names, and frames small enough for --size.
 func (p plan) writerOptions() ([]format.WriterOption, error) {
-	var wopts []format.WriterOption
-	if p.sign != "" {
-		k, err := cli.LoadSigner("sign", p.sign)
-		if err != nil {
-			return nil, err
-		}
-		wopts = append(wopts, format.SignWith(k))
+	wopts, err := cli.SignOptions(p.sign)
+	if err != nil {
+		return nil, err
 	}
 	if p.size > 0 {
 		// Frames are the unit in which a shard grows; keep them well under

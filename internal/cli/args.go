@@ -156,3 +156,20 @@ func command(cmds []*ucli.Command, name string) *ucli.Command {
 // Run has put the options ahead of them, so an operand that looks like an
 // option is one the user wrote after "--" (a file called -x).
 func Args(c *ucli.Context) []string { return c.Args().Slice() }
+
+// Labels parses the KEY=VALUE values of a repeatable flag (potgen
+// --label) into a map; nil when there are none.
+func Labels(flag string, vals []string) (map[string]string, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(vals))
+	for _, v := range vals {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return nil, Usagef("--%s %q: want KEY=VALUE", flag, v)
+		}
+		m[k] = val
+	}
+	return m, nil
+}

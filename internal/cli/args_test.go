@@ -189,3 +189,18 @@ func TestHelpWraps(t *testing.T) {
 		t.Errorf("a long name keeps its description on its line:\n%s", b.String())
 	}
 }
+
+func TestLabels(t *testing.T) {
+	m, err := Labels("label", []string{"site=eu", "run=2", "empty="})
+	if err != nil || len(m) != 3 || m["site"] != "eu" || m["run"] != "2" || m["empty"] != "" {
+		t.Fatalf("%v, %v", m, err)
+	}
+	if m, err := Labels("label", nil); m != nil || err != nil {
+		t.Fatalf("no labels: %v, %v", m, err)
+	}
+	for _, bad := range []string{"novalue", "=v"} {
+		if _, err := Labels("label", []string{bad}); err == nil || Status(err) != ExitUsage {
+			t.Errorf("%q: %v, want a usage error", bad, err)
+		}
+	}
+}

@@ -25,6 +25,20 @@ func LoadSigner(flag, name string) (signkey.Key, error) {
 	return k, nil
 }
 
+// SignOptions returns the writer options that sign with the private key
+// --sign names, or none when name is empty: what every tool that writes
+// a stream passes to its writers.
+func SignOptions(name string) ([]format.WriterOption, error) {
+	if name == "" {
+		return nil, nil
+	}
+	k, err := LoadSigner("sign", name)
+	if err != nil {
+		return nil, err
+	}
+	return []format.WriterOption{format.SignWith(k)}, nil
+}
+
 // LoadTrusted loads the public keys of every file that flag (--pubkey,
 // --ref-pubkey) names, repeated or not: a key of any of them is trusted.
 // Naming no file is the caller's to check; a file without a key is an
