@@ -13,16 +13,7 @@ func lanesQ8AVX2(w *byte, stride int, y *int8, dd *float32, nb int, acc *[8]floa
 func matF32AVX2(w, x *float32, cols int, out *float32, rows int)
 
 //go:noescape
-func matQ8AVX2(w *byte, stride int, y *int8, yd *float32, nb int, out *float32, rows int)
-
-//go:noescape
 func expAVX2(x *float32, n int)
-
-//go:noescape
-func nibbleSumsAVX2(w *byte, y *int8, table *[16]int8, nb int, sums *int32)
-
-//go:noescape
-func sums16AVX2(w *byte, y *int8, n int, sums *int32)
 
 // hasSIMD reports whether the processor and the OS support AVX2, FMA and
 // F16C, which the vectorised kernels use. They give the same bits as the portable ones.

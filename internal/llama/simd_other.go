@@ -17,18 +17,7 @@ func matF32AVX2(w, x *float32, cols int, out *float32, rows int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
 
-func matQ8AVX2(w *byte, stride int, y *int8, yd *float32, nb int, out *float32, rows int) {
-	panic("llama: no vectorised kernels on this architecture")
-}
-
 func expAVX2(x *float32, n int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
 
-func nibbleSumsAVX2(w *byte, y *int8, table *[16]int8, nb int, sums *int32) {
-	panic("llama: no vectorised kernels on this architecture")
-}
-
-func sums16AVX2(w *byte, y *int8, n int, sums *int32) {
-	panic("llama: no vectorised kernels on this architecture")
-}
