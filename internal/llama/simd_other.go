@@ -20,4 +20,3 @@ func matF32AVX2(w, x *float32, cols int, out *float32, rows int) {
 func expAVX2(x *float32, n int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
-
