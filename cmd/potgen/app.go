@@ -10,6 +10,7 @@ import (
 	"github.com/pot-audit/pot/internal/cli"
 	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/generate"
+	"github.com/pot-audit/pot/internal/model/backends"
 )
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -77,7 +78,7 @@ func setFlags() []ucli.Flag {
 }
 
 func generateFlags() []ucli.Flag {
-	return append(setFlags(),
+	flags := append(setFlags(),
 		&ucli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model `SPEC` (see above)"},
 		&ucli.StringFlag{Name: "challenges", Usage: "read challenges from a challenge stream `FILE` (- is stdin) instead of --key/-n"},
 		&ucli.IntFlag{Name: "samples", Value: 1, Usage: "`K` samples per challenge"},
@@ -92,14 +93,9 @@ func generateFlags() []ucli.Flag {
 		&ucli.BoolFlag{Name: "resume", Usage: "continue an interrupted -o FILE: keep its records, redo only missing and failed ones"},
 		&ucli.BoolFlag{Name: "force", Usage: "replace an existing -o FILE (without it, potgen refuses)"},
 		&ucli.StringSliceFlag{Name: "label", Usage: "free-form `KEY=VALUE` label for the header"},
-		&ucli.DurationFlag{Name: "timeout", Value: 60 * time.Second, Usage: "per-request timeout `DURATION` for servers and commands (30s, 2m)"},
-		&ucli.IntFlag{Name: "retries", Value: 5, Usage: "`N` retries of a failed request (servers and commands)"},
-		&ucli.Float64Flag{Name: "rate", Usage: "at most `R` requests per second (0: no limit)"},
-		&ucli.StringFlag{Name: "api-key-env", Usage: "environment variable `NAME` holding the server's API key (default OPENAI_API_KEY, used when set)"},
-		&ucli.StringFlag{Name: "api-key-file", Usage: "`FILE` holding the server's API key (mode 0600: readable by its owner only)"},
-		&ucli.IntFlag{Name: "threads", Usage: "`N` compute threads per query for local models (0: cores / jobs)"},
-		signFlag(),
 	)
+	flags = append(flags, backends.Flags()...)
+	return append(flags, signFlag())
 }
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

@@ -98,21 +98,5 @@ func checkGenerateFlags(c *ucli.Context) error {
 
 // openModelFlags opens the model that --model and its options name.
 func openModelFlags(c *ucli.Context, env *cli.Env) (model.Model, error) {
-	retries := c.Int("retries")
-	if retries == 0 {
-		retries = -1 // the backends read 0 as their default
-	}
-	return backends.Open(c.String("model"), model.Options{
-		Threads:    c.Int("threads"),
-		Jobs:       c.Int("jobs"),
-		Timeout:    c.Duration("timeout"),
-		Retries:    retries,
-		RateLimit:  c.Float64("rate"),
-		APIKeyEnv:  c.String("api-key-env"),
-		APIKeyFile: c.String("api-key-file"),
-		Getenv:     env.Getenv,
-		Logf: func(f string, args ...any) {
-			fmt.Fprintln(env.Stderr, cli.Message("potgen", fmt.Errorf(f, args...)))
-		},
-	})
+	return backends.Open(c.String("model"), backends.OptionsOf(c, env, "potgen", c.Int("jobs")))
 }

@@ -3,6 +3,9 @@ package backends
 import (
 	"strings"
 	"testing"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
 
 	"github.com/pot-audit/pot/internal/cli"
 	"github.com/pot-audit/pot/internal/model"
@@ -34,6 +37,33 @@ func TestOpen(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "pw@") {
 			t.Errorf("Open(%q) printed the credentials: %v", spec, err)
+		}
+	}
+}
+
+// OptionsOf gives Open what Flags parsed: --retries 0 is no retries (the
+// backends read 0 as their default), the rest as given.
+func TestOptionsOf(t *testing.T) {
+	for _, tt := range []struct {
+		args    []string
+		retries int
+	}{
+		{[]string{"x"}, 5},
+		{[]string{"x", "--retries", "0", "--timeout", "2s", "--rate", "3", "--threads", "2", "--api-key-env", "K"}, -1},
+	} {
+		var got model.Options
+		app := &ucli.App{Flags: Flags(), Action: func(c *ucli.Context) error {
+			got = OptionsOf(c, &cli.Env{Getenv: func(string) string { return "" }}, "test", 4)
+			return nil
+		}}
+		if err := app.Run(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		if got.Retries != tt.retries || got.Jobs != 4 || got.Logf == nil || got.Getenv == nil {
+			t.Errorf("%v: %+v", tt.args, got)
+		}
+		if len(tt.args) > 1 && (got.Timeout != 2*time.Second || got.RateLimit != 3 || got.Threads != 2 || got.APIKeyEnv != "K") {
+			t.Errorf("%v: %+v", tt.args, got)
 		}
 	}
 }
