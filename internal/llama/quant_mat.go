@@ -26,6 +26,10 @@ func (m *matrix) dotRowsAVX2(out []float32, a *act, lo, hi int) bool {
 		}
 	}
 	switch m.typ {
+	case ggmlF16:
+		matF16AVX2(&m.q[lo*m.stride], m.stride, &a.f[0], len(a.f), &out[lo], hi-lo)
+	case ggmlBF16:
+		matBF16AVX2(&m.q[lo*m.stride], m.stride, &a.f[0], len(a.f), &out[lo], hi-lo)
 	case ggmlQ8_0:
 		matQ8_0AVX2(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], ys, len(a.d), &out[lo], hi-lo)
 	case ggmlQ4_1:
