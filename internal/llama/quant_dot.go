@@ -8,8 +8,8 @@ import "encoding/binary"
 // reference kernels do; the order is fixed, so a result never depends on the
 // machine or the number of threads. Explicit float32 conversions keep the
 // compiler from fusing a multiply and an add. With AVX2, dotRows takes
-// whole matrices of most types through the kernels of quant_amd64.s
-// instead (quant_mat.go), which give these functions' bits.
+// whole matrices of most types through the kernels of quant_amd64.s and
+// f16_amd64.s instead (quant_mat.go), which give these functions' bits.
 //
 // Layouts (little-endian, binary16 scales written "half"):
 //
