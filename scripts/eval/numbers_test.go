@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/pot-audit/pot/internal/stats"
 )
 
 func TestClopperPearson(t *testing.T) {
@@ -17,7 +19,7 @@ func TestClopperPearson(t *testing.T) {
 		{1, 100, 0.000253, 0.054460},
 		{50, 100, 0.398321, 0.601679},
 	} {
-		lo, hi := clopperPearson(c.k, c.n, 0.95)
+		lo, hi := stats.ClopperPearson(c.k, c.n, 0.95)
 		if math.Abs(lo-c.lo) > 1e-5 || math.Abs(hi-c.hi) > 1e-5 {
 			t.Errorf("%d of %d: [%.6f, %.6f], want [%.6f, %.6f]", c.k, c.n, lo, hi, c.lo, c.hi)
 		}

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pot-audit/pot/internal/stats"
 )
 
 const (
@@ -128,7 +130,7 @@ func (r *results) summary(c config) string {
 			b.WriteString(" |")
 		}
 		if e := r.errFor(row.pair, "betting"); e != nil {
-			lo, hi := clopperPearson(e.wrong, e.runs, 0.95)
+			lo, hi := stats.ClopperPearson(e.wrong, e.runs, 0.95)
 			fmt.Fprintf(&b, " %d/%d [%.3f, %.3f] |", e.wrong, e.runs, lo, hi)
 		} else {
 			b.WriteString(" |")
@@ -251,7 +253,7 @@ func (r *results) docErrors(b *strings.Builder, c config) {
 		c.errKeys, c.errN, c.errTokens, c.tolerances[0], c.alpha, c.alpha, c.errN, sameAt(r, c), nstar(c.alpha, c.tolerances[0]), differentWithin(r, c), c.errN)
 	b.WriteString("| reference | candidate | truth | test | runs | wrong | rate | 95% interval | undecided | n median | n p90 | records potgen wrote, median |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, e := range r.errs {
-		lo, hi := clopperPearson(e.wrong, e.runs, 0.95)
+		lo, hi := stats.ClopperPearson(e.wrong, e.runs, 0.95)
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %d | %d | %.3f | [%.3f, %.3f] | %d | %d | %d | %d |\n",
 			model(e.ref).desc, model(e.cand).desc, e.truth, e.test, e.runs, e.wrong, float64(e.wrong)/float64(max(e.runs, 1)), lo, hi,
 			e.undecided, quantile(e.ns, 0.5), quantile(e.ns, 0.9), quantile(e.queries, 0.5))
@@ -372,7 +374,7 @@ func (r *results) check() []string {
 	for _, e := range r.errs {
 		// A count the guarantee makes implausible: the exact interval lies
 		// wholly above alpha. This fails only when the data contradict it.
-		if lo, _ := clopperPearson(e.wrong, e.runs, 0.99); lo > r.alpha {
+		if lo, _ := stats.ClopperPearson(e.wrong, e.runs, 0.99); lo > r.alpha {
 			out = append(out, fmt.Sprintf("%s vs %s (%s): %d wrong of %d, more than alpha allows", e.ref, e.cand, e.test, e.wrong, e.runs))
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pot-audit/pot/internal/stats"
 )
 
 // resultsFormat names the machine-readable results file, so that -check
@@ -137,7 +139,7 @@ func (r *results) file(c config) runFile {
 		f.Pairs = append(f.Pairs, pf)
 	}
 	for _, e := range r.errs {
-		lo, hi := clopperPearson(e.wrong, e.runs, 0.95)
+		lo, hi := stats.ClopperPearson(e.wrong, e.runs, 0.95)
 		f.Errors = append(f.Errors, errFile{Ref: e.ref, Cand: e.cand, Label: model(e.ref).desc + " vs " + model(e.cand).desc,
 			Truth: e.truth, Test: e.test, Runs: e.runs, Wrong: e.wrong, Undecided: e.undecided,
 			Rate: float64(e.wrong) / float64(max(e.runs, 1)), Lo: lo, Hi: hi})
@@ -337,8 +339,8 @@ func (j *judgement) wrongVerdicts(as, bs []errFile) {
 		}
 		delete(be, id)
 		ra, rb := rate(ea.Wrong, ea.Runs), rate(eb.Wrong, eb.Runs)
-		loA, hiA := clopperPearson(ea.Wrong, ea.Runs, 0.95)
-		loB, hiB := clopperPearson(eb.Wrong, eb.Runs, 0.95)
+		loA, hiA := stats.ClopperPearson(ea.Wrong, ea.Runs, 0.95)
+		loB, hiB := stats.ClopperPearson(eb.Wrong, eb.Runs, 0.95)
 		inB, inA := loB <= ra && ra <= hiB, loA <= rb && rb <= hiA
 		j.say(inA && inB, "wrong verdicts, %s, %s: %d/%d = %.3f [%.3f, %.3f] / %d/%d = %.3f [%.3f, %.3f]; first in second's interval %s, second in first's %s",
 			ea.Label, ea.Test, ea.Wrong, ea.Runs, ra, loA, hiA, eb.Wrong, eb.Runs, rb, loB, hiB, yesNo(inB), yesNo(inA))
