@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "reduce_amd64.h"
 
 // Whole-matrix AVX2 kernels for the 32-weight block types and the Q8_0 and
 // Q8_1 activation quantizer. Each gives, bit for bit, what the portable Go
@@ -121,10 +122,7 @@ GLOBL qkc<>(SB), RODATA|NOPTR, $200
 	VCVTPD2PSY Y0, X0; \
 	VCVTPD2PSY Y1, X1; \
 	VADDPS X1, X0, X0; \
-	VMOVHLPS X0, X0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVSHDUP X0, X1; \
-	VADDSS X1, X0, X0
+	HSUM4
 
 // ACCUMW, ACCUM0W and HSUM8W are ACCUM, ACCUM0 and HSUM8 with AVX-512F:
 // the 8 accumulators in one register of float64, Z0, the same steps.
@@ -149,10 +147,7 @@ GLOBL qkc<>(SB), RODATA|NOPTR, $200
 	VCVTPD2PS Z0, Y0; \
 	VEXTRACTF128 $1, Y0, X1; \
 	VADDPS X1, X0, X0; \
-	VMOVHLPS X0, X0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVSHDUP X0, X1; \
-	VADDSS X1, X0, X0
+	HSUM4
 
 // MINTERM: X7 += m * s[CX] (float32, each rounded) when the binary16 m at
 // 2(SI) is not zero, as dotLanes skips a zero minimum.

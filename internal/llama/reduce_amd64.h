@@ -1,3 +1,12 @@
+// HSUM4 sets X0's low lane to the sum of its four float32 lanes, upper
+// pair onto lower, then the last two: the tail every reduction below
+// shares. X1 is scratch.
+#define HSUM4 \
+	VMOVHLPS X0, X0, X1; \
+	VADDPS X1, X0, X0; \
+	VMOVSHDUP X0, X1; \
+	VADDSS X1, X0, X0
+
 // REDUCE16 sets X0's low lane to reduce16 of the 16 float32 in lo (0-7)
 // and hi (8-15): halves, then quarters, then eighths, then the last pair,
 // as _mm512_reduce_add_ps adds them. X1 is scratch.
@@ -5,7 +14,4 @@
 	VADDPS hi, lo, Y0; \
 	VEXTRACTF128 $1, Y0, X1; \
 	VADDPS X1, X0, X0; \
-	VMOVHLPS X0, X0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVSHDUP X0, X1; \
-	VADDSS X1, X0, X0
+	HSUM4
