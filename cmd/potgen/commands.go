@@ -11,7 +11,6 @@ import (
 	"github.com/pot-audit/pot/format"
 	"github.com/pot-audit/pot/internal/challenge"
 	"github.com/pot-audit/pot/internal/cli"
-	"github.com/pot-audit/pot/internal/generate"
 )
 
 func keygenAction(c *ucli.Context) error {
@@ -66,7 +65,7 @@ func challengesAction(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := generate.RefuseExisting(c.String("output"), c.Bool("force")); err != nil {
+	if err := cli.RefuseExisting(c.String("output"), c.Bool("force")); err != nil {
 		return err
 	}
 	sign, err := cli.SignOptions(c.String("sign"))

@@ -261,3 +261,17 @@ func (o *Output) remove() {
 func (o *Output) wrap(err error) error {
 	return Runtime(fmt.Errorf("%s: %w", o.Name, unwrapPath(err)))
 }
+
+// RefuseExisting refuses to replace an existing output file unless force
+// says to: a finished reference set is worth more than the run that would
+// overwrite it. Standard output is never refused.
+func RefuseExisting(name string, force bool) error {
+	if name == "-" || name == "" || force {
+		return nil
+	}
+	st, err := os.Stat(name)
+	if err != nil || !st.Mode().IsRegular() {
+		return nil // a new file, or what Create refuses on its own
+	}
+	return Usagef("%s exists: refusing to replace it (--force replaces it, --resume continues it)", name)
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/pot-audit/pot/format"
@@ -116,19 +115,5 @@ func CheckOutput(name string, resume, force bool) error {
 	case resume:
 		return nil
 	}
-	return RefuseExisting(name, force)
-}
-
-// RefuseExisting refuses to replace an existing output file unless force
-// says to: a finished reference set is worth more than the run that would
-// overwrite it. Standard output is never refused.
-func RefuseExisting(name string, force bool) error {
-	if name == "-" || name == "" || force {
-		return nil
-	}
-	st, err := os.Stat(name)
-	if err != nil || !st.Mode().IsRegular() {
-		return nil // a new file, or what Create refuses on its own
-	}
-	return cli.Usagef("%s exists: refusing to replace it (--force replaces it, --resume continues it)", name)
+	return cli.RefuseExisting(name, force)
 }
