@@ -87,13 +87,22 @@ func runScript(t *testing.T, script, dir, bin string, kill bool) string {
 	}
 	cmd := exec.CommandContext(ctx, abs, dir)
 	cmd.Dir = dir
-	k := ""
+	k, spec := "", "synth:1"
 	if kill {
 		k = fmt.Sprint(killed)
+		// The task to kill must still be running when the kill lands:
+		// synth:1 can finish a shard in the moment scancel takes to reach
+		// it. A command that answers after 50 ms keeps every shard busy
+		// for over a second whatever the machine's speed.
+		slow := filepath.Join(bin, "slowmodel")
+		if err := os.WriteFile(slow, []byte("#!/bin/sh\nsleep 0.05\nexec cat\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		spec = "exec:slowmodel"
 	}
 	cmd.Env = append(os.Environ(),
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"MODEL=synth:1", fmt.Sprintf("N=%d", challenges), fmt.Sprintf("SHARDS=%d", shards), "KILL="+k)
+		"MODEL="+spec, fmt.Sprintf("N=%d", challenges), fmt.Sprintf("SHARDS=%d", shards), "KILL="+k)
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
