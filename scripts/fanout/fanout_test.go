@@ -92,10 +92,14 @@ func runScript(t *testing.T, script, dir, bin string, kill bool) string {
 		k = fmt.Sprint(killed)
 		// The task to kill must still be running when the kill lands:
 		// synth:1 can finish a shard in the moment scancel takes to reach
-		// it. A command that answers after 50 ms keeps every shard busy
-		// for over a second whatever the machine's speed.
+		// it. This command answers after 50 ms, so every shard runs for
+		// over a second whatever the machine's speed, with about a
+		// kilobyte of text a record (hashes of the prompt, the same on
+		// every run), so that the partial file the kill waits for grows
+		// record by record.
 		slow := filepath.Join(bin, "slowmodel")
-		if err := os.WriteFile(slow, []byte("#!/bin/sh\nsleep 0.05\nexec cat\n"), 0o755); err != nil {
+		script := "#!/bin/sh\np=$(cat)\nprintf '%s\\n' \"$p\"\ni=0\nwhile [ $i -lt 24 ]; do printf '%s %d' \"$p\" $i | sha256sum | cut -c1-64; i=$((i + 1)); done\nsleep 0.05\n"
+		if err := os.WriteFile(slow, []byte(script), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		spec = "exec:slowmodel"
