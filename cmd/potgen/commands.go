@@ -65,7 +65,7 @@ func challengesAction(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := cli.RefuseExisting(c.String("output"), c.Bool("force")); err != nil {
+	if err := cli.RefuseExisting(c.String("output"), c.Bool("force"), false); err != nil {
 		return err
 	}
 	sign, err := cli.SignOptions(c.String("sign"))

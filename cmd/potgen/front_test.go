@@ -59,8 +59,8 @@ func TestRefusesToReplace(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"generate", append(args, "-n", "2", "-o", out), "refusing to replace"},
-		{"challenges", []string{"challenges", "--key", key, "-n", "2", "-o", out}, "refusing to replace"},
+		{"generate", append(args, "-n", "2", "-o", out), "(--force replaces it, --resume continues it)"},
+		{"challenges", []string{"challenges", "--key", key, "-n", "2", "-o", out}, "refusing to replace it (--force replaces it)\n"},
 		{"resume and force", append(args, "-n", "6", "-o", out, "--resume", "--force"), "exclusive"},
 	} {
 		r := potgen(t, tc.args...)

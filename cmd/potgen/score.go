@@ -56,7 +56,7 @@ func scoreAction(c *ucli.Context) error {
 	if by != "auto" && by != generate.ByTokens && by != generate.ByText {
 		return cli.Usagef("--by %q: want tokens, text or auto", by)
 	}
-	if err := cli.RefuseExisting(c.String("output"), c.Bool("force")); err != nil {
+	if err := cli.RefuseExisting(c.String("output"), c.Bool("force"), false); err != nil {
 		return err
 	}
 	sign, err := cli.SignOptions(c.String("sign"))

@@ -30,7 +30,7 @@ func TestScore(t *testing.T) {
 			t.Fatalf("potgen score --by %s: %+v", by, r)
 		}
 		// A scored stream is not replaced unless --force says so.
-		if r := potgen(t, "score", "--model", "synth:1", "--by", by, "-o", out, in); r.code != 2 || !strings.Contains(r.stderr, "refusing to replace") {
+		if r := potgen(t, "score", "--model", "synth:1", "--by", by, "-o", out, in); r.code != 2 || !strings.Contains(r.stderr, "refusing to replace it (--force replaces it)\n") {
 			t.Fatalf("potgen score over %s: %+v", out, r)
 		}
 		if r := potgen(t, "score", "--model", "synth:1", "--by", by, "--force", "-o", out, in); r.code != 0 {

@@ -264,8 +264,9 @@ func (o *Output) wrap(err error) error {
 
 // RefuseExisting refuses to replace an existing output file unless force
 // says to: a finished reference set is worth more than the run that would
-// overwrite it. Standard output is never refused.
-func RefuseExisting(name string, force bool) error {
+// overwrite it. Standard output is never refused. resumable says whether
+// the command has --resume, so that the message names it only then.
+func RefuseExisting(name string, force, resumable bool) error {
 	if name == "-" || name == "" || force {
 		return nil
 	}
@@ -273,5 +274,8 @@ func RefuseExisting(name string, force bool) error {
 	if err != nil || !st.Mode().IsRegular() {
 		return nil // a new file, or what Create refuses on its own
 	}
-	return Usagef("%s exists: refusing to replace it (--force replaces it, --resume continues it)", name)
+	if resumable {
+		return Usagef("%s exists: refusing to replace it (--force replaces it, --resume continues it)", name)
+	}
+	return Usagef("%s exists: refusing to replace it (--force replaces it)", name)
 }

@@ -115,5 +115,5 @@ func CheckOutput(name string, resume, force bool) error {
 	case resume:
 		return nil
 	}
-	return cli.RefuseExisting(name, force)
+	return cli.RefuseExisting(name, force, true)
 }
