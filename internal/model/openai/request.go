@@ -12,7 +12,8 @@ type request struct {
 	NPredict     int           `json:"n_predict,omitempty"`
 	Temperature  float64       `json:"temperature"`
 	TopP         float64       `json:"top_p,omitempty"`
-	TopK         int           `json:"top_k,omitempty"`
+	TopK         *int          `json:"top_k,omitempty"`
+	MinP         *float64      `json:"min_p,omitempty"`
 	Seed         uint64        `json:"seed"`
 	Logprobs     any           `json:"logprobs,omitempty"` // a count for completions, true for chat
 	TopLogprobs  int           `json:"top_logprobs,omitempty"`
@@ -27,7 +28,12 @@ type chatMessage struct {
 }
 
 // request builds the body for q. Unset parameters (top-p 0 or 1, top-k 0,
-// max tokens 0) are left out so the server's own default applies.
+// max tokens 0) are left out so the server's own default applies, except
+// where the server is llama.cpp's and samples: its defaults truncate (top-k
+// 40, top-p 0.95, min-p 0.05), so that a stream whose header says "no
+// truncation" would hold draws from another distribution, and the sampled
+// tests (rank, mmd, lr) would hold a genuine model against it. There every
+// truncation is sent, off when the sampling says off.
 func (c *client) request(q model.Query) request {
 	s := q.Sampling
 	r := request{
@@ -38,7 +44,14 @@ func (c *client) request(q model.Query) request {
 		r.TopP = s.TopP
 	}
 	if s.TopK > 0 {
-		r.TopK = s.TopK
+		r.TopK = &s.TopK
+	}
+	if c.llama && s.Temperature > 0 {
+		k, minP := max(s.TopK, 0), 0.0
+		r.TopK, r.MinP = &k, &minP
+		if r.TopP == 0 {
+			r.TopP = 1
+		}
 	}
 	if c.llama {
 		// The prompt cache changes log-probabilities in their last digits;

@@ -25,16 +25,20 @@ var recorded = []struct {
 }
 
 // sameRequest reports how sent differs from a recorded body: every recorded
-// field must be sent with an equal value, and the only field sent beyond
-// them is cache_prompt false (the chat recording was made without it).
+// field must be sent with an equal value, and the only fields sent beyond
+// them are cache_prompt false (the chat recording was made without it) and
+// the truncations a sampled request now turns off (top_k 0, min_p 0, top_p
+// 1): the sampled recordings left them to the server's defaults, so their
+// answers were drawn with top-k 40 and min-p 0.05.
 func sameRequest(recorded, sent map[string]any) error {
 	for k, v := range recorded {
 		if !reflect.DeepEqual(sent[k], v) {
 			return fmt.Errorf("field %q: sent %v, recorded %v", k, sent[k], v)
 		}
 	}
+	off := map[string]any{"cache_prompt": false, "top_k": 0.0, "min_p": 0.0, "top_p": 1.0}
 	for k, v := range sent {
-		if _, ok := recorded[k]; !ok && (k != "cache_prompt" || v != false) {
+		if _, ok := recorded[k]; !ok && (!reflect.DeepEqual(off[k], v) || k != "cache_prompt" && sent["temperature"] == 0.0) {
 			return fmt.Errorf("field %q=%v sent, not in the recording", k, v)
 		}
 	}
@@ -75,9 +79,13 @@ func TestRequestFields(t *testing.T) {
 		check map[string]any // nil value: the field must be absent
 	}{
 		{"completions", &client{api: APICompletions, llama: true}, q, map[string]any{
-			"prompt": "", "seed": 7.0, "top_p": nil, "top_k": 40.0, "logprobs": 1.0, "model": nil, "temperature": 0.5, "max_tokens": 5.0}},
+			"prompt": "", "seed": 7.0, "top_p": 1.0, "top_k": 40.0, "min_p": 0.0, "logprobs": 1.0, "model": nil, "temperature": 0.5, "max_tokens": 5.0}},
+		{"llama-server's truncations off", &client{api: APINative, llama: true}, model.Query{Sampling: format.Sampling{Temperature: 1}}, map[string]any{
+			"top_p": 1.0, "top_k": 0.0, "min_p": 0.0}},
+		{"greedy sends no truncation", &client{api: APICompletions, llama: true}, model.Query{}, map[string]any{
+			"top_p": nil, "top_k": nil, "min_p": nil, "temperature": 0.0}},
 		{"compat openai", &client{api: APICompletions, model: "gpt", llama: false}, q, map[string]any{
-			"cache_prompt": nil, "model": "gpt"}},
+			"cache_prompt": nil, "model": "gpt", "min_p": nil, "top_p": nil}},
 		{"chat without alternatives", &client{api: APIChat, llama: true}, q, map[string]any{
 			"logprobs": true, "top_logprobs": nil, "prompt": nil, "messages": []any{map[string]any{"role": "user", "content": ""}}}},
 		{"native", &client{api: APINative, llama: true}, q, map[string]any{

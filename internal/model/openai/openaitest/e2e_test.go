@@ -36,6 +36,9 @@ func TestLocalBehindServer(t *testing.T) {
 		// Seeded sampling agrees too, for seeds the backend sends whole.
 		{Prompt: "Once upon a time", Seed: 12345, Sampling: format.Sampling{Temperature: 0.9, TopP: 0.95, MaxTokens: 20, Logprobs: 2}},
 		{Prompt: "A dog", Seed: 1<<31 - 2, Sampling: format.Sampling{Temperature: 1.2, TopK: 20, MaxTokens: 20, Logprobs: 1}},
+		// No truncation: the server's defaults (top-k 40, top-p 0.95) are
+		// turned off by the request, as the sampled tests need.
+		{Prompt: "Once upon a time", Seed: 99, Sampling: format.Sampling{Temperature: 1, MaxTokens: 48, Logprobs: 1}},
 	}
 	for _, api := range []string{openai.APICompletions, openai.APIChat, openai.APINative} {
 		t.Run(api, func(t *testing.T) {

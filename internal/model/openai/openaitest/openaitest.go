@@ -86,6 +86,7 @@ type request struct {
 	Temperature *float64        `json:"temperature"`
 	TopP        *float64        `json:"top_p"`
 	TopK        *int            `json:"top_k"`
+	MinP        *float64        `json:"min_p"`
 	Seed        *uint64         `json:"seed"`
 	Logprobs    json.RawMessage `json:"logprobs"`
 	TopLogprobs *int            `json:"top_logprobs"`
@@ -138,9 +139,11 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, api string) (*
 		return nil, 0, false
 	}
 	// Unset parameters keep llama-server's defaults where the model has
-	// the same notion (temperature), and the model's own otherwise: no
-	// max_tokens is MaxTokens 0, the model's limit, like n_predict -1.
-	q := model.Query{Prompt: prompt, Sampling: format.Sampling{Temperature: 0.8}}
+	// the same notion (temperature 0.8, top-k 40, top-p 0.95), and the
+	// model's own otherwise: no max_tokens is MaxTokens 0, the model's
+	// limit, like n_predict -1. Its min-p (default 0.05) the model cannot
+	// apply, so a sampled request must turn it off.
+	q := model.Query{Prompt: prompt, Sampling: format.Sampling{Temperature: 0.8, TopK: 40, TopP: 0.95}}
 	if req.Temperature != nil {
 		q.Sampling.Temperature = *req.Temperature
 	}
@@ -149,6 +152,10 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, api string) (*
 	}
 	if req.TopK != nil {
 		q.Sampling.TopK = *req.TopK
+	}
+	if q.Sampling.Temperature > 0 && (req.MinP == nil || *req.MinP != 0) {
+		errorJSON(w, http.StatusBadRequest, "min_p: this server samples without it; send min_p 0 (llama-server's default is 0.05)")
+		return nil, 0, false
 	}
 	if req.Seed != nil {
 		q.Seed = *req.Seed
