@@ -52,7 +52,13 @@ func TestKQuantKernelsMatchPortable(t *testing.T) {
 		x := randomInput(r, n)
 		for _, kt := range kquantTypes {
 			t.Run(fmt.Sprintf("%s/%d", ggmlTypeName(kt.typ), n), func(t *testing.T) {
-				checkMatKernel(t, randomKBlocks(r, kt.typ, kt.halves, 9, n), x)
+				m := randomKBlocks(r, kt.typ, kt.halves, 9, n)
+				in := act{simd: true, probed: true}
+				in.prepare(m.actFormat(), x)
+				if !m.dotRowsAVX2(make([]float32, m.rows), &in, 0, m.rows) {
+					t.Fatal("dotRowsAVX2 has no kernel for the type")
+				}
+				checkMatKernel(t, m, x)
 			})
 		}
 	}
