@@ -8,7 +8,7 @@
 // steps of a block are the portable ones, in the same order, block after
 // block.
 
-// Byte constants: 0x03, 0x0f, 0x04, 0x10 and the steps 4 and 2.
+// Byte constants: 0x03, 0x0f, 0x04 and 0x10.
 DATA kqb3<>+0(SB)/8, $0x0303030303030303
 DATA kqb3<>+8(SB)/8, $0x0303030303030303
 DATA kqb3<>+16(SB)/8, $0x0303030303030303
@@ -33,12 +33,6 @@ DATA kqb16<>+16(SB)/8, $0x1010101010101010
 DATA kqb16<>+24(SB)/8, $0x1010101010101010
 GLOBL kqb16<>(SB), RODATA|NOPTR, $32
 
-DATA kqb2<>+0(SB)/8, $0x0202020202020202
-DATA kqb2<>+8(SB)/8, $0x0202020202020202
-DATA kqb2<>+16(SB)/8, $0x0202020202020202
-DATA kqb2<>+24(SB)/8, $0x0202020202020202
-GLOBL kqb2<>(SB), RODATA|NOPTR, $32
-
 // 0x3f and 0x20 bytes (16 each).
 DATA kqb63<>+0(SB)/8, $0x3f3f3f3f3f3f3f3f
 DATA kqb63<>+8(SB)/8, $0x3f3f3f3f3f3f3f3f
@@ -48,22 +42,61 @@ DATA kqb32<>+0(SB)/8, $0x2020202020202020
 DATA kqb32<>+8(SB)/8, $0x2020202020202020
 GLOBL kqb32<>(SB), RODATA|NOPTR, $16
 
-// Shuffle controls that spread one int16 scale over a lane: kqpick16
-// picks word 0 in the low lane and word 1 in the high one (16-value
-// groups, two scales a register), kqpick32 word 0 in both (32-value
-// groups). Adding 4 (or 2) to every byte moves on to the next scales; the
-// 0x80-free indexes stay below 16 for the 4 (or 8) steps taken.
-DATA kqpick16<>+0(SB)/8, $0x0100010001000100
-DATA kqpick16<>+8(SB)/8, $0x0100010001000100
-DATA kqpick16<>+16(SB)/8, $0x0302030203020302
-DATA kqpick16<>+24(SB)/8, $0x0302030203020302
-GLOBL kqpick16<>(SB), RODATA|NOPTR, $32
+// Shuffle controls that spread int16 scales over the lanes: kqp16+32g
+// picks word 2g in the low lane and word 2g+1 in the high one (16-value
+// groups, two scales a register), kqp32+32k word k in both (32-value
+// groups).
+DATA kqp16<>+0(SB)/8, $0x0100010001000100
+DATA kqp16<>+8(SB)/8, $0x0100010001000100
+DATA kqp16<>+16(SB)/8, $0x0302030203020302
+DATA kqp16<>+24(SB)/8, $0x0302030203020302
+DATA kqp16<>+32(SB)/8, $0x0504050405040504
+DATA kqp16<>+40(SB)/8, $0x0504050405040504
+DATA kqp16<>+48(SB)/8, $0x0706070607060706
+DATA kqp16<>+56(SB)/8, $0x0706070607060706
+DATA kqp16<>+64(SB)/8, $0x0908090809080908
+DATA kqp16<>+72(SB)/8, $0x0908090809080908
+DATA kqp16<>+80(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA kqp16<>+88(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA kqp16<>+96(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA kqp16<>+104(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA kqp16<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA kqp16<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL kqp16<>(SB), RODATA|NOPTR, $128
 
-DATA kqpick32<>+0(SB)/8, $0x0100010001000100
-DATA kqpick32<>+8(SB)/8, $0x0100010001000100
-DATA kqpick32<>+16(SB)/8, $0x0100010001000100
-DATA kqpick32<>+24(SB)/8, $0x0100010001000100
-GLOBL kqpick32<>(SB), RODATA|NOPTR, $32
+DATA kqp32<>+0(SB)/8, $0x0100010001000100
+DATA kqp32<>+8(SB)/8, $0x0100010001000100
+DATA kqp32<>+16(SB)/8, $0x0100010001000100
+DATA kqp32<>+24(SB)/8, $0x0100010001000100
+DATA kqp32<>+32(SB)/8, $0x0302030203020302
+DATA kqp32<>+40(SB)/8, $0x0302030203020302
+DATA kqp32<>+48(SB)/8, $0x0302030203020302
+DATA kqp32<>+56(SB)/8, $0x0302030203020302
+DATA kqp32<>+64(SB)/8, $0x0504050405040504
+DATA kqp32<>+72(SB)/8, $0x0504050405040504
+DATA kqp32<>+80(SB)/8, $0x0504050405040504
+DATA kqp32<>+88(SB)/8, $0x0504050405040504
+DATA kqp32<>+96(SB)/8, $0x0706070607060706
+DATA kqp32<>+104(SB)/8, $0x0706070607060706
+DATA kqp32<>+112(SB)/8, $0x0706070607060706
+DATA kqp32<>+120(SB)/8, $0x0706070607060706
+DATA kqp32<>+128(SB)/8, $0x0908090809080908
+DATA kqp32<>+136(SB)/8, $0x0908090809080908
+DATA kqp32<>+144(SB)/8, $0x0908090809080908
+DATA kqp32<>+152(SB)/8, $0x0908090809080908
+DATA kqp32<>+160(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA kqp32<>+168(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA kqp32<>+176(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA kqp32<>+184(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA kqp32<>+192(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA kqp32<>+200(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA kqp32<>+208(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA kqp32<>+216(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA kqp32<>+224(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA kqp32<>+232(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA kqp32<>+240(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA kqp32<>+248(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL kqp32<>(SB), RODATA|NOPTR, $256
 
 // Dword shift counts: Q3_K's high scale bits [0, 2, 4, 6], IQ4_XS's low
 // nibbles [0, 4, ..., 28] and high bit pairs [0, 2, ..., 14].
@@ -136,12 +169,13 @@ GLOBL kqd<>(SB), RODATA|NOPTR, $92
 	VCVTPH2PS X6, X6; \
 	VMULSS (R14)(CX*4), X6, X6
 
-// SCALED adds to Y8 the 16 int16 pair sums in Y0 times the scale words of
-// S that the control Y7 picks, then steps Y7 by the bytes of step. Y1 is
-// scratch. |pair sum| <= 2*127*127 and |scale| <= 63: exact in int32.
-#define SCALED(S, step) \
-	VPSHUFB Y7, S, Y1; \
-	VPADDB step, Y7, Y7; \
+// MADDS adds to Y8 the products of the unsigned values in Y0 and the
+// activations at y(DI), each 16-value (or 32-value) group times the int16
+// scale that the shuffle control ctrl picks from S. Y1 is scratch. A pair
+// sum is at most 2*31*127 and a scale at most 63: exact in int32.
+#define MADDS(y, S, ctrl) \
+	VPMADDUBSW y(DI), Y0, Y0; \
+	VPSHUFB ctrl, S, Y1; \
 	VPMADDWD Y1, Y0, Y0; \
 	VPADDD Y0, Y8, Y8
 
@@ -154,23 +188,50 @@ GLOBL kqd<>(SB), RODATA|NOPTR, $92
 	VPMOVSXBW X0, X9; \
 	VINSERTI128 $1, X9, Y9, Y9
 
-// Q2VALS leaves in Y0 the int16 pair sums of the 2-bit values at bit
-// shift of the bytes of Y6 (Y14 = 0x03 bytes) times the activations at
-// y(DI): at most 2*3*127.
-#define Q2VALS(shift, y) \
-	VPSRLW $shift, Y6, Y0; \
-	VPAND Y14, Y0, Y0; \
-	VPMADDUBSW y(DI), Y0, Y0
+// SCALESUMS sets Y4 to the products of the 16 int8 scales of X0 (sign
+// or zero extended by ext, VPMOVSXBD or VPMOVZXBD) and the 16 activation
+// sums at (BX), two of them to a lane. Y3 is scratch.
+#define SCALESUMS(ext) \
+	ext X0, Y4; \
+	VPMULLD (BX), Y4, Y4; \
+	VPSRLDQ $8, X0, X3; \
+	ext X3, Y3; \
+	VPMULLD 32(BX), Y3, Y3; \
+	VPADDD Y3, Y4, Y4
 
-// Q3HIGH takes from Y0 4 times the activations at y(DI) whose high bit,
-// bit 0 of Y5's bytes (the high-bit mask inverted), is clear, and moves
-// Y5 on to the next bit (Y11 = 0x04 bytes): at most 2*4*127 a pair.
-#define Q3HIGH(y) \
+// Q2BITS leaves in Y0 the 2-bit values at bit shift of the bytes of Y6
+// (Y14 = 0x03 bytes).
+#define Q2BITS(shift) \
+	VPSRLW $shift, Y6, Y0; \
+	VPAND Y14, Y0, Y0
+
+// Q3BIT adds 4 to the values in Y0 whose high bit, bit 0 of Y5's bytes,
+// is set, and moves Y5 on to the next bit (Y11 = 0x04 bytes).
+#define Q3BIT \
 	VPSLLW $2, Y5, Y1; \
 	VPAND Y11, Y1, Y1; \
-	VPMADDUBSW y(DI), Y1, Y1; \
-	VPSUBW Y1, Y0, Y0; \
+	VPOR Y1, Y0, Y0; \
 	VPSRLW $1, Y5, Y5
+
+// Q2HALF adds to Y8 the scaled sums of the 128 values of the 32 bytes at
+// q(SI) (2-bit values at shifts 0, 2, 4, 6) against the activations at
+// y(DI), the scales in S; with Q3BIT as hi, Q3_K's high bits too.
+#define Q2HALF(q, y, S, hi) \
+	VMOVDQU q(SI), Y6; \
+	Q2BITS(0); \
+	hi; \
+	MADDS(y, S, kqp16<>+0(SB)); \
+	Q2BITS(2); \
+	hi; \
+	MADDS(y+32, S, kqp16<>+32(SB)); \
+	Q2BITS(4); \
+	hi; \
+	MADDS(y+64, S, kqp16<>+64(SB)); \
+	Q2BITS(6); \
+	hi; \
+	MADDS(y+96, S, kqp16<>+96(SB))
+
+#define NOBIT
 
 // func matQ2_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
 // out[r] = dotQ2_K(row r): per block the exact scaled and minimum sums,
@@ -179,8 +240,6 @@ TEXT ·matQ2_KAVX2(SB), NOSPLIT, $0-64
 	KQARGS
 	VMOVDQU kqb3<>(SB), Y14
 	VMOVDQU kqb15<>(SB), Y13
-	VMOVDQU kqpick16<>(SB), Y15
-	VMOVDQU kqb4<>(SB), Y12
 q2row:
 	CMPQ R11, $0
 	JEQ q2done
@@ -189,39 +248,17 @@ q2blk:
 	CMPQ CX, R10
 	JEQ q2end
 	// Low nibbles of the 16 scale bytes are the scales, high ones the
-	// minimums, whose sum with the activation sums is msum (Y4).
+	// minimums, whose products with the activation sums make msum (Y4).
 	VMOVDQU (SI), X3
-	VPAND X13, X3, X0
-	VPSRLW $4, X3, X3
-	VPAND X13, X3, X3
-	VPMOVZXBD X3, Y4
-	VPMULLD (BX), Y4, Y4
-	VPSRLDQ $8, X3, X3
-	VPMOVZXBD X3, Y3
-	VPMULLD 32(BX), Y3, Y3
-	VPADDD Y3, Y4, Y4
+	VPAND X13, X3, X5
+	VPSRLW $4, X3, X0
+	VPAND X13, X0, X0
+	SCALESUMS(VPMOVZXBD)
+	VMOVDQA X5, X0
 	SCALES16
 	VPXOR Y8, Y8, Y8
-	VMOVDQU 16(SI), Y6
-	VMOVDQA Y15, Y7
-	Q2VALS(0, 0)
-	SCALED(Y10, Y12)
-	Q2VALS(2, 32)
-	SCALED(Y10, Y12)
-	Q2VALS(4, 64)
-	SCALED(Y10, Y12)
-	Q2VALS(6, 96)
-	SCALED(Y10, Y12)
-	VMOVDQU 48(SI), Y6
-	VMOVDQA Y15, Y7
-	Q2VALS(0, 128)
-	SCALED(Y9, Y12)
-	Q2VALS(2, 160)
-	SCALED(Y9, Y12)
-	Q2VALS(4, 192)
-	SCALED(Y9, Y12)
-	Q2VALS(6, 224)
-	SCALED(Y9, Y12)
+	Q2HALF(16, 0, Y10, NOBIT)
+	Q2HALF(48, 128, Y9, NOBIT)
 	HSUMI(Y8, X8, X3)
 	HSUMI(Y4, X4, X3)
 	VCVTDQ2PS X8, X8
@@ -246,12 +283,12 @@ q2done:
 
 // func matQ3_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
 // out[r] = dotQ3_K(row r): sum += float32(float32(half(d)*yd) * float32(isum)).
+// A value is its two low bits plus 4 for a set high bit, less 4: the 4s
+// come off at the end as 4 times the scales times the activation sums.
 TEXT ·matQ3_KAVX2(SB), NOSPLIT, $0-64
 	KQARGS
 	VMOVDQU kqb3<>(SB), Y14
 	VMOVDQU kqb15<>(SB), Y13
-	VMOVDQU kqpick16<>(SB), Y15
-	VMOVDQU kqb4<>(SB), Y12
 	VMOVDQU kqb4<>(SB), Y11
 q3row:
 	CMPQ R11, $0
@@ -272,38 +309,14 @@ q3blk:
 	VPSLLW $4, X1, X1
 	VPOR X1, X0, X0
 	VPSUBB kqb32<>(SB), X0, X0
+	SCALESUMS(VPMOVSXBD)
 	SCALES16
-	VPCMPEQB Y5, Y5, Y5
-	VPXOR (SI), Y5, Y5
+	VMOVDQU (SI), Y5
 	VPXOR Y8, Y8, Y8
-	VMOVDQU 32(SI), Y6
-	VMOVDQA Y15, Y7
-	Q2VALS(0, 0)
-	Q3HIGH(0)
-	SCALED(Y10, Y12)
-	Q2VALS(2, 32)
-	Q3HIGH(32)
-	SCALED(Y10, Y12)
-	Q2VALS(4, 64)
-	Q3HIGH(64)
-	SCALED(Y10, Y12)
-	Q2VALS(6, 96)
-	Q3HIGH(96)
-	SCALED(Y10, Y12)
-	VMOVDQU 64(SI), Y6
-	VMOVDQA Y15, Y7
-	Q2VALS(0, 128)
-	Q3HIGH(128)
-	SCALED(Y9, Y12)
-	Q2VALS(2, 160)
-	Q3HIGH(160)
-	SCALED(Y9, Y12)
-	Q2VALS(4, 192)
-	Q3HIGH(192)
-	SCALED(Y9, Y12)
-	Q2VALS(6, 224)
-	Q3HIGH(224)
-	SCALED(Y9, Y12)
+	Q2HALF(32, 0, Y10, Q3BIT)
+	Q2HALF(64, 128, Y9, Q3BIT)
+	VPSLLD $2, Y4, Y4
+	VPSUBD Y4, Y8, Y8
 	HSUMI(Y8, X8, X3)
 	VCVTDQ2PS X8, X8
 	HALFYD(108)
@@ -311,6 +324,7 @@ q3blk:
 	VADDSS X6, X2, X2
 	ADDQ $110, SI
 	ADDQ $256, DI
+	ADDQ $64, BX
 	INCQ CX
 	JMP q3blk
 q3end:
@@ -322,23 +336,21 @@ q3done:
 
 // Q5CHUNK adds to Y8 the scaled sums of 64 values: the low nibbles of the
 // 32 bytes at q(SI) with bit 0 of Y5's bytes as their fifth bit, then the
-// high nibbles with bit 1, against the activations at y(DI); Y5 then moves
-// on two bits (Y14 = 0x0f, Y13 = 0x10 bytes). At most 2*31*127 a pair.
-#define Q5CHUNK(q, y) \
+// high nibbles with bit 1, against the activations at y(DI), scales k and
+// k+1 of Y10; Y5 then moves on two bits (Y14 = 0x0f, Y13 = 0x10 bytes).
+#define Q5CHUNK(q, y, k) \
 	VMOVDQU q(SI), Y6; \
 	VPAND Y14, Y6, Y0; \
 	VPSLLW $4, Y5, Y3; \
 	VPAND Y13, Y3, Y3; \
 	VPOR Y3, Y0, Y0; \
-	VPMADDUBSW y(DI), Y0, Y0; \
-	SCALED(Y10, Y12); \
+	MADDS(y, Y10, kqp32<>+(32*k)(SB)); \
 	VPSRLW $4, Y6, Y0; \
 	VPAND Y14, Y0, Y0; \
 	VPSLLW $3, Y5, Y3; \
 	VPAND Y13, Y3, Y3; \
 	VPOR Y3, Y0, Y0; \
-	VPMADDUBSW y+32(DI), Y0, Y0; \
-	SCALED(Y10, Y12); \
+	MADDS(y+32, Y10, kqp32<>+(32*k+32)(SB)); \
 	VPSRLW $2, Y5, Y5
 
 // func matQ5_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
@@ -349,8 +361,6 @@ TEXT ·matQ5_KAVX2(SB), NOSPLIT, $0-64
 	KQARGS
 	VMOVDQU kqb15<>(SB), Y14
 	VMOVDQU kqb16<>(SB), Y13
-	VMOVDQU kqpick32<>(SB), Y15
-	VMOVDQU kqb2<>(SB), Y12
 	VMOVDQU kqd<>+0(SB), Y11
 q5row:
 	CMPQ R11, $0
@@ -386,11 +396,10 @@ q5blk:
 	VPMULLD Y3, Y4, Y4
 	VMOVDQU 16(SI), Y5
 	VPXOR Y8, Y8, Y8
-	VMOVDQA Y15, Y7
-	Q5CHUNK(48, 0)
-	Q5CHUNK(80, 64)
-	Q5CHUNK(112, 128)
-	Q5CHUNK(144, 192)
+	Q5CHUNK(48, 0, 0)
+	Q5CHUNK(80, 64, 2)
+	Q5CHUNK(112, 128, 4)
+	Q5CHUNK(144, 192, 6)
 	HSUMI(Y8, X8, X3)
 	HSUMI(Y4, X4, X3)
 	VCVTDQ2PS X8, X8
@@ -413,21 +422,30 @@ q5done:
 	VZEROUPPER
 	RET
 
-// IQ4XS32 adds to Y8 the scaled sum of the 32 values of the 16 bytes at
-// q(SI) (low nibbles, then high ones, mapped through the table in Y11)
-// times the activations at y(DI), signs moved onto the activations so
-// that VPMADDUBSW multiplies: at most 2*127*127 a pair.
-#define IQ4XS32(q, y) \
-	VMOVDQU q(SI), X0; \
-	VPSRLW $4, X0, X1; \
-	VINSERTI128 $1, X1, Y0, Y0; \
+// IQ4XS64 adds to Y8 the scaled sums of the 64 values of the 32 bytes at
+// q(SI), sub-blocks k and k+1 (low nibbles, then high ones, of 16 bytes
+// each, mapped through the table in Y11), times the activations at y(DI),
+// signs moved onto the activations so that VPMADDUBSW multiplies: at most
+// 2*127*127 a pair, and a scale at most 32 in magnitude.
+#define IQ4XS64(q, y, k) \
+	VMOVDQU q(SI), Y0; \
+	VPSRLW $4, Y0, Y1; \
 	VPAND Y14, Y0, Y0; \
-	VPSHUFB Y0, Y11, Y0; \
+	VPAND Y14, Y1, Y1; \
+	VPERM2I128 $0x20, Y1, Y0, Y4; \
+	VPERM2I128 $0x31, Y1, Y0, Y5; \
+	IQ4XS32(Y4, y, k); \
+	IQ4XS32(Y5, y+32, (k+1))
+
+#define IQ4XS32(V, y, k) \
+	VPSHUFB V, Y11, V; \
 	VMOVDQU y(DI), Y3; \
-	VPSIGNB Y0, Y3, Y3; \
-	VPABSB Y0, Y0; \
+	VPSIGNB V, Y3, Y3; \
+	VPABSB V, Y0; \
 	VPMADDUBSW Y3, Y0, Y0; \
-	SCALED(Y10, Y12)
+	VPSHUFB kqp32<>+(32*k)(SB), Y10, Y1; \
+	VPMADDWD Y1, Y0, Y0; \
+	VPADDD Y0, Y8, Y8
 
 // func matIQ4XSAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
 // out[r] = dotIQ4XS(row r): sum += float32(float32(half(d)*yd) * float32(isum)).
@@ -442,10 +460,9 @@ TEXT ·matIQ4XSAVX2(SB), NOSPLIT, $0-64
 	MOVQ rows+56(FP), R11
 	VBROADCASTI128 (AX), Y11
 	VMOVDQU kqb15<>(SB), Y14
-	VMOVDQU kqpick32<>(SB), Y15
-	VMOVDQU kqb2<>(SB), Y12
 	VPBROADCASTD kqd<>+64(SB), Y13
 	VPBROADCASTD kqd<>+68(SB), Y9
+	VPBROADCASTD kqd<>+72(SB), Y12
 iqrow:
 	CMPQ R11, $0
 	JEQ iqdone
@@ -463,21 +480,15 @@ iqblk:
 	VPAND Y9, Y1, Y1
 	VPSLLD $4, Y1, Y1
 	VPOR Y1, Y0, Y0
-	VPBROADCASTD kqd<>+72(SB), Y1
-	VPSUBD Y1, Y0, Y0
+	VPSUBD Y12, Y0, Y0
 	VEXTRACTI128 $1, Y0, X1
 	VPACKSSDW X1, X0, X0
 	VINSERTI128 $1, X0, Y0, Y10
 	VPXOR Y8, Y8, Y8
-	VMOVDQA Y15, Y7
-	IQ4XS32(8, 0)
-	IQ4XS32(24, 32)
-	IQ4XS32(40, 64)
-	IQ4XS32(56, 96)
-	IQ4XS32(72, 128)
-	IQ4XS32(88, 160)
-	IQ4XS32(104, 192)
-	IQ4XS32(120, 224)
+	IQ4XS64(8, 0, 0)
+	IQ4XS64(40, 64, 2)
+	IQ4XS64(72, 128, 4)
+	IQ4XS64(104, 192, 6)
 	HSUMI(Y8, X8, X3)
 	VCVTDQ2PS X8, X8
 	HALFYD(0)
