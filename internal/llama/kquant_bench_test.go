@@ -43,12 +43,19 @@ func benchKConfig() Config {
 		RopeTheta: DefaultRopeTheta, NormEps: DefaultNormEps}
 }
 
-// withRandomBlocks returns a copy of m with every matrix, the embedding
-// and the classifier included, replaced by random blocks of type typ of
-// the same shape: the work of a model stored in that type.
+// withRandomBlocks returns a copy of m with every matrix whose rows hold
+// blocks of 256, the embedding and the classifier included, replaced by
+// random blocks of type typ of the same shape: the work of a file of that
+// type (llama-quantize too leaves the narrower matrices to another type;
+// here they stay F32).
 func withRandomBlocks(m *Model, typ uint32, halves []int, scale float64) *Model {
 	r := NewRand(uint64(typ))
-	conv := func(w *matrix) matrix { return benchKBlocks(r, typ, halves, scale, w.rows, w.cols) }
+	conv := func(w *matrix) matrix {
+		if w.cols%256 != 0 {
+			return *w
+		}
+		return benchKBlocks(r, typ, halves, scale, w.rows, w.cols)
+	}
 	out := *m
 	embed, cls := conv(m.w.embed), conv(m.w.cls)
 	out.w.embed, out.w.cls = &embed, &cls
@@ -83,11 +90,13 @@ func greedySteps(b *testing.B, m *Model, steps int) {
 }
 
 // BenchmarkKQuantCPU reports forward steps (tokens) per second of CPU
-// time, one thread, for a synthetic model of benchKConfig's shape with
-// every matrix in F32 and with every matrix in each of the types of
-// kquant_amd64.s (random blocks), the best of the iterations, each
-// iteration a round over the models: interleaved rounds compare the types
-// fairly on a loaded machine. Run it with -benchtime 10x for 10 rounds.
+// time, one thread, for two models in F32 and with their matrices in each
+// type of kquant_amd64.s (random blocks; see withRandomBlocks): a
+// synthetic model of benchKConfig's shape, every matrix of which takes
+// the type, and the shared stories260K-ffn256, only whose ffn_down does.
+// Each figure is the best of the iterations, each iteration a round over
+// all the models: interleaved rounds compare the types fairly on a loaded
+// machine. Run it with -benchtime 10x for 10 rounds.
 func BenchmarkKQuantCPU(b *testing.B) {
 	const steps = 128
 	type variant struct {
@@ -95,10 +104,19 @@ func BenchmarkKQuantCPU(b *testing.B) {
 		m    *Model
 		best float64
 	}
-	f32 := synth(1, benchKConfig())
-	vs := []*variant{{name: "F32", m: f32}}
-	for _, kt := range benchKTypes {
-		vs = append(vs, &variant{name: ggmlTypeName(kt.typ), m: withRandomBlocks(f32, kt.typ, kt.halves, kt.scale)})
+	stories, err := LoadGGUF(quantPath(b, "F32"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var vs []*variant
+	for _, base := range []struct {
+		name string
+		m    *Model
+	}{{"synth256", synth(1, benchKConfig())}, {"stories260K-ffn256", stories}} {
+		vs = append(vs, &variant{name: base.name + "/F32", m: base.m})
+		for _, kt := range benchKTypes {
+			vs = append(vs, &variant{name: base.name + "/" + ggmlTypeName(kt.typ), m: withRandomBlocks(base.m, kt.typ, kt.halves, kt.scale)})
+		}
 	}
 	for b.Loop() {
 		for _, v := range vs {
