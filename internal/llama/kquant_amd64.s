@@ -199,6 +199,16 @@ GLOBL kqd<>(SB), RODATA|NOPTR, $92
 	VPMULLD 32(BX), Y3, Y3; \
 	VPADDD Y3, Y4, Y4
 
+// HSUM2I reduces the lanes of Y8 (isum) and Y4 (msum) together and
+// leaves them as float32 in X8 and X4.
+#define HSUM2I \
+	VPHADDD Y4, Y8, Y8; \
+	VEXTRACTI128 $1, Y8, X3; \
+	VPADDD X3, X8, X8; \
+	VPHADDD X8, X8, X8; \
+	VCVTDQ2PS X8, X8; \
+	VMOVSHDUP X8, X4
+
 // Q2BITS leaves in Y0 the 2-bit values at bit shift of the bytes of Y6
 // (Y14 = 0x03 bytes).
 #define Q2BITS(shift) \
@@ -259,10 +269,7 @@ q2blk:
 	VPXOR Y8, Y8, Y8
 	Q2HALF(16, 0, Y10, NOBIT)
 	Q2HALF(48, 128, Y9, NOBIT)
-	HSUMI(Y8, X8, X3)
-	HSUMI(Y4, X4, X3)
-	VCVTDQ2PS X8, X8
-	VCVTDQ2PS X4, X4
+	HSUM2I
 	HALFYD(80)
 	VMULSS X6, X8, X8
 	HALFYD(82)
@@ -400,10 +407,7 @@ q5blk:
 	Q5CHUNK(80, 64, 2)
 	Q5CHUNK(112, 128, 4)
 	Q5CHUNK(144, 192, 6)
-	HSUMI(Y8, X8, X3)
-	HSUMI(Y4, X4, X3)
-	VCVTDQ2PS X8, X8
-	VCVTDQ2PS X4, X4
+	HSUM2I
 	HALFYD(0)
 	VMULSS X8, X6, X6
 	VADDSS X6, X2, X2
