@@ -214,6 +214,9 @@ func (a *act) prepare(format int, x []float32) {
 		}
 	case actQ8_K:
 		a.qs, a.d, a.bsums = grow(a.qs, n), grow(a.d, n/256), grow(a.bsums, n/16)
+		if a.simd && n >= 256 && quantQ8KAVX2(&x[0], n/256, &a.qs[0], &a.d[0], &a.bsums[0]) {
+			return
+		}
 		for b := range n / 256 {
 			a.d[b] = quantizeQ8K(x[256*b:256*b+256], a.qs[256*b:256*b+256], a.bsums[16*b:16*b+16])
 		}

@@ -48,6 +48,15 @@ func (m *matrix) dotRowsAVX2(out []float32, a *act, lo, hi int) bool {
 		matQ6_KAVX2(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], &a.bsums[0], len(a.d), &out[lo], hi-lo)
 	case ggmlQ4_K:
 		matQ4_KAVX2(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], &a.bsums[0], len(a.d), &out[lo], hi-lo)
+	case ggmlQ2_K:
+		matQ2_KAVX2(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], &a.bsums[0], len(a.d), &out[lo], hi-lo)
+	case ggmlQ3_K:
+		matQ3_KAVX2(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], &a.bsums[0], len(a.d), &out[lo], hi-lo)
+	case ggmlQ5_K:
+		matQ5_KAVX2(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], &a.bsums[0], len(a.d), &out[lo], hi-lo)
+	case ggmlIQ4XS:
+		table := kvaluesIQ4NL()
+		matIQ4XSAVX2(&m.q[lo*m.stride], m.stride, &table, &a.qs[0], &a.d[0], len(a.d), &out[lo], hi-lo)
 	default:
 		return false
 	}

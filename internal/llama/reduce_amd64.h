@@ -15,3 +15,13 @@
 	VEXTRACTF128 $1, Y0, X1; \
 	VADDPS X1, X0, X0; \
 	HSUM4
+
+// HSUMI sets X's low lane (X is Y's low half) to the sum of Y's eight int32
+// lanes; T is scratch. Integer sums are exact in any order.
+#define HSUMI(Y, X, T) \
+	VEXTRACTI128 $1, Y, T; \
+	VPADDD T, X, X; \
+	VPSHUFD $0x4E, X, T; \
+	VPADDD T, X, X; \
+	VPSHUFD $0xB1, X, T; \
+	VPADDD T, X, X
