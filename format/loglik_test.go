@@ -14,16 +14,7 @@ func TestLoglikRoundTrip(t *testing.T) {
 	recs[0].Loglik, recs[0].Scored = -12.375, true
 	recs[1].Loglik, recs[1].Scored = 0, true
 	recs[2].Loglik, recs[2].Scored = math.Inf(-1), true
-	out := writeStream(t, testHeader(), recs)
-	got, _, err := readAll(out.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs {
-		if !recordsEqual(got[i], recs[i]) {
-			t.Errorf("record %d: loglik %v scored %v, want %v %v", i, got[i].Loglik, got[i].Scored, recs[i].Loglik, recs[i].Scored)
-		}
-	}
+	roundTrip(t, recs)
 	for i, want := range []string{`"loglik":-12.375}`, `"loglik":0}`, `"loglik":null}`} {
 		b := recs[i].AppendJSON(nil)
 		if !bytes.Contains(b, []byte(want)) {
@@ -68,16 +59,7 @@ func TestAltLogliks(t *testing.T) {
 	recs := makeRecords(3, 8, 2, 20)
 	recs[0].Loglik, recs[0].Scored, recs[0].AltLogliks = -12.5, true, []float64{-13.25, 0, math.Inf(-1)}
 	recs[1].Loglik, recs[1].Scored = -3, true
-	out := writeStream(t, testHeader(), recs)
-	got, _, err := readAll(out.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs {
-		if !recordsEqual(got[i], recs[i]) {
-			t.Errorf("record %d: alternatives %v, want %v", i, got[i].AltLogliks, recs[i].AltLogliks)
-		}
-	}
+	roundTrip(t, recs)
 	b := recs[0].AppendJSON(nil)
 	if !bytes.Contains(b, []byte(`"loglik_alt":[-13.25,0,null]}`)) {
 		t.Errorf("JSON: %s", b)
@@ -109,6 +91,22 @@ func TestAltLogliks(t *testing.T) {
 		}
 		if c.ok && (len(r.AltLogliks) != 1 || r.AltLogliks[0] != -10) {
 			t.Errorf("%s: read %v", c.name, r.AltLogliks)
+		}
+	}
+}
+
+// roundTrip writes recs and checks that they read back equal, their
+// log-likelihoods to the bit.
+func roundTrip(t *testing.T, recs []Record) {
+	t.Helper()
+	out := writeStream(t, testHeader(), recs)
+	got, _, err := readAll(out.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range recs {
+		if !recordsEqual(got[i], recs[i]) {
+			t.Errorf("record %d: loglik %v scored %v alternatives %v, want %v %v %v", i, got[i].Loglik, got[i].Scored, got[i].AltLogliks, recs[i].Loglik, recs[i].Scored, recs[i].AltLogliks)
 		}
 	}
 }

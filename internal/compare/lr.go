@@ -42,13 +42,8 @@ func AltNames(h *format.Header) []string {
 // nor top-p): the test's guarantee rests on the trusted model's outputs
 // being draws from the very law whose likelihood is computed.
 func lrSetup(cfg Config, refName, candName string, ref, cand *format.Header) (*seqtest.LR, error) {
-	for _, s := range []struct {
-		name string
-		h    *format.Header
-	}{{refName, ref}, {candName, cand}} {
-		if s.h.Labels[LabelLoglikModel] == "" {
-			return nil, cli.BadInputf("%s: not scored by a trusted model: --score lr needs both streams through potgen score --model TRUSTED", s.name)
-		}
+	if err := wantScored("lr", refName, candName, ref, cand); err != nil {
+		return nil, err
 	}
 	alts := AltNames(cand)
 	s := cand.Sampling
@@ -118,18 +113,7 @@ func (c *Comparison) addLR(rec *format.Record) {
 // seqtest.LR.AddFailure), so that a substitute cannot reach SAME by failing
 // where its outputs would show it; with SkipFailures it is skipped.
 func (c *Comparison) lrFailed(rec *format.Record) {
-	c.candFailed++
-	if c.firstFail == "" {
-		c.firstFail = rec.Err
-		if c.firstFail == "" {
-			c.firstFail = fmt.Sprintf("challenge %s: output not scored by the trusted model", rec.ID)
-		}
-	}
-	if c.candOK == 0 && c.candFailed >= maxPending {
-		c.done, c.stop = true, "failing"
-		return
-	}
-	if c.cfg.SkipFailures {
+	if !c.unscored(rec) {
 		return
 	}
 	c.lr.AddFailure()
