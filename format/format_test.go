@@ -198,7 +198,8 @@ func recordsEqual(a, b Record) bool {
 		ia(a.TopTokens, b.TopTokens) && fa(a.TopLogprobs, b.TopLogprobs) && a.Text == b.Text &&
 		a.Finish == b.Finish && a.Latency == b.Latency && a.Attempts == b.Attempts && a.Err == b.Err &&
 		slices.Equal(a.TokenBytes, b.TokenBytes) && slices.Equal(a.TopBytes, b.TopBytes) &&
-		a.Scored == b.Scored && math.Float64bits(a.Loglik) == math.Float64bits(b.Loglik)
+		a.Scored == b.Scored && math.Float64bits(a.Loglik) == math.Float64bits(b.Loglik) &&
+		slices.EqualFunc(a.AltLogliks, b.AltLogliks, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
 }
 
 func TestWriterRefusesInvalid(t *testing.T) {

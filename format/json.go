@@ -13,7 +13,8 @@ import (
 // in every tool (potstat --records prints it): the fields by their
 // lower-case names, empty ones left out, the top-k alternatives as one
 // array per position, latency in milliseconds, the trusted log-likelihood
-// as loglik when the record is scored, and -Inf (padding) and NaN as null,
+// as loglik when the record is scored and the alternatives' as loglik_alt
+// (potgen score --alt), and -Inf (padding) and NaN as null,
 // since JSON has neither. It is written by hand for speed.
 //
 // What identifies each token across backends, its bytes, is in
@@ -76,6 +77,20 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		} else {
 			b = strconv.AppendFloat(b, r.Loglik, 'g', -1, 64)
 		}
+	}
+	if len(r.AltLogliks) > 0 {
+		b = append(b, `,"loglik_alt":[`...)
+		for i, v := range r.AltLogliks {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				b = append(b, "null"...)
+			} else {
+				b = strconv.AppendFloat(b, v, 'g', -1, 64)
+			}
+		}
+		b = append(b, ']')
 	}
 	return append(b, "}\n"...)
 }
@@ -239,10 +254,11 @@ type jsonRecord struct {
 	Attempts    int           `json:"attempts"`
 	Error       string        `json:"error"`
 	Loglik      *float64      `json:"loglik"`
+	AltLogliks  []*float64    `json:"loglik_alt"`
 }
 
 // UnmarshalJSON reads a record in the shape AppendJSON writes; null
-// log-probabilities read as -Inf.
+// log-probabilities and alternative log-likelihoods read as -Inf.
 func (r *Record) UnmarshalJSON(data []byte) error {
 	var j jsonRecord
 	if err := json.Unmarshal(data, &j); err != nil {
@@ -253,6 +269,13 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 		Latency: time.Duration(math.Round(j.LatencyMS * float64(time.Millisecond)))}
 	if j.Loglik != nil {
 		r.Loglik, r.Scored = *j.Loglik, true
+	}
+	for _, v := range j.AltLogliks {
+		if v == nil {
+			r.AltLogliks = append(r.AltLogliks, math.Inf(-1))
+			continue
+		}
+		r.AltLogliks = append(r.AltLogliks, *v)
 	}
 	for _, row := range j.TopTokens {
 		r.TopTokens = append(r.TopTokens, row...)

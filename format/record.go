@@ -58,6 +58,12 @@ type Record struct {
 	// of probability 1) from none; a failed or unscorable output has none.
 	Loglik float64
 	Scored bool
+	// AltLogliks are the output's log-likelihoods under the alternative
+	// models that potgen score --alt names, in the order of the header's
+	// labels loglik.alt.1, loglik.alt.2, ... (teacher forcing on the same
+	// tokens as Loglik): the factors of potcmp --score lr. Empty when the
+	// stream names no alternative or the output is not Scored.
+	AltLogliks []float64
 }
 
 // Bytes returns the bytes of the token chosen at position i, when the

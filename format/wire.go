@@ -35,6 +35,7 @@ const (
 	keyTokenBytes  = 16
 	keyTopBytes    = 17
 	keyLoglik      = 18 // the trusted model's log-likelihood (potgen score)
+	keyAltLogliks  = 19 // the alternatives' log-likelihoods (potgen score --alt)
 )
 
 // Packed array encodings: the first byte of a bin value holding an array.
@@ -52,6 +53,7 @@ const (
 	MaxTopK      = 256
 	MaxPositions = 1 << 20
 	MaxString    = 16 << 20
+	MaxAlts      = 256 // alternative log-likelihoods in a record
 )
 
 func appendUint(b []byte, v uint64) []byte {
@@ -232,6 +234,10 @@ func (r *Record) validate() error {
 func (r *Record) validateShape() error {
 	p := r.Positions()
 	switch {
+	case len(r.AltLogliks) > 0 && !r.Scored:
+		return fmt.Errorf("alternative log-likelihoods without the trusted one")
+	case len(r.AltLogliks) > MaxAlts:
+		return fmt.Errorf("%d alternative log-likelihoods, over the limit of %d", len(r.AltLogliks), MaxAlts)
 	case len(r.Tokens) > 0 && len(r.Logprobs) > 0 && len(r.Tokens) != len(r.Logprobs):
 		return fmt.Errorf("%d tokens but %d log-probabilities", len(r.Tokens), len(r.Logprobs))
 	case p > MaxPositions:
@@ -336,6 +342,7 @@ func fieldCount(r *Record, fresh []piece) int {
 	count(len(r.TokenBytes) > 0)
 	count(len(r.TopBytes) > 0)
 	count(r.Scored)
+	count(len(r.AltLogliks) > 0)
 	return n
 }
 
@@ -399,6 +406,12 @@ func appendRecord(b []byte, r *Record, fresh []piece) []byte {
 	}
 	if r.Scored {
 		b = binary.BigEndian.AppendUint64(append(b, keyLoglik, 0xcb), math.Float64bits(r.Loglik))
+	}
+	if len(r.AltLogliks) > 0 {
+		b = appendCount(append(b, keyAltLogliks), len(r.AltLogliks), 0x90, 0xdc)
+		for _, v := range r.AltLogliks {
+			b = binary.BigEndian.AppendUint64(append(b, 0xcb), math.Float64bits(v))
+		}
 	}
 	return b
 }
@@ -479,6 +492,28 @@ func (d *dec) float64() float64 {
 		d.fail("want a float, got type byte 0x%02x", c)
 	}
 	return 0
+}
+
+// float64s reads an array of floats (float 64 or float 32) of at most
+// MaxAlts elements.
+func (d *dec) float64s() []float64 {
+	n := d.arrayLen()
+	switch {
+	case d.err != "":
+		return nil
+	case n > MaxAlts:
+		d.fail("%d alternative log-likelihoods, over the limit of %d", n, MaxAlts)
+		return nil
+	case n > uint64(len(d.b)-d.off)/5:
+		// Every float takes at least five bytes.
+		d.fail("%d floats past the end of the frame", n)
+		return nil
+	}
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = d.float64()
+	}
+	return out
 }
 
 func (d *dec) int() int64 {
@@ -995,6 +1030,8 @@ func (d *dec) field(k int64, r *Record, a *arena, strs *[5][]byte) {
 		r.TopBytes = d.binArray()
 	case keyLoglik:
 		r.Loglik, r.Scored = d.float64(), true
+	case keyAltLogliks:
+		r.AltLogliks = d.float64s()
 	default:
 		d.skip(0)
 	}

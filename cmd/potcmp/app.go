@@ -63,7 +63,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Flags: []ucli.Flag{
 			&ucli.Float64Flag{Name: "alpha", Value: defaultAlpha, Usage: "error level: P(wrong verdict) <= `A` for each kind of error"},
 			&ucli.Float64Flag{Name: "tolerance", Usage: "largest mean score `E` still called SAME (0: the score's own, listed above)"},
-			&ucli.StringFlag{Name: "score", Value: "auto", Usage: "score `NAME`: auto, tv, prob, tokens, text, mmd or rank"},
+			&ucli.StringFlag{Name: "score", Value: "auto", Usage: "score `NAME`: auto, tv, prob, tokens, text, mmd, rank or lr"},
 			&ucli.StringFlag{Name: "tokens-by", Value: "auto", Usage: "match the two sides' tokens by `HOW`: auto (from the streams' evidence), ids (trust the ids as one vocabulary's) or bytes"},
 			&ucli.BoolFlag{Name: "skip-failures", Usage: "skip the candidate's failed records instead of scoring each 1 (the guarantee then assumes failures independent of the answers)"},
 			&ucli.StringFlag{Name: "test", Value: "betting", Usage: "sequential test `NAME`: betting or eb"},
@@ -153,7 +153,7 @@ func (o *options) config(tr *transcript) compare.Config {
 // check refuses flag values no mode can use, as usage errors.
 func (o *options) check() error {
 	if o.score != "auto" && !slices.Contains(score.Names(), o.score) {
-		return cli.Usagef("--score %q: want auto, tv, prob, tokens, text, mmd or rank", o.score)
+		return cli.Usagef("--score %q: want auto, tv, prob, tokens, text, mmd, rank or lr", o.score)
 	}
 	tol := o.tolerance
 	if tol == 0 && !o.tolSet {

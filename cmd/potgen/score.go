@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
+	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -26,11 +27,12 @@ func scoreCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:        "score",
 		Usage:       "add a trusted model's log-likelihood of every output to a stream",
-		UsageText:   "potgen score --model SPEC [--by WAY] [-j N] [--sign NAME] [-o FILE] STREAM|-",
+		UsageText:   "potgen score --model SPEC [--alt SPEC]... [--by WAY] [-j N] [--sign NAME] [-o FILE] STREAM|-",
 		ArgsUsage:   "STREAM|-",
 		Description: fmt.Sprintf(scoreUsage, generate.Slack, compare.ReadAhead, generate.ScoreWaste(1, 1, compare.ReadAhead)),
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "the trusted model `SPEC` (a local model)"},
+			&ucli.GenericFlag{Name: "alt", Value: &specList{}, Usage: "also score every output under the alternative model `SPEC` (repeatable; the trusted model's vocabulary)"},
 			&ucli.StringFlag{Name: "by", Value: "auto", Usage: "score by `WAY`: tokens (the outputs' own ids), text (re-tokenised) or auto"},
 			&ucli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: 1, Usage: "`N` outputs scored at once (written in the input's order)"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "output `FILE` (- is stdout)"},
@@ -88,11 +90,26 @@ func scoreAction(c *ucli.Context) error {
 		return err
 	}
 	defer m.Close()
-	sc, ok := m.(model.Scorer)
-	if !ok {
-		return cli.Usagef("--model %s cannot score outputs (teacher forcing needs a local model: llama2c, gguf or synth)", model.Redact(c.String("model")))
+	sc, err := scorerOf(m, "--model", c.String("model"))
+	if err != nil {
+		return err
 	}
 	cfg := generate.ScoreConfig{Scorer: sc, Model: m.Info(), Jobs: c.Int("jobs"), WriterOptions: sign}
+	for _, spec := range c.Generic("alt").(*specList).specs {
+		a, err := backends.Open(spec, model.Options{Threads: c.Int("threads"), Jobs: c.Int("jobs"), Getenv: env.Getenv})
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		asc, err := scorerOf(a, "--alt", spec)
+		if err != nil {
+			return err
+		}
+		if err := generate.CheckAlt(model.Redact(spec), a.Info(), cfg.Model); err != nil {
+			return err
+		}
+		cfg.Alts = append(cfg.Alts, generate.Alt{Scorer: asc, Model: a.Info()})
+	}
 	if cfg.By, err = generate.ScoreBy(by, in.Name, &h, cfg.Model); err != nil {
 		return err
 	}
@@ -114,6 +131,26 @@ func scoreAction(c *ucli.Context) error {
 	}
 	return scored(env, out, st, in.Name, signers.IDs, len(sign) > 0)
 }
+
+// scorerOf is m as a Scorer, or a usage error naming the flag and spec.
+func scorerOf(m model.Model, flag, spec string) (model.Scorer, error) {
+	sc, ok := m.(model.Scorer)
+	if !ok {
+		return nil, cli.Usagef("%s %s cannot score outputs (teacher forcing needs a local model: llama2c, gguf or synth)", flag, model.Redact(spec))
+	}
+	return sc, nil
+}
+
+// specList is a repeatable flag of model specs, each taken whole: a spec's
+// commas separate its parameters, not values.
+type specList struct{ specs []string }
+
+func (l *specList) Set(v string) error {
+	l.specs = append(l.specs, v)
+	return nil
+}
+
+func (l *specList) String() string { return strings.Join(l.specs, " ") }
 
 // scored commits potgen score's output and says what the user should
 // know of it: the outputs it could not score, and signatures it dropped.

@@ -88,6 +88,8 @@ type Comparison struct {
 	groups          *groups         // mmd
 	kernel          score.Kernel    // mmd
 	rankSeen        map[string]bool // rank: the challenges scored
+	lr              *seqtest.LR     // lr: the likelihood-ratio test, in place of test
+	lrSeen          map[Key]bool    // lr: the outputs taken
 
 	read, unmatched, dups int64
 	refFailed, candFailed int64
@@ -175,6 +177,15 @@ func (c *Comparison) setScore(name string) error {
 	if err := CheckSeeds(ref.name, c.cand, &ref.header, &c.candH, name); err != nil {
 		return err
 	}
+	if sp.Ratios {
+		t, err := lrSetup(c.cfg, ref.name, c.cand, &ref.header, &c.candH)
+		if err != nil {
+			return err
+		}
+		c.scoreName, c.refEv, c.candEv = name, nil, nil
+		c.lr, c.lrSeen = t, map[Key]bool{}
+		return nil
+	}
 	if c.test == nil {
 		t, err := seqtest.New(c.cfg.Test, c.cfg.Alpha, sp.Tolerance)
 		if err != nil {
@@ -242,6 +253,10 @@ func (c *Comparison) Add(rec *format.Record) {
 	c.read++
 	if c.rankSeen != nil {
 		c.addRanked(rec)
+		return
+	}
+	if c.lr != nil {
+		c.addLR(rec)
 		return
 	}
 	if c.groups != nil {
@@ -461,21 +476,22 @@ func (c *Comparison) observeFailed(id string, sample int64) {
 // decide follows a score x just fed to the test (failed: in place of a
 // failed record): the transcript, and the stop at a verdict or the budget.
 func (c *Comparison) decide(x float64, id string, sample int64, failed bool) {
+	t := c.progress()
 	if c.cfg.Observe != nil {
-		o := Observation{Ref: c.ref().name, Cand: c.cand, N: c.test.N(), ID: id, Score: x, Failed: failed, Mean: c.test.Mean()}
+		o := Observation{Ref: c.ref().name, Cand: c.cand, N: t.N(), ID: id, Score: x, Failed: failed, Mean: t.Mean()}
 		if sample >= 0 {
 			o.Sample = &sample
 		}
-		o.Lower, o.Upper = c.test.Bounds()
+		o.Lower, o.Upper = t.Bounds()
 		if err := c.cfg.Observe(o); err != nil {
 			c.fail(err)
 			return
 		}
 	}
 	switch {
-	case c.test.Decision() != seqtest.Undecided:
+	case t.Decision() != seqtest.Undecided:
 		c.done, c.stop = true, "decided"
-	case c.cfg.MaxN > 0 && c.test.N() >= c.cfg.MaxN:
+	case c.cfg.MaxN > 0 && t.N() >= c.cfg.MaxN:
 		c.done, c.stop = true, "max-n"
 	}
 }
@@ -487,7 +503,7 @@ func (c *Comparison) Finish(candErr error) {
 	if c.stop == "" {
 		c.stop = "end"
 	}
-	if c.err == nil && c.fn == nil && c.groups == nil && c.rankSeen == nil && c.candOK > 0 {
+	if c.err == nil && c.fn == nil && c.groups == nil && c.rankSeen == nil && c.lr == nil && c.candOK > 0 {
 		// The candidate ended before a pair showed anything: every pair
 		// was empty on one side, and the choice falls on what there is.
 		var p *pending
@@ -526,10 +542,11 @@ func (c *Comparison) Finish(candErr error) {
 
 // Verdict is the test's verdict, Undecided on trouble.
 func (c *Comparison) Verdict() seqtest.Verdict {
-	if c.err != nil || c.test == nil {
+	t := c.progress()
+	if c.err != nil || t == nil {
 		return seqtest.Undecided
 	}
-	return c.test.Decision()
+	return t.Decision()
 }
 
 // Err is the trouble that leaves the comparison without a verdict, if any:

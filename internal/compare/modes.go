@@ -206,6 +206,8 @@ func Calibrate(ctx context.Context, env *cli.Env, cfg Config, a, b string) (*Cal
 		return nil, cli.Usagef("--calibrate --score mmd: the unbiased mmd has mean exactly 0 for one model, so it has no noise floor to measure")
 	case "rank":
 		return nil, cli.Usagef("--calibrate --score rank: the ranks are exactly uniform for one model, so there is no noise floor to measure")
+	case "lr":
+		return nil, cli.Usagef("--calibrate --score lr: the likelihood-ratio test has no tolerance to calibrate")
 	}
 	// A failure is no measure of noise: the floor is that of the answers.
 	cfg.SkipFailures = true

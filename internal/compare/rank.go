@@ -41,13 +41,8 @@ func (ref *Reference) addRank(rec *format.Record) {
 // one sample a challenge; the candidate's seeds must not be the
 // reference's, or its output would tie with one of them for certain.
 func rankSetup(cfg Config, tol float64, refName, candName string, ref, cand *format.Header) (seqtest.Test, error) {
-	for _, s := range []struct {
-		name string
-		h    *format.Header
-	}{{refName, ref}, {candName, cand}} {
-		if s.h.Labels[LabelLoglikModel] == "" {
-			return nil, cli.BadInputf("%s: not scored by a trusted model: --score rank needs both streams through potgen score --model TRUSTED", s.name)
-		}
+	if err := wantScored("rank", refName, candName, ref, cand); err != nil {
+		return nil, err
 	}
 	for _, l := range []string{LabelLoglikModel, LabelLoglikBy} {
 		if a, b := ref.Labels[l], cand.Labels[l]; a != b {
@@ -119,18 +114,7 @@ func (c *Comparison) addRanked(rec *format.Record) {
 // the candidate (seqtest.Rank.AddWorst), so that failing where it would
 // differ cannot make SAME likelier; with SkipFailures it is skipped.
 func (c *Comparison) rankFailed(rec *format.Record) {
-	c.candFailed++
-	if c.firstFail == "" {
-		c.firstFail = rec.Err
-		if c.firstFail == "" {
-			c.firstFail = fmt.Sprintf("challenge %s: output not scored by the trusted model", rec.ID)
-		}
-	}
-	if c.candOK == 0 && c.candFailed >= maxPending {
-		c.done, c.stop = true, "failing"
-		return
-	}
-	if c.cfg.SkipFailures {
+	if !c.unscored(rec) {
 		return
 	}
 	rt, ok := c.test.(*seqtest.Rank)
@@ -144,6 +128,39 @@ func (c *Comparison) rankFailed(rec *format.Record) {
 		return
 	}
 	c.decide(u, rec.ID, int64(rec.Sample), true)
+}
+
+// wantScored refuses streams that potgen score did not score, for the
+// score called name, which needs their trusted log-likelihoods.
+func wantScored(name, refName, candName string, ref, cand *format.Header) error {
+	for _, s := range []struct {
+		name string
+		h    *format.Header
+	}{{refName, ref}, {candName, cand}} {
+		if s.h.Labels[LabelLoglikModel] == "" {
+			return cli.BadInputf("%s: not scored by a trusted model: --score %s needs both streams through potgen score --model TRUSTED", s.name, name)
+		}
+	}
+	return nil
+}
+
+// unscored counts a candidate output without a trusted log-likelihood (a
+// failure, or an output the trusted model could not score) and reports
+// whether the test should take it as a failure: not with SkipFailures, nor
+// once a candidate that never answered is stopped.
+func (c *Comparison) unscored(rec *format.Record) bool {
+	c.candFailed++
+	if c.firstFail == "" {
+		c.firstFail = rec.Err
+		if c.firstFail == "" {
+			c.firstFail = fmt.Sprintf("challenge %s: output not scored by the trusted model", rec.ID)
+		}
+	}
+	if c.candOK == 0 && c.candFailed >= maxPending {
+		c.done, c.stop = true, "failing"
+		return false
+	}
+	return !c.cfg.SkipFailures
 }
 
 // tieBreak is the uniform v of stats.RandomRank for one challenge: a hash

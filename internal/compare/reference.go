@@ -122,7 +122,7 @@ func openReference(env *cli.Env, name, scoreName string, streamed bool, opts []f
 	if sp, ok := score.Lookup(scoreName); ok {
 		// Under auto the score is not known yet: everything is kept.
 		l.groups = sp.Sets
-		l.ranks = sp.Ranks
+		l.ranks = sp.Ranks || sp.Ratios // lr needs the challenges only: the rank's keep is small
 		l.drop.text, l.drop.top = !sp.Text, !sp.Top
 	}
 	ref.index.seed = maphash.MakeSeed()

@@ -93,9 +93,15 @@ func (c *Comparison) Result() Result {
 	if c.rankSeen != nil && !c.cfg.SkipFailures {
 		r.Failures = "worst rank" // see seqtest.Rank.AddWorst
 	}
-	if c.test != nil && c.scoreName != "" {
-		r.N, r.Mean = c.test.N(), c.test.Mean()
-		r.Lower, r.Upper = c.test.Bounds()
+	if c.lr != nil {
+		r.Test = "lr" // the likelihood-ratio score has a test of its own
+		if !c.cfg.SkipFailures {
+			r.Failures = "held against SAME" // see seqtest.LR.AddFailure
+		}
+	}
+	if t := c.progress(); t != nil && c.scoreName != "" {
+		r.N, r.Mean = t.N(), t.Mean()
+		r.Lower, r.Upper = t.Bounds()
 	}
 	if c.candErr != nil {
 		r.Truncated, r.CandError = true, c.candErr.Error()
@@ -121,7 +127,7 @@ func (c *Comparison) Basis() string {
 	switch {
 	case !ok:
 		return "none"
-	case sp.Ranks:
+	case sp.Ranks || sp.Ratios:
 		// The trusted model's log-likelihoods, by the outputs' ids or text.
 		return "loglik:" + c.ref().header.Labels[LabelLoglikBy]
 	case sp.Sets && c.kernel.String() == "tokens":
@@ -183,6 +189,9 @@ func (c *Comparison) Notes(w io.Writer, tool string) {
 	case c.rankSeen != nil:
 		fmt.Fprintf(w, "%s%s counted as the worst case: against every bound of SAME, and at the rank that raised the evidence most\n",
 			pfx, plural(c.candFailed, "failed or unscored output", "failed or unscored outputs"))
+	case c.lr != nil:
+		fmt.Fprintf(w, "%s%s held against SAME: each halved the evidence against every substitute\n",
+			pfx, plural(c.candFailed, "failed or unscored output", "failed or unscored outputs"))
 	case c.groups != nil:
 		fmt.Fprintf(w, "%s%s: the challenge of each scored 1, the largest distance\n", pfx, plural(c.candFailed, "failed record", "failed records"))
 	default:
@@ -207,6 +216,9 @@ func (c *Comparison) Notes(w io.Writer, tool string) {
 	}
 	if c.groups != nil && c.kernel.String() == "text" {
 		fmt.Fprintf(w, "%smmd compared texts (character trigrams): the vocabularies differ or are unknown\n", pfx)
+	}
+	if c.lr != nil {
+		c.lrNotes(w, pfx)
 	}
 	if c.candErr != nil {
 		fmt.Fprintf(w, "%struncated or damaged: %v; verdict from the %d records read before\n", pfx, c.candErr, c.read)

@@ -57,6 +57,27 @@ type ScoreConfig struct {
 	// WriterOptions go to every segment's format.NewWriter: format.SignWith
 	// signs each.
 	WriterOptions []format.WriterOption
+	// Alts are the alternative models (potgen score --alt), each scoring
+	// every output on the tokens the trusted model scored: the record's
+	// AltLogliks, in this order, and the header's labels loglik.alt.N.
+	// They share the trusted model's vocabulary (see CheckAlt).
+	Alts []Alt
+}
+
+// Alt is one alternative model of a scoring run.
+type Alt struct {
+	Scorer model.Scorer
+	Model  format.Model // as its Info says, for the label
+}
+
+// CheckAlt refuses an alternative (given as spec, for the message) whose
+// vocabulary is not the trusted model's: its log-likelihood of the same
+// token ids would be of other pieces.
+func CheckAlt(spec string, alt, trusted format.Model) error {
+	if alt.Vocab == "" || alt.Vocab != trusted.Vocab {
+		return cli.Usagef("--alt %s: its vocabulary is not the trusted model's (vocab %q vs %q): an alternative must score the same tokens", spec, alt.Vocab, trusted.Vocab)
+	}
+	return nil
 }
 
 // ScoreStats sums a scoring run up.
@@ -226,7 +247,7 @@ func (e errUnscorable) Error() string { return e.err.Error() }
 // score adds the log-likelihood to j's record, when it is a success.
 func (s *scoring) score(ctx context.Context, j *scoreJob) error {
 	rec := &j.rec
-	rec.Scored, rec.Loglik = false, 0
+	rec.Scored, rec.Loglik, rec.AltLogliks = false, 0, nil
 	if rec.Err != "" {
 		return nil
 	}
@@ -244,8 +265,33 @@ func (s *scoring) score(ctx context.Context, j *scoreJob) error {
 	case err != nil:
 		return err
 	}
-	rec.Loglik, rec.Scored = sc.Sum, true
+	alts, err := s.scoreAlts(ctx, rec, sc.Tokens)
+	if err != nil {
+		return err
+	}
+	rec.Loglik, rec.Scored, rec.AltLogliks = sc.Sum, true, alts
 	return nil
+}
+
+// scoreAlts scores the tokens the trusted model scored under every
+// alternative; an output one of them cannot score is unscorable whole, so
+// that a scored record always has every alternative.
+func (s *scoring) scoreAlts(ctx context.Context, rec *format.Record, tokens []int32) ([]float64, error) {
+	if len(s.cfg.Alts) == 0 {
+		return nil, nil
+	}
+	out := make([]float64, len(s.cfg.Alts))
+	for i, a := range s.cfg.Alts {
+		sc, err := a.Scorer.Score(ctx, model.ScoreQuery{Prompt: rec.Prompt, Tokens: tokens, Text: rec.Text, Stop: rec.Finish == "stop"})
+		switch {
+		case errors.Is(err, model.ErrNotScorable):
+			return nil, errUnscorable{fmt.Errorf("challenge %s sample %d: alternative %d: %w", rec.ID, rec.Sample, i+1, err)}
+		case err != nil:
+			return nil, err
+		}
+		out[i] = sc.Sum
+	}
+	return out, nil
 }
 
 // collect writes the results in input order as they come, flushing every
@@ -335,6 +381,14 @@ func (s *scoring) label(h format.Header) format.Header {
 	}
 	h.Labels[compare.LabelLoglikModel] = compare.ModelName(&format.Header{Model: s.cfg.Model}) + "@" + s.cfg.Model.Digest
 	h.Labels[compare.LabelLoglikBy] = s.cfg.By
+	for k := range h.Labels {
+		if compare.IsAltLabel(k) {
+			delete(h.Labels, k) // a stream scored again names its own alternatives
+		}
+	}
+	for i, a := range s.cfg.Alts {
+		h.Labels[compare.LabelLoglikAlt(i+1)] = compare.ModelName(&format.Header{Model: a.Model}) + "@" + a.Model.Digest
+	}
 	return h
 }
 

@@ -333,3 +333,36 @@ func (c *cancelAfter) Score(ctx context.Context, q model.ScoreQuery) (model.Scor
 	}
 	return model.Scored{Sum: -1}, ctx.Err()
 }
+
+// Alternatives score the tokens the trusted model scored, each output in
+// the header's order of labels; a stream scored again names its own
+// alternatives only; an alternative of another vocabulary is refused.
+func TestScoreAlts(t *testing.T) {
+	sampling := format.Sampling{MaxTokens: 6, Samples: 1, Temperature: 1, Seed: 5}
+	data := streamtest.Model(t, "synth:1", 6, sampling)
+	m := openSynth(t, 1)
+	// The model itself as its own alternative: every ratio is exactly 1.
+	cfg := ScoreConfig{Scorer: m, Model: m.Info(), By: ByText, Jobs: 2, Alts: []Alt{{m, m.Info()}, {m, m.Info()}}}
+	recs, hs, _, out := scoreAll(t, cfg, data)
+	for i, rec := range recs {
+		if len(rec.AltLogliks) != 2 || rec.AltLogliks[0] != rec.Loglik || rec.AltLogliks[1] != rec.Loglik {
+			t.Errorf("record %d: loglik %v, alternatives %v", i, rec.Loglik, rec.AltLogliks)
+		}
+	}
+	if got := compare.AltNames(&hs[0]); len(got) != 2 || got[0] != hs[0].Labels[compare.LabelLoglikModel] {
+		t.Errorf("alternatives named %q, trusted %q", got, hs[0].Labels[compare.LabelLoglikModel])
+	}
+	cfg.Alts = cfg.Alts[:1]
+	_, hs, _, _ = scoreAll(t, cfg, out)
+	if got := compare.AltNames(&hs[0]); len(got) != 1 {
+		t.Errorf("scored again with one alternative: named %q", got)
+	}
+	for _, vocab := range []string{"", "sha256:other"} {
+		if err := CheckAlt("x", format.Model{Vocab: vocab}, m.Info()); err == nil || !strings.Contains(err.Error(), "vocabulary is not the trusted model's") {
+			t.Errorf("vocabulary %q: %v", vocab, err)
+		}
+	}
+	if err := CheckAlt("synth:1", m.Info(), m.Info()); err != nil {
+		t.Errorf("the same vocabulary: %v", err)
+	}
+}

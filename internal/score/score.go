@@ -48,6 +48,11 @@ type Spec struct {
 	// log-likelihood ranked among the reference samples' (see
 	// stats.RandomRank), its own test in place of the score's.
 	Ranks bool
+	// Ratios says that it is the likelihood-ratio test's: the candidate's
+	// log-likelihoods under the trusted model and named substitutes
+	// (potgen score --alt), its own test in place of the score's, with no
+	// tolerance.
+	Ratios bool
 	// Bytes says that it has a form keyed by token bytes (TVBytes,
 	// ProbBytes), for sides whose ids do not compare.
 	Bytes bool
@@ -93,7 +98,7 @@ const (
 )
 
 // specs are the scores, strongest first.
-func specs() [6]Spec {
+func specs() [7]Spec {
 	return [...]Spec{
 		{Name: "tv", Top: true, IDs: true, Bytes: true, Tolerance: TolTV},
 		{Name: "prob", IDs: true, SeedSensitive: true, Bytes: true, Tolerance: TolProb},
@@ -103,6 +108,7 @@ func specs() [6]Spec {
 		// (compare picks its kernel from the headers), so it keeps both.
 		{Name: "mmd", Text: true, Sets: true, Tolerance: TolMMD},
 		{Name: "rank", Ranks: true, Tolerance: TolRank},
+		{Name: "lr", Ratios: true},
 	}
 }
 
@@ -143,6 +149,8 @@ func ByName(name string) (Func, error) {
 		return nil, fmt.Errorf("%w %q for a pair of records: it scores sample sets (see UnbiasedMMD)", ErrName, name)
 	case "rank":
 		return nil, fmt.Errorf("%w %q for a pair of records: it ranks a log-likelihood among a challenge's samples (see stats.RandomRank)", ErrName, name)
+	case "lr":
+		return nil, fmt.Errorf("%w %q for a pair of records: it weighs log-likelihoods under named models (see seqtest.LR)", ErrName, name)
 	}
 	return nil, fmt.Errorf("%w %q", ErrName, name)
 }

@@ -292,7 +292,8 @@ func TestTVNearlyIdentical(t *testing.T) {
 
 // Every score is declared, and what the declarations say agrees with the
 // scores: a score that compares ids is refused across vocabularies, and
-// only a set score and the rank score lack a per-pair function.
+// only a set score, the rank score and the likelihood ratio lack a
+// per-pair function.
 func TestSpecs(t *testing.T) {
 	a := format.Header{Model: format.Model{Vocab: "v1"}}
 	b := format.Header{Model: format.Model{Vocab: "v2"}}
@@ -304,8 +305,8 @@ func TestSpecs(t *testing.T) {
 		if err := Check(name, &a, &b); (err != nil) != sp.IDs {
 			t.Errorf("%s: Check across vocabularies: %v, declared IDs %v", name, err, sp.IDs)
 		}
-		if _, err := ByName(name); (err != nil) != (sp.Sets || sp.Ranks) {
-			t.Errorf("%s: ByName: %v, declared Sets %v Ranks %v", name, err, sp.Sets, sp.Ranks)
+		if _, err := ByName(name); (err != nil) != (sp.Sets || sp.Ranks || sp.Ratios) {
+			t.Errorf("%s: ByName: %v, declared Sets %v Ranks %v Ratios %v", name, err, sp.Sets, sp.Ranks, sp.Ratios)
 		}
 	}
 	if _, ok := Lookup("auto"); ok {
