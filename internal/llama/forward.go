@@ -59,6 +59,13 @@ func (m *Model) NewState(positions, threads int) *State {
 	}
 }
 
+// SetBatch says whether the tokens the next Forward calls run belong to
+// one prompt of two or more, which llama.cpp evaluates as a single batch,
+// through other kernels than a token run alone (tinyBLAS takes batches
+// only). On, the state computes as llama.cpp does for such a prompt; off,
+// the default, as for a generated token.
+func (s *State) SetBatch(on bool) { s.batch = on }
+
 // Positions is the number of positions the state can hold.
 func (s *State) Positions() int { return s.cap }
 

@@ -411,14 +411,14 @@ func TestQuantTeacherForced(t *testing.T) {
 				content := ref.Choices[0].Logprobs.Content
 				ids := m.Vocab().Encode(prompt, true)
 				s := m.NewState(len(ids)+len(content), 1)
-				s.batch = len(ids) > 1
+				s.SetBatch(len(ids) > 1)
 				for p, tok := range ids[:len(ids)-1] {
 					s.Forward(tok, p)
 				}
 				tok, pos, first := ids[len(ids)-1], len(ids)-1, len(content)
 				for j, c := range content {
 					logSoftmax(lp, s.Forward(tok, pos), nil, m.simd)
-					s.batch = false
+					s.SetBatch(false)
 					d := math.Abs(float64(float32(lp[c.ID])) - c.Logprob)
 					for _, a := range c.TopLogprobs {
 						d = max(d, math.Abs(float64(float32(lp[a.ID]))-a.Logprob))
