@@ -50,7 +50,9 @@ func scores(att, q, k []float32, stride int, scale float32, simd bool) float32 {
 // values sets out[i] to the sum over positions t < len(att) of att[t]
 // times value i of position t (v[i*stride+t]) in llama.cpp's tinyBLAS
 // order: 16 lanes of fused multiply-adds (fma32), lane t%16, added as
-// reduce16 does. lanes (16 per output) is scratch.
+// reduce16 does. lanes (16 per output) is scratch. llama.cpp takes this
+// order for a prompt's tokens, which it evaluates as one batch; tinyBLAS
+// does not take single rows.
 func values(out, v []float32, stride int, att, lanes []float32, simd bool) {
 	hs, n := len(out), len(att)
 	lanes = lanes[:16*hs]
@@ -69,5 +71,35 @@ func values(out, v []float32, stride int, att, lanes []float32, simd bool) {
 			l[t%16] = fma32(row[t], a, l[t%16])
 		}
 		out[i] = reduce16(l)
+	}
+}
+
+// valuesVec is values for a token evaluated alone, in the order of GGML's
+// ggml_vec_dot_f32 over the pad cells llama.cpp attends to (the ones past
+// len(att) weigh zero and add nothing): the first pad&^63 positions in
+// four vectors of 16 fused lanes, lane t%64, folded in pairs and added as
+// reduce16 does; then the rest one by one, each fused into the running
+// float32 sum, as the compiler contracts that scalar loop.
+func valuesVec(out, v []float32, stride int, att []float32, pad int) {
+	n := len(att)
+	simd := min(n, pad&^63)
+	for i := range out {
+		row := v[i*stride : i*stride+n]
+		var s float32
+		if simd > 0 {
+			var acc [4][16]float32
+			for t, a := range att[:simd] {
+				l := &acc[t%64/16][t%16]
+				*l = fma32(row[t], a, *l)
+			}
+			for k := range 16 {
+				acc[0][k] = (acc[0][k] + acc[2][k]) + (acc[1][k] + acc[3][k])
+			}
+			s = reduce16(&acc[0])
+		}
+		for t := simd; t < n; t++ {
+			s = fma32(row[t], att[t], s)
+		}
+		out[i] = s
 	}
 }

@@ -227,3 +227,44 @@ func TestSwiGLUMatchesPortable(t *testing.T) {
 		}
 	}
 }
+
+// TestValuesVec checks the single-token order of the weighted sum of
+// values: over fewer than 64 cells one fused chain in position order, over
+// more the vector part first, and always close to the float64 sum.
+func TestValuesVec(t *testing.T) {
+	r := NewRand(29)
+	const hs, cap = 3, 300
+	v := make([]float32, hs*cap)
+	for i := range v {
+		v[i] = float32(r.Norm())
+	}
+	for _, n := range []int{1, 8, 31, 63, 64, 65, 100, 128, 200} {
+		pad := (n + 31) / 32 * 32
+		att := make([]float32, n)
+		for i := range att {
+			att[i] = float32(r.Float64())
+		}
+		out := make([]float32, hs)
+		valuesVec(out, v, cap, att, pad)
+		chained := false
+		for i := range out {
+			var chain float32
+			var want, scale float64
+			for p, a := range att {
+				chain = fma32(v[i*cap+p], a, chain)
+				want += float64(v[i*cap+p]) * float64(a)
+				scale += math.Abs(float64(v[i*cap+p]) * float64(a))
+			}
+			if math.Abs(float64(out[i])-want) > 1e-6*scale {
+				t.Errorf("%d positions, output %d: %v, float64 sum %v", n, i, out[i], want)
+			}
+			if pad < 64 && out[i] != chain {
+				t.Errorf("%d positions, output %d: %v, the fused chain %v", n, i, out[i], chain)
+			}
+			chained = chained || out[i] != chain
+		}
+		if pad >= 128 && !chained {
+			t.Errorf("%d positions: every output equals the fused chain; the vector part did not run", n)
+		}
+	}
+}

@@ -23,6 +23,10 @@ type State struct {
 	in       act       // the input of the current matrix product, converted
 	cos, sin []float32 // HeadSize/2: the rotary embedding of the position
 	lanes    []float32 // 16 x HeadSize: attention's partial sums
+	// batch says that the token being run belongs to a prompt of two or
+	// more, which llama.cpp evaluates as one batch, and whose attention
+	// therefore sums values in another order than a token run alone.
+	batch bool
 }
 
 // kvPad is the granularity of the cache cells llama.cpp attends over
@@ -54,6 +58,13 @@ func (m *Model) NewState(positions, threads int) *State {
 		in:     act{simd: m.simd, wide: m.simd && m.wide, probed: true},
 	}
 }
+
+// SetBatch says whether the tokens the next Forward calls run belong to
+// one prompt of two or more, which llama.cpp evaluates as a single batch,
+// through other kernels than a token run alone (tinyBLAS takes batches
+// only). On, the state computes as llama.cpp does for such a prompt; off,
+// the default, as for a generated token.
+func (s *State) SetBatch(on bool) { s.batch = on }
 
 // Positions is the number of positions the state can hold.
 func (s *State) Positions() int { return s.cap }
@@ -94,7 +105,11 @@ func (s *State) Forward(token int32, pos int) []float32 {
 			off := base + (h/group)*hs*s.cap
 			mx := scores(att, s.q[h*hs:(h+1)*hs], s.kc[off:], s.cap, scale, s.in.simd)
 			softmaxGGML(att, mx, pad, s.in.simd, s.in.simd && m.wide)
-			values(s.xb[h*hs:(h+1)*hs], s.vc[off:], s.cap, att, s.lanes, s.in.simd)
+			if s.batch {
+				values(s.xb[h*hs:(h+1)*hs], s.vc[off:], s.cap, att, s.lanes, s.in.simd)
+			} else {
+				valuesVec(s.xb[h*hs:(h+1)*hs], s.vc[off:], s.cap, att, pad)
+			}
 		}
 		s.matmul(s.xb2, s.xb, &l.wo)
 		for i := range s.x {
@@ -134,15 +149,17 @@ func rmsnorm(out, x, w []float32, eps float32) {
 
 // rope rotates each adjacent pair (2i, 2i+1) of every head of q and k by
 // the angle whose cosine and sine are cos[i] and sin[i], llama2.c's (and
-// GGML's "normal") layout.
+// GGML's "normal") layout. GGML writes x0*cos - x1*sin and x0*sin + x1*cos
+// in scalar C, which the compiler contracts: the first product of each is
+// fused with the rounded second.
 func rope(q, k, cos, sin []float32, hs int) {
 	for i := 0; i < hs; i += 2 {
 		c, s := cos[i/2], sin[i/2]
 		for _, v := range [2][]float32{q, k} {
 			for h := i; h < len(v); h += hs {
 				x0, x1 := v[h], v[h+1]
-				v[h] = float32(x0*c) - float32(x1*s)
-				v[h+1] = float32(x0*s) + float32(x1*c)
+				v[h] = fma32(x0, c, -float32(x1*s))
+				v[h+1] = fma32(x0, s, float32(x1*c))
 			}
 		}
 	}

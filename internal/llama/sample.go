@@ -84,6 +84,8 @@ func (m *Model) Generate(ctx context.Context, prompt []int32, p Params, o Option
 	s := m.NewState(len(prompt)+steps-1, o.Threads)
 	smp := newSampler(c.VocabSize, p, m.simd)
 	out := Output{Finish: FinishLength}
+	// The prompt, its last token included, is one batch to llama.cpp.
+	s.SetBatch(len(prompt) > 1)
 	for pos, t := range prompt[:len(prompt)-1] {
 		if pos%64 == 63 {
 			if err := ctx.Err(); err != nil {
@@ -98,6 +100,7 @@ func (m *Model) Generate(ctx context.Context, prompt []int32, p Params, o Option
 			return out, err
 		}
 		logits := s.Forward(tok, pos)
+		s.SetBatch(false)
 		next, lp := smp.next(logits, &out)
 		if next == m.vocab.eos {
 			out.Finish = FinishStop

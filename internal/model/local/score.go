@@ -65,6 +65,8 @@ func (l *Model) Score(ctx context.Context, q model.ScoreQuery) (model.Scored, er
 		return out, nil
 	}
 	s := l.m.NewState(steps, l.threads)
+	// The prompt is one batch, as Generate and llama.cpp run it.
+	s.SetBatch(start > 1)
 	for pos := range steps {
 		if pos%64 == 63 {
 			if err := ctx.Err(); err != nil {
@@ -72,6 +74,9 @@ func (l *Model) Score(ctx context.Context, q model.ScoreQuery) (model.Scored, er
 			}
 		}
 		logits := s.Forward(seq[pos], pos)
+		if pos+1 == start {
+			s.SetBatch(false)
+		}
 		if pos+1 < start {
 			continue // a prompt token: only its keys and values are needed
 		}
