@@ -90,6 +90,26 @@ GLOBL qkc<>(SB), RODATA|NOPTR, $200
 // accumulators kept as float64 (always float32 values) in Y0 (lanes 0-3)
 // and Y1 (4-7). The product is exact in float64, as fma32's is.
 #define ACCUM \
+	ACCUML; \
+	VCVTPS2PD X0, Y0; \
+	VCVTPS2PD X1, Y1
+
+// ACCUM0 is ACCUM for the first block, the accumulators zero: the exact
+// product plus +0, rounded once to float32, is fma32's (a product of two
+// binary16 and an int32 lane is exact and never underflows, and adding +0
+// turns a -0 into the +0 that fma32 gives).
+#define ACCUM0 \
+	VCVTDQ2PS Y2, Y2; \
+	VBROADCASTSS X6, Y6; \
+	VXORPS Y3, Y3, Y3; \
+	VFMADD213PS Y3, Y6, Y2; \
+	VCVTPS2PD X2, Y0; \
+	VEXTRACTF128 $1, Y2, X2; \
+	VCVTPS2PD X2, Y1
+
+// ACCUML is ACCUM for the last block: it leaves the accumulators rounded
+// to float32 in X0 (lanes 0-3) and X1 (4-7), for HSUM8F, not widened again.
+#define ACCUML \
 	VCVTSS2SD X6, X6, X6; \
 	VBROADCASTSD X6, Y6; \
 	VCVTDQ2PD X2, Y3; \
@@ -100,51 +120,42 @@ GLOBL qkc<>(SB), RODATA|NOPTR, $200
 	VADDPD Y3, Y0, Y0; \
 	VADDPD Y4, Y1, Y1; \
 	VCVTPD2PSY Y0, X0; \
-	VCVTPS2PD X0, Y0; \
-	VCVTPD2PSY Y1, X1; \
-	VCVTPS2PD X1, Y1
+	VCVTPD2PSY Y1, X1
 
-// ACCUM0 is ACCUM for the first block, the accumulators zero: the exact
-// product rounded once to float32 is fma32's, and adding +0 turns a -0
-// into the +0 that fma32 gives.
-#define ACCUM0 \
-	VCVTDQ2PS Y2, Y2; \
-	VBROADCASTSS X6, Y6; \
-	VMULPS Y6, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VADDPS Y3, Y2, Y2; \
-	VCVTPS2PD X2, Y0; \
-	VEXTRACTF128 $1, Y2, X2; \
-	VCVTPS2PD X2, Y1
-
-// HSUM8 leaves hsum8 of the accumulators in X0.
-#define HSUM8 \
+// TOF rounds the float64 accumulators to float32 for HSUM8F, which leaves
+// hsum8 of them in X0.
+#define TOF \
 	VCVTPD2PSY Y0, X0; \
-	VCVTPD2PSY Y1, X1; \
+	VCVTPD2PSY Y1, X1
+
+#define HSUM8F \
 	VADDPS X1, X0, X0; \
 	HSUM4
 
-// ACCUMW, ACCUM0W and HSUM8W are ACCUM, ACCUM0 and HSUM8 with AVX-512F:
+// ACCUMW, ACCUM0W, ACCUMLW, TOFW and HSUM8FW are the same with AVX-512F:
 // the 8 accumulators in one register of float64, Z0, the same steps.
 #define ACCUMW \
+	ACCUMLW; \
+	VCVTPS2PD Y0, Z0
+
+#define ACCUMLW \
 	VCVTSS2SD X6, X6, X6; \
 	VBROADCASTSD X6, Z6; \
 	VCVTDQ2PD Y2, Z3; \
 	VMULPD Z6, Z3, Z3; \
 	VADDPD Z3, Z0, Z0; \
-	VCVTPD2PS Z0, Y0; \
-	VCVTPS2PD Y0, Z0
+	VCVTPD2PS Z0, Y0
 
 #define ACCUM0W \
 	VCVTDQ2PS Y2, Y2; \
 	VBROADCASTSS X6, Y6; \
-	VMULPS Y6, Y2, Y2; \
 	VXORPS Y3, Y3, Y3; \
-	VADDPS Y3, Y2, Y2; \
+	VFMADD213PS Y3, Y6, Y2; \
 	VCVTPS2PD Y2, Z0
 
-#define HSUM8W \
-	VCVTPD2PS Z0, Y0; \
+#define TOFW VCVTPD2PS Z0, Y0
+
+#define HSUM8FW \
 	VEXTRACTF128 $1, Y0, X1; \
 	VADDPS X1, X0, X0; \
 	HSUM4
@@ -185,6 +196,86 @@ skip:
 	ADDQ $4, DX; \
 	ADDQ R13, R12; \
 	DECQ R11
+
+// LANEKERNEL is the body of a lane kernel: for each row, BLOCK leaves the
+// lanes of block CX in Y2 and its dd in X6; the first block goes through
+// ACC0, the middle ones ACC, the last ACCL, each then MINn (the minimum's
+// term, or NOMIN) and SIZE bytes on; then HSUM and TAIL. With one block
+// the float64 accumulators are first rounded by TOF. The labels are the
+// kernel's own.
+#define LANEKERNEL(BLOCK, SIZE, ACC0, ACC, ACCL, TOF_, HSUM, TAIL, MIN0, MIN1, MIN2, row, blk, last, end, endf, done) \
+	LANEARGS; \
+	LEAQ -1(R10), BX; \
+row: \
+	CMPQ R11, $0; \
+	JEQ done; \
+	ROWSTART; \
+	CMPQ R10, $0; \
+	JEQ end; \
+	BLOCK; \
+	ACC0; \
+	MIN0; \
+	ADDQ $SIZE, SI; \
+	ADDQ $32, DI; \
+	INCQ CX; \
+blk: \
+	CMPQ CX, R10; \
+	JEQ end; \
+	BLOCK; \
+	CMPQ CX, BX; \
+	JEQ last; \
+	ACC; \
+	MIN1; \
+	ADDQ $SIZE, SI; \
+	ADDQ $32, DI; \
+	INCQ CX; \
+	JMP blk; \
+last: \
+	ACCL; \
+	MIN2; \
+	JMP endf; \
+end: \
+	TOF_; \
+endf: \
+	HSUM; \
+	TAIL; \
+	ROWNEXT; \
+	JMP row; \
+done: \
+	VZEROUPPER; \
+	RET
+
+#define NOMIN
+#define ADDMIN VADDSS X7, X0, X0
+
+// The blocks of the lane kernels' types: Q8_0, Q4_1, Q5_0 (values minus
+// 16) and Q5_1.
+#define BLKQ8_0 \
+	VMOVDQU 2(SI), Y2; \
+	VMOVDQU (DI), Y5; \
+	SDOT; \
+	DD
+
+#define BLKQ4_1 \
+	NIBBLES(4); \
+	VMOVDQU (DI), Y5; \
+	UDOT; \
+	DD
+
+#define BLKQ5_0 \
+	NIBBLES(6); \
+	FIFTH(2); \
+	VPSUBB Y11, Y2, Y2; \
+	VMOVDQU (DI), Y5; \
+	SDOT; \
+	DD
+
+#define BLKQ5_1 \
+	NIBBLES(8); \
+	FIFTH(4); \
+	VMOVDQU (DI), Y5; \
+	UDOT; \
+	DD
 
 // HSUMD leaves in element 0 of X (Y's low half) the sum of its 8 int32 lanes, using T.
 #define HSUMD(Y, X, T) \
@@ -366,166 +457,22 @@ GLOBL qkk<>(SB), RODATA|NOPTR, $208
 // out[r] = lanesQ8_0(row r) for r < rows; rows stride bytes apart, nb
 // blocks each. ys is unused (Q8_0 has no minimum).
 TEXT ·matQ8_0AVX2(SB), NOSPLIT, $0-64
-	LANEARGS
-q80row:
-	CMPQ R11, $0
-	JEQ q80done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ q80end
-	VMOVDQU 2(SI), Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUM0
-	ADDQ $34, SI
-	ADDQ $32, DI
-	INCQ CX
-q80blk:
-	CMPQ CX, R10
-	JEQ q80end
-	VMOVDQU 2(SI), Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUM
-	ADDQ $34, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP q80blk
-q80end:
-	HSUM8
-	ROWNEXT
-	JMP q80row
-q80done:
-	VZEROUPPER
-	RET
+	LANEKERNEL(BLKQ8_0, 34, ACCUM0, ACCUM, ACCUML, TOF, HSUM8F, NOMIN, NOMIN, NOMIN, NOMIN, q80row, q80blk, q80last, q80end, q80endf, q80done)
 
 // func matQ4_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // out[r] = dotLanes(row r) for Q4_1 (blocks of 20 bytes).
 TEXT ·matQ4_1AVX2(SB), NOSPLIT, $0-64
-	LANEARGS
-q41row:
-	CMPQ R11, $0
-	JEQ q41done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ q41end
-	NIBBLES(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM0
-	MINTERM(q41skip0)
-	ADDQ $20, SI
-	ADDQ $32, DI
-	INCQ CX
-q41blk:
-	CMPQ CX, R10
-	JEQ q41end
-	NIBBLES(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM
-	MINTERM(q41skip)
-	ADDQ $20, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP q41blk
-q41end:
-	HSUM8
-	VADDSS X7, X0, X0
-	ROWNEXT
-	JMP q41row
-q41done:
-	VZEROUPPER
-	RET
+	LANEKERNEL(BLKQ4_1, 20, ACCUM0, ACCUM, ACCUML, TOF, HSUM8F, ADDMIN, MINTERM(q41m0), MINTERM(q41m1), MINTERM(q41m2), q41row, q41blk, q41last, q41end, q41endf, q41done)
 
 // func matQ5_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // out[r] = dotLanes(row r) for Q5_0 (blocks of 22 bytes, values minus 16).
 TEXT ·matQ5_0AVX2(SB), NOSPLIT, $0-64
-	LANEARGS
-q50row:
-	CMPQ R11, $0
-	JEQ q50done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ q50end
-	NIBBLES(6)
-	FIFTH(2)
-	VPSUBB Y11, Y2, Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUM0
-	ADDQ $22, SI
-	ADDQ $32, DI
-	INCQ CX
-q50blk:
-	CMPQ CX, R10
-	JEQ q50end
-	NIBBLES(6)
-	FIFTH(2)
-	VPSUBB Y11, Y2, Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUM
-	ADDQ $22, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP q50blk
-q50end:
-	HSUM8
-	ROWNEXT
-	JMP q50row
-q50done:
-	VZEROUPPER
-	RET
+	LANEKERNEL(BLKQ5_0, 22, ACCUM0, ACCUM, ACCUML, TOF, HSUM8F, NOMIN, NOMIN, NOMIN, NOMIN, q50row, q50blk, q50last, q50end, q50endf, q50done)
 
 // func matQ5_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // out[r] = dotLanes(row r) for Q5_1 (blocks of 24 bytes).
 TEXT ·matQ5_1AVX2(SB), NOSPLIT, $0-64
-	LANEARGS
-q51row:
-	CMPQ R11, $0
-	JEQ q51done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ q51end
-	NIBBLES(8)
-	FIFTH(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM0
-	MINTERM(q51skip0)
-	ADDQ $24, SI
-	ADDQ $32, DI
-	INCQ CX
-q51blk:
-	CMPQ CX, R10
-	JEQ q51end
-	NIBBLES(8)
-	FIFTH(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM
-	MINTERM(q51skip)
-	ADDQ $24, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP q51blk
-q51end:
-	HSUM8
-	VADDSS X7, X0, X0
-	ROWNEXT
-	JMP q51row
-q51done:
-	VZEROUPPER
-	RET
+	LANEKERNEL(BLKQ5_1, 24, ACCUM0, ACCUM, ACCUML, TOF, HSUM8F, ADDMIN, MINTERM(q51m0), MINTERM(q51m1), MINTERM(q51m2), q51row, q51blk, q51last, q51end, q51endf, q51done)
 
 // func matQ4_0AVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
 // out[r] = seqQ4_0(row r): sum = fma32(float32(s), half(d)*yd, sum) block
@@ -835,163 +782,19 @@ q4kdone:
 // func matQ8_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // The same as matQ8_0AVX2, with AVX-512F for the float64 lanes.
 TEXT ·matQ8_0AVX512(SB), NOSPLIT, $0-64
-	LANEARGS
-w80row:
-	CMPQ R11, $0
-	JEQ w80done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ w80end
-	VMOVDQU 2(SI), Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUM0W
-	ADDQ $34, SI
-	ADDQ $32, DI
-	INCQ CX
-w80blk:
-	CMPQ CX, R10
-	JEQ w80end
-	VMOVDQU 2(SI), Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUMW
-	ADDQ $34, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP w80blk
-w80end:
-	HSUM8W
-	ROWNEXT
-	JMP w80row
-w80done:
-	VZEROUPPER
-	RET
+	LANEKERNEL(BLKQ8_0, 34, ACCUM0W, ACCUMW, ACCUMLW, TOFW, HSUM8FW, NOMIN, NOMIN, NOMIN, NOMIN, w80row, w80blk, w80last, w80end, w80endf, w80done)
 
 // func matQ4_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // The same as matQ4_1AVX2, with AVX-512F for the float64 lanes.
 TEXT ·matQ4_1AVX512(SB), NOSPLIT, $0-64
-	LANEARGS
-w41row:
-	CMPQ R11, $0
-	JEQ w41done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ w41end
-	NIBBLES(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM0W
-	MINTERM(w41skip0)
-	ADDQ $20, SI
-	ADDQ $32, DI
-	INCQ CX
-w41blk:
-	CMPQ CX, R10
-	JEQ w41end
-	NIBBLES(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUMW
-	MINTERM(w41skip)
-	ADDQ $20, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP w41blk
-w41end:
-	HSUM8W
-	VADDSS X7, X0, X0
-	ROWNEXT
-	JMP w41row
-w41done:
-	VZEROUPPER
-	RET
+	LANEKERNEL(BLKQ4_1, 20, ACCUM0W, ACCUMW, ACCUMLW, TOFW, HSUM8FW, ADDMIN, MINTERM(w41m0), MINTERM(w41m1), MINTERM(w41m2), w41row, w41blk, w41last, w41end, w41endf, w41done)
 
 // func matQ5_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // The same as matQ5_0AVX2, with AVX-512F for the float64 lanes.
 TEXT ·matQ5_0AVX512(SB), NOSPLIT, $0-64
-	LANEARGS
-w50row:
-	CMPQ R11, $0
-	JEQ w50done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ w50end
-	NIBBLES(6)
-	FIFTH(2)
-	VPSUBB Y11, Y2, Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUM0W
-	ADDQ $22, SI
-	ADDQ $32, DI
-	INCQ CX
-w50blk:
-	CMPQ CX, R10
-	JEQ w50end
-	NIBBLES(6)
-	FIFTH(2)
-	VPSUBB Y11, Y2, Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUMW
-	ADDQ $22, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP w50blk
-w50end:
-	HSUM8W
-	ROWNEXT
-	JMP w50row
-w50done:
-	VZEROUPPER
-	RET
+	LANEKERNEL(BLKQ5_0, 22, ACCUM0W, ACCUMW, ACCUMLW, TOFW, HSUM8FW, NOMIN, NOMIN, NOMIN, NOMIN, w50row, w50blk, w50last, w50end, w50endf, w50done)
 
 // func matQ5_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // The same as matQ5_1AVX2, with AVX-512F for the float64 lanes.
 TEXT ·matQ5_1AVX512(SB), NOSPLIT, $0-64
-	LANEARGS
-w51row:
-	CMPQ R11, $0
-	JEQ w51done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ w51end
-	NIBBLES(8)
-	FIFTH(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM0W
-	MINTERM(w51skip0)
-	ADDQ $24, SI
-	ADDQ $32, DI
-	INCQ CX
-w51blk:
-	CMPQ CX, R10
-	JEQ w51end
-	NIBBLES(8)
-	FIFTH(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUMW
-	MINTERM(w51skip)
-	ADDQ $24, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP w51blk
-w51end:
-	HSUM8W
-	VADDSS X7, X0, X0
-	ROWNEXT
-	JMP w51row
-w51done:
-	VZEROUPPER
-	RET
+	LANEKERNEL(BLKQ5_1, 24, ACCUM0W, ACCUMW, ACCUMLW, TOFW, HSUM8FW, ADDMIN, MINTERM(w51m0), MINTERM(w51m1), MINTERM(w51m2), w51row, w51blk, w51last, w51end, w51endf, w51done)
