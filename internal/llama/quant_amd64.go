@@ -24,7 +24,7 @@ func matQ4_0AVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb 
 func matIQ4NLAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
 
 //go:noescape
-func quantQ8AVX2(x *float32, nb int, qs *int8, d *float32, sums *int32) bool
+func quantQ8AVX2(x *float32, nb int, qs *int8, d, s *float32) bool
 
 //go:noescape
 func matQ6_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)

@@ -579,18 +579,19 @@ iq4done:
 	VZEROUPPER
 	RET
 
-// func quantQ8AVX2(x *float32, nb int, qs *int8, d *float32, sums *int32) bool
-// For each of nb blocks of 32 finite values: d = amax/127, qs =
-// x*(127/amax) rounded to nearest even (0 when amax is 0), sums = the sum
-// of qs: quantizeQ8Act before its binary16 roundings. It returns false,
-// having stopped, at a block with a NaN or an infinity, which the portable
-// quantizer then handles.
+// func quantQ8AVX2(x *float32, nb int, qs *int8, d, s *float32) bool
+// For each of nb blocks of 32 finite values, quantizeQ8Act: qs =
+// x*(127/amax) rounded to nearest even (0 when amax is 0), d = amax/127
+// and s = d times the sum of qs, each then rounded to nearest even through
+// binary16 (VCVTPS2PH with an immediate rounding, which MXCSR cannot
+// change). It returns false, having stopped, at a block with a NaN or an
+// infinity, which the portable quantizer then handles.
 TEXT ·quantQ8AVX2(SB), NOSPLIT, $0-41
 	MOVQ x+0(FP), SI
 	MOVQ nb+8(FP), CX
 	MOVQ qs+16(FP), DI
 	MOVQ d+24(FP), BX
-	MOVQ sums+32(FP), DX
+	MOVQ s+32(FP), DX
 	VBROADCASTSS qkc<>+192(SB), Y15
 	VMOVSS qkc<>+196(SB), X14
 	VMOVDQU qkc<>+160(SB), Y13
@@ -621,7 +622,9 @@ qqblk:
 	CMPL AX, $0x7f800000
 	JAE qqbad
 	VDIVSS X14, X4, X8
-	VMOVSS X8, (BX)
+	VCVTPS2PH $0, X8, X10
+	VCVTPH2PS X10, X10
+	VMOVSS X10, (BX)
 	TESTL AX, AX
 	JNE qqscale
 	VPXOR Y0, Y0, Y0
@@ -648,7 +651,11 @@ qqscale:
 	VPADDD X5, X4, X4
 	VPSHUFD $0xB1, X4, X5
 	VPADDD X5, X4, X4
-	VMOVD X4, (DX)
+	VCVTDQ2PS X4, X4
+	VMULSS X8, X4, X4
+	VCVTPS2PH $0, X4, X4
+	VCVTPH2PS X4, X4
+	VMOVSS X4, (DX)
 	VPACKSSDW Y1, Y0, Y0
 	VPACKSSDW Y3, Y2, Y2
 	VPACKSSWB Y2, Y0, Y0

@@ -26,7 +26,7 @@ func matIQ4NLAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb
 	panic("llama: no vectorised kernels on this architecture")
 }
 
-func quantQ8AVX2(x *float32, nb int, qs *int8, d *float32, sums *int32) bool {
+func quantQ8AVX2(x *float32, nb int, qs *int8, d, s *float32) bool {
 	panic("llama: no vectorised kernels on this architecture")
 }
 
