@@ -1,5 +1,4 @@
 #include "textflag.h"
-#include "reduce_amd64.h"
 
 // Whole-matrix AVX2 kernels for the 32-weight block types and the Q8_0 and
 // Q8_1 activation quantizer. Each gives, bit for bit, what the portable Go
@@ -86,92 +85,7 @@ GLOBL qkc<>(SB), RODATA|NOPTR, $200
 	VCVTPH2PS X6, X6; \
 	VMULSS (R14)(CX*4), X6, X6
 
-// ACCUM: acc[k] = fma32(dd, lane k, acc[k]) for the lanes in Y2, the
-// accumulators kept as float64 (always float32 values) in Y0 (lanes 0-3)
-// and Y1 (4-7). The product is exact in float64, as fma32's is.
-#define ACCUM \
-	ACCUML; \
-	VCVTPS2PD X0, Y0; \
-	VCVTPS2PD X1, Y1
-
-// ACCUM0 is ACCUM for the first block, the accumulators zero: the exact
-// product plus +0, rounded once to float32, is fma32's (a product of two
-// binary16 and an int32 lane is exact and never underflows, and adding +0
-// turns a -0 into the +0 that fma32 gives).
-#define ACCUM0 \
-	VCVTDQ2PS Y2, Y2; \
-	VBROADCASTSS X6, Y6; \
-	VXORPS Y3, Y3, Y3; \
-	VFMADD213PS Y3, Y6, Y2; \
-	VCVTPS2PD X2, Y0; \
-	VEXTRACTF128 $1, Y2, X2; \
-	VCVTPS2PD X2, Y1
-
-// ACCUML is ACCUM for the last block: it leaves the accumulators rounded
-// to float32 in X0 (lanes 0-3) and X1 (4-7), for HSUM8F, not widened again.
-#define ACCUML \
-	VCVTSS2SD X6, X6, X6; \
-	VBROADCASTSD X6, Y6; \
-	VCVTDQ2PD X2, Y3; \
-	VEXTRACTI128 $1, Y2, X4; \
-	VCVTDQ2PD X4, Y4; \
-	VMULPD Y6, Y3, Y3; \
-	VMULPD Y6, Y4, Y4; \
-	VADDPD Y3, Y0, Y0; \
-	VADDPD Y4, Y1, Y1; \
-	VCVTPD2PSY Y0, X0; \
-	VCVTPD2PSY Y1, X1
-
-// TOF rounds the float64 accumulators to float32 for HSUM8F, which leaves
-// hsum8 of them in X0.
-#define TOF \
-	VCVTPD2PSY Y0, X0; \
-	VCVTPD2PSY Y1, X1
-
-#define HSUM8F \
-	VADDPS X1, X0, X0; \
-	HSUM4
-
-// ACCUMW, ACCUM0W, ACCUMLW, TOFW and HSUM8FW are the same with AVX-512F:
-// the 8 accumulators in one register of float64, Z0, the same steps.
-#define ACCUMW \
-	ACCUMLW; \
-	VCVTPS2PD Y0, Z0
-
-#define ACCUMLW \
-	VCVTSS2SD X6, X6, X6; \
-	VBROADCASTSD X6, Z6; \
-	VCVTDQ2PD Y2, Z3; \
-	VMULPD Z6, Z3, Z3; \
-	VADDPD Z3, Z0, Z0; \
-	VCVTPD2PS Z0, Y0
-
-#define ACCUM0W \
-	VCVTDQ2PS Y2, Y2; \
-	VBROADCASTSS X6, Y6; \
-	VXORPS Y3, Y3, Y3; \
-	VFMADD213PS Y3, Y6, Y2; \
-	VCVTPS2PD Y2, Z0
-
-#define TOFW VCVTPD2PS Z0, Y0
-
-#define HSUM8FW \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	HSUM4
-
-// MINTERM: X7 += m * s[CX] (float32, each rounded) when the binary16 m at
-// 2(SI) is not zero, as dotLanes skips a zero minimum.
-#define MINTERM(skip) \
-	MOVWLZX 2(SI), AX; \
-	TESTL $0x7fff, AX; \
-	JEQ skip; \
-	VMOVD AX, X8; \
-	VCVTPH2PS X8, X8; \
-	VMULSS (R8)(CX*4), X8, X8; \
-	VADDSS X8, X7, X7; \
-skip:
-
+// LANEARGS loads the arguments of a lane kernel and the constants.
 #define LANEARGS \
 	MOVQ w+0(FP), R12; \
 	MOVQ stride+8(FP), R13; \
@@ -183,99 +97,12 @@ skip:
 	MOVQ rows+56(FP), R11; \
 	CONSTS
 
-#define ROWSTART \
-	VXORPD Y0, Y0, Y0; \
-	VXORPD Y1, Y1, Y1; \
-	VXORPS X7, X7, X7; \
-	MOVQ R12, SI; \
-	MOVQ R9, DI; \
-	XORQ CX, CX
-
+// ROWNEXT stores a row's result and steps to the next row.
 #define ROWNEXT \
 	VMOVSS X0, (DX); \
 	ADDQ $4, DX; \
 	ADDQ R13, R12; \
 	DECQ R11
-
-// LANEKERNEL is the body of a lane kernel: for each row, BLOCK leaves the
-// lanes of block CX in Y2 and its dd in X6; the first block goes through
-// ACC0, the middle ones ACC, the last ACCL, each then MINn (the minimum's
-// term, or NOMIN) and SIZE bytes on; then HSUM and TAIL. With one block
-// the float64 accumulators are first rounded by TOF. The labels are the
-// kernel's own.
-#define LANEKERNEL(BLOCK, SIZE, ACC0, ACC, ACCL, TOF_, HSUM, TAIL, MIN0, MIN1, MIN2, row, blk, last, end, endf, done) \
-	LANEARGS; \
-	LEAQ -1(R10), BX; \
-row: \
-	CMPQ R11, $0; \
-	JEQ done; \
-	ROWSTART; \
-	CMPQ R10, $0; \
-	JEQ end; \
-	BLOCK; \
-	ACC0; \
-	MIN0; \
-	ADDQ $SIZE, SI; \
-	ADDQ $32, DI; \
-	INCQ CX; \
-blk: \
-	CMPQ CX, R10; \
-	JEQ end; \
-	BLOCK; \
-	CMPQ CX, BX; \
-	JEQ last; \
-	ACC; \
-	MIN1; \
-	ADDQ $SIZE, SI; \
-	ADDQ $32, DI; \
-	INCQ CX; \
-	JMP blk; \
-last: \
-	ACCL; \
-	MIN2; \
-	JMP endf; \
-end: \
-	TOF_; \
-endf: \
-	HSUM; \
-	TAIL; \
-	ROWNEXT; \
-	JMP row; \
-done: \
-	VZEROUPPER; \
-	RET
-
-#define NOMIN
-#define ADDMIN VADDSS X7, X0, X0
-
-// The blocks of the lane kernels' types: Q8_0, Q4_1, Q5_0 (values minus
-// 16) and Q5_1.
-#define BLKQ8_0 \
-	VMOVDQU 2(SI), Y2; \
-	VMOVDQU (DI), Y5; \
-	SDOT; \
-	DD
-
-#define BLKQ4_1 \
-	NIBBLES(4); \
-	VMOVDQU (DI), Y5; \
-	UDOT; \
-	DD
-
-#define BLKQ5_0 \
-	NIBBLES(6); \
-	FIFTH(2); \
-	VPSUBB Y11, Y2, Y2; \
-	VMOVDQU (DI), Y5; \
-	SDOT; \
-	DD
-
-#define BLKQ5_1 \
-	NIBBLES(8); \
-	FIFTH(4); \
-	VMOVDQU (DI), Y5; \
-	UDOT; \
-	DD
 
 // HSUMD leaves in element 0 of X (Y's low half) the sum of its 8 int32 lanes, using T.
 #define HSUMD(Y, X, T) \
@@ -453,26 +280,267 @@ GLOBL qkk<>(SB), RODATA|NOPTR, $208
 	VPMADDWD Y3, Y2, Y2; \
 	VPADDD Y2, Y8, Y8
 
-// func matQ8_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// out[r] = lanesQ8_0(row r) for r < rows; rows stride bytes apart, nb
-// blocks each. ys is unused (Q8_0 has no minimum).
-TEXT ·matQ8_0AVX2(SB), NOSPLIT, $0-64
-	LANEKERNEL(BLKQ8_0, 34, ACCUM0, ACCUM, ACCUML, TOF, HSUM8F, NOMIN, NOMIN, NOMIN, NOMIN, q80row, q80blk, q80last, q80end, q80endf, q80done)
+// The group lane kernels: the lane kernels' arithmetic, 8 rows at a time,
+// block after block across the 8 rows. Each block's 8 scales (and Q4_1's
+// and Q5_1's minimums) are loaded together, converted once and read
+// back broadcast from the frame; the 8 rows' lane accumulators live in
+// the frame as float32, widened to float64 for each fma32 step; the 8
+// rows' hsum8 are one transposed tree. The frame holds:
+//
+//	0   the 8 rows' byte offsets from the group's first row (rows past
+//	    the end of a short last group repeat the first row)
+//	96  the block's dd of each row, float32
+//	128 the same as float64
+//	192 the 8 rows' 8 accumulators, float32
+//	448 the 8 results of a short last group
 
-// func matQ4_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// out[r] = dotLanes(row r) for Q4_1 (blocks of 20 bytes).
-TEXT ·matQ4_1AVX2(SB), NOSPLIT, $0-64
-	LANEKERNEL(BLKQ4_1, 20, ACCUM0, ACCUM, ACCUML, TOF, HSUM8F, ADDMIN, MINTERM(q41m0), MINTERM(q41m1), MINTERM(q41m2), q41row, q41blk, q41last, q41end, q41endf, q41done)
+// 0x0000ffff, 0x00007fff dwords, then the dword order that undoes the
+// transposed sum's interleave.
+DATA qkg<>+0(SB)/8, $0x0000ffff0000ffff
+DATA qkg<>+8(SB)/8, $0x0000ffff0000ffff
+DATA qkg<>+16(SB)/8, $0x0000ffff0000ffff
+DATA qkg<>+24(SB)/8, $0x0000ffff0000ffff
+DATA qkg<>+32(SB)/8, $0x00007fff00007fff
+DATA qkg<>+40(SB)/8, $0x00007fff00007fff
+DATA qkg<>+48(SB)/8, $0x00007fff00007fff
+DATA qkg<>+56(SB)/8, $0x00007fff00007fff
+DATA qkg<>+64(SB)/8, $0x0000000400000000
+DATA qkg<>+72(SB)/8, $0x0000000500000001
+DATA qkg<>+80(SB)/8, $0x0000000600000002
+DATA qkg<>+88(SB)/8, $0x0000000700000003
+GLOBL qkg<>(SB), RODATA|NOPTR, $96
 
-// func matQ5_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// out[r] = dotLanes(row r) for Q5_0 (blocks of 22 bytes, values minus 16).
-TEXT ·matQ5_0AVX2(SB), NOSPLIT, $0-64
-	LANEKERNEL(BLKQ5_0, 22, ACCUM0, ACCUM, ACCUML, TOF, HSUM8F, NOMIN, NOMIN, NOMIN, NOMIN, q50row, q50blk, q50last, q50end, q50endf, q50done)
+// The integer part of a block of each lane type: the 8 lane sums in Y2 of
+// the block at SI and the activations at DI.
+#define INTQ8_0 \
+	VMOVDQU 2(SI), Y2; \
+	VMOVDQU (DI), Y5; \
+	SDOT
 
-// func matQ5_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// out[r] = dotLanes(row r) for Q5_1 (blocks of 24 bytes).
-TEXT ·matQ5_1AVX2(SB), NOSPLIT, $0-64
-	LANEKERNEL(BLKQ5_1, 24, ACCUM0, ACCUM, ACCUML, TOF, HSUM8F, ADDMIN, MINTERM(q51m0), MINTERM(q51m1), MINTERM(q51m2), q51row, q51blk, q51last, q51end, q51endf, q51done)
+#define INTQ4_1 \
+	NIBBLES(4); \
+	VMOVDQU (DI), Y5; \
+	UDOT
+
+#define INTQ5_0 \
+	NIBBLES(6); \
+	FIFTH(2); \
+	VPSUBB Y11, Y2, Y2; \
+	VMOVDQU (DI), Y5; \
+	SDOT
+
+#define INTQ5_1 \
+	NIBBLES(8); \
+	FIFTH(4); \
+	VMOVDQU (DI), Y5; \
+	UDOT
+
+// GWORD puts in element i of X the first dword of row r's block (BX is
+// the first row's).
+#define GWORD(r, i, X) \
+	MOVQ (8*r)(SP), SI; \
+	VPINSRD $i, (BX)(SI*1), X, X
+
+// GDD loads the first dword of block CX of the 8 rows into Y8 (inserts,
+// as a gather is slower on processors that microcode it) and leaves in Y6
+// the 8 float32 dd: the binary16 of the low words times the activation
+// scale.
+#define GDD \
+	MOVQ 0(SP), SI; \
+	VMOVD (BX)(SI*1), X8; \
+	GWORD(1, 1, X8); \
+	GWORD(2, 2, X8); \
+	GWORD(3, 3, X8); \
+	MOVQ 32(SP), SI; \
+	VMOVD (BX)(SI*1), X9; \
+	GWORD(5, 1, X9); \
+	GWORD(6, 2, X9); \
+	GWORD(7, 3, X9); \
+	VINSERTI128 $1, X9, Y8, Y8; \
+	VPAND qkg<>+0(SB), Y8, Y6; \
+	VPACKUSDW Y6, Y6, Y6; \
+	VPERMQ $0x08, Y6, Y6; \
+	VCVTPH2PS X6, Y6; \
+	VBROADCASTSS (R14)(CX*4), Y3; \
+	VMULPS Y3, Y6, Y6
+
+// GMIN adds to Y7 the 8 rows' minimum terms m*s[CX], the binary16 m the
+// high words of Y8, a zero m (of either sign) adding +0 as dotLanes adds
+// nothing (its sum is never -0, so +0 leaves it as it is).
+#define GMIN \
+	VPSRLD $16, Y8, Y3; \
+	VPAND qkg<>+32(SB), Y3, Y4; \
+	VPXOR Y5, Y5, Y5; \
+	VPCMPEQD Y5, Y4, Y4; \
+	VPACKUSDW Y3, Y3, Y3; \
+	VPERMQ $0x08, Y3, Y3; \
+	VCVTPH2PS X3, Y3; \
+	VBROADCASTSS (R8)(CX*4), Y5; \
+	VMULPS Y5, Y3, Y3; \
+	VANDNPS Y3, Y4, Y3; \
+	VADDPS Y3, Y7, Y7
+
+// GROWPTR points SI at row r's block.
+#define GROWPTR(r) \
+	MOVQ (8*r)(SP), SI; \
+	ADDQ BX, SI
+
+// GFIRST and GNEXT take row r's block: acc[k] = fma32(dd, lane k, acc[k]),
+// the 8 accumulators float32 in the frame. For the first block they are
+// zero, and the exact product plus +0, rounded once (an FMA), is fma32's:
+// a product of two binary16 and an int32 lane is exact and never
+// underflows, and +0 turns a -0 into the +0 that fma32 gives. After it
+// the product, exact in float64, is added in float64 and the sum rounded
+// to float32, as fma32 does.
+#define GFIRST(INT, r) \
+	GROWPTR(r); \
+	INT; \
+	VCVTDQ2PS Y2, Y2; \
+	VBROADCASTSS (96+4*r)(SP), Y6; \
+	VXORPS Y3, Y3, Y3; \
+	VFMADD213PS Y3, Y6, Y2; \
+	VMOVUPS Y2, (192+32*r)(SP)
+
+#define GNEXT(INT, r) \
+	GROWPTR(r); \
+	INT; \
+	VCVTDQ2PD X2, Y3; \
+	VEXTRACTI128 $1, Y2, X4; \
+	VCVTDQ2PD X4, Y4; \
+	VBROADCASTSD (128+8*r)(SP), Y6; \
+	VMULPD Y6, Y3, Y3; \
+	VMULPD Y6, Y4, Y4; \
+	VCVTPS2PD (192+32*r)(SP), Y0; \
+	VCVTPS2PD (192+32*r+16)(SP), Y1; \
+	VADDPD Y3, Y0, Y0; \
+	VADDPD Y4, Y1, Y1; \
+	VCVTPD2PSY Y0, X0; \
+	VCVTPD2PSY Y1, X1; \
+	VMOVUPS X0, (192+32*r)(SP); \
+	VMOVUPS X1, (192+32*r+16)(SP)
+
+// GNEXTW is GNEXT with AVX-512F: the 8 lanes in one register of float64.
+#define GNEXTW(INT, r) \
+	GROWPTR(r); \
+	INT; \
+	VCVTDQ2PD Y2, Z3; \
+	VBROADCASTSD (128+8*r)(SP), Z6; \
+	VMULPD Z6, Z3, Z3; \
+	VCVTPS2PD (192+32*r)(SP), Z0; \
+	VADDPD Z3, Z0, Z0; \
+	VCVTPD2PS Z0, Y0; \
+	VMOVUPS Y0, (192+32*r)(SP)
+
+#define GROWS(M, INT) \
+	M(INT, 0); M(INT, 1); M(INT, 2); M(INT, 3); \
+	M(INT, 4); M(INT, 5); M(INT, 6); M(INT, 7)
+
+// GPAIR leaves in D, for rows r and r+1, [v0+v4, v1+v5, v2+v6, v3+v7]
+// of row r in its low half and of row r+1 in its high half; T is scratch.
+#define GPAIR(r, D, XD, T, XT) \
+	VMOVUPS (192+32*r)(SP), XD; \
+	VINSERTF128 $1, (192+32*r+32)(SP), D, D; \
+	VMOVUPS (192+32*r+16)(SP), XT; \
+	VINSERTF128 $1, (192+32*r+48)(SP), T, T; \
+	VADDPS T, D, D
+
+// GHSUM leaves in Y0 hsum8 of each of the 8 rows' accumulators, row r in
+// element r: the pairs as GPAIR, then (a0+a2) and (a1+a3), then their sum,
+// the additions of hsum8 in its order.
+#define GHSUM \
+	GPAIR(0, Y0, X0, Y1, X1); \
+	GPAIR(2, Y2, X2, Y3, X3); \
+	GPAIR(4, Y4, X4, Y5, X5); \
+	GPAIR(6, Y6, X6, Y1, X1); \
+	VUNPCKLPD Y2, Y0, Y1; \
+	VUNPCKHPD Y2, Y0, Y3; \
+	VADDPS Y3, Y1, Y0; \
+	VUNPCKLPD Y6, Y4, Y1; \
+	VUNPCKHPD Y6, Y4, Y3; \
+	VADDPS Y3, Y1, Y4; \
+	VHADDPS Y4, Y0, Y0; \
+	VMOVDQU qkg<>+64(SB), Y1; \
+	VPERMPS Y0, Y1, Y0
+
+// GKERNEL is the body of a group lane kernel for blocks of SIZE bytes whose
+// integer part is INT; MIN is GMIN for the types with a minimum, whose
+// sums TAIL (ADDMINS) adds, or NOMIN. The labels are the kernel's own.
+#define GKERNEL(INT, SIZE, MIN, TAIL, NEXT, grp, offs, blk, tail, tcopy, tloop, next, done) \
+	LANEARGS; \
+grp: \
+	CMPQ R11, $0; \
+	JEQ done; \
+	MOVQ $8, AX; \
+	CMPQ R11, AX; \
+	CMOVQLT R11, AX; \
+	XORQ BX, BX; \
+	XORQ CX, CX; \
+offs: \
+	XORQ SI, SI; \
+	CMPQ BX, AX; \
+	CMOVQLT CX, SI; \
+	MOVQ SI, 0(SP)(BX*8); \
+	ADDQ R13, CX; \
+	INCQ BX; \
+	CMPQ BX, $8; \
+	JLT offs; \
+	VXORPS Y7, Y7, Y7; \
+	MOVQ R12, BX; \
+	MOVQ R9, DI; \
+	XORQ CX, CX; \
+	GDD; \
+	VMOVUPS Y6, 96(SP); \
+	MIN; \
+	GROWS(GFIRST, INT); \
+	ADDQ $SIZE, BX; \
+	ADDQ $32, DI; \
+	INCQ CX; \
+blk: \
+	CMPQ CX, R10; \
+	JEQ tail; \
+	GDD; \
+	VCVTPS2PD X6, Y3; \
+	VEXTRACTF128 $1, Y6, X6; \
+	VCVTPS2PD X6, Y6; \
+	VMOVUPD Y3, 128(SP); \
+	VMOVUPD Y6, 160(SP); \
+	MIN; \
+	GROWS(NEXT, INT); \
+	ADDQ $SIZE, BX; \
+	ADDQ $32, DI; \
+	INCQ CX; \
+	JMP blk; \
+tail: \
+	GHSUM; \
+	TAIL; \
+	MOVQ $8, AX; \
+	CMPQ R11, AX; \
+	CMOVQLT R11, AX; \
+	CMPQ AX, $8; \
+	JNE tcopy; \
+	VMOVUPS Y0, (DX); \
+	JMP next; \
+tcopy: \
+	VMOVUPS Y0, 448(SP); \
+	XORQ BX, BX; \
+tloop: \
+	MOVL 448(SP)(BX*4), SI; \
+	MOVL SI, (DX)(BX*4); \
+	INCQ BX; \
+	CMPQ BX, AX; \
+	JLT tloop; \
+next: \
+	LEAQ (DX)(AX*4), DX; \
+	SUBQ AX, R11; \
+	IMULQ R13, AX; \
+	ADDQ AX, R12; \
+	JMP grp; \
+done: \
+	VZEROUPPER; \
+	RET
+
+#define ADDMINS VADDPS Y7, Y0, Y0
+#define NOMIN
 
 // func matQ4_0AVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
 // out[r] = seqQ4_0(row r): sum = fma32(float32(s), half(d)*yd, sum) block
@@ -786,22 +854,34 @@ q4kdone:
 	VZEROUPPER
 	RET
 
+// func matQ8_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// out[r] = lanesQ8_0(row r) for r < rows; rows stride bytes apart, nb >= 1
+// blocks each. ys is unused (Q8_0 has no minimum).
+TEXT ·matQ8_0AVX2(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ8_0, 34, NOMIN, NOMIN, GNEXT, g80grp, g80offs, g80blk, g80tail, g80tcopy, g80tloop, g80next, g80done)
+
+// func matQ4_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// out[r] = dotLanes(row r) for Q4_1 (blocks of 20 bytes).
+TEXT ·matQ4_1AVX2(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ4_1, 20, GMIN, ADDMINS, GNEXT, g41grp, g41offs, g41blk, g41tail, g41tcopy, g41tloop, g41next, g41done)
+
+// func matQ5_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// out[r] = dotLanes(row r) for Q5_0 (blocks of 22 bytes, values minus 16).
+TEXT ·matQ5_0AVX2(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ5_0, 22, NOMIN, NOMIN, GNEXT, g50grp, g50offs, g50blk, g50tail, g50tcopy, g50tloop, g50next, g50done)
+
+// func matQ5_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// out[r] = dotLanes(row r) for Q5_1 (blocks of 24 bytes).
+TEXT ·matQ5_1AVX2(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ5_1, 24, GMIN, ADDMINS, GNEXT, g51grp, g51offs, g51blk, g51tail, g51tcopy, g51tloop, g51next, g51done)
+
 // func matQ8_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // The same as matQ8_0AVX2, with AVX-512F for the float64 lanes.
-TEXT ·matQ8_0AVX512(SB), NOSPLIT, $0-64
-	LANEKERNEL(BLKQ8_0, 34, ACCUM0W, ACCUMW, ACCUMLW, TOFW, HSUM8FW, NOMIN, NOMIN, NOMIN, NOMIN, w80row, w80blk, w80last, w80end, w80endf, w80done)
+TEXT ·matQ8_0AVX512(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ8_0, 34, NOMIN, NOMIN, GNEXTW, h80grp, h80offs, h80blk, h80tail, h80tcopy, h80tloop, h80next, h80done)
 
 // func matQ4_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // The same as matQ4_1AVX2, with AVX-512F for the float64 lanes.
-TEXT ·matQ4_1AVX512(SB), NOSPLIT, $0-64
-	LANEKERNEL(BLKQ4_1, 20, ACCUM0W, ACCUMW, ACCUMLW, TOFW, HSUM8FW, ADDMIN, MINTERM(w41m0), MINTERM(w41m1), MINTERM(w41m2), w41row, w41blk, w41last, w41end, w41endf, w41done)
+TEXT ·matQ4_1AVX512(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ4_1, 20, GMIN, ADDMINS, GNEXTW, h41grp, h41offs, h41blk, h41tail, h41tcopy, h41tloop, h41next, h41done)
 
-// func matQ5_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// The same as matQ5_0AVX2, with AVX-512F for the float64 lanes.
-TEXT ·matQ5_0AVX512(SB), NOSPLIT, $0-64
-	LANEKERNEL(BLKQ5_0, 22, ACCUM0W, ACCUMW, ACCUMLW, TOFW, HSUM8FW, NOMIN, NOMIN, NOMIN, NOMIN, w50row, w50blk, w50last, w50end, w50endf, w50done)
-
-// func matQ5_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// The same as matQ5_1AVX2, with AVX-512F for the float64 lanes.
-TEXT ·matQ5_1AVX512(SB), NOSPLIT, $0-64
-	LANEKERNEL(BLKQ5_1, 24, ACCUM0W, ACCUMW, ACCUMLW, TOFW, HSUM8FW, ADDMIN, MINTERM(w51m0), MINTERM(w51m1), MINTERM(w51m2), w51row, w51blk, w51last, w51end, w51endf, w51done)

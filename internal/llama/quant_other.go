@@ -2,22 +2,6 @@
 
 package llama
 
-func matQ8_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
-	panic("llama: no vectorised kernels on this architecture")
-}
-
-func matQ4_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
-	panic("llama: no vectorised kernels on this architecture")
-}
-
-func matQ5_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
-	panic("llama: no vectorised kernels on this architecture")
-}
-
-func matQ5_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
-	panic("llama: no vectorised kernels on this architecture")
-}
-
 func matQ4_0AVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
@@ -38,18 +22,26 @@ func matQ4_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int
 	panic("llama: no vectorised kernels on this architecture")
 }
 
+func matQ8_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
+func matQ4_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
+func matQ5_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
+func matQ5_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
 func matQ8_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
 
 func matQ4_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
-	panic("llama: no vectorised kernels on this architecture")
-}
-
-func matQ5_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
-	panic("llama: no vectorised kernels on this architecture")
-}
-
-func matQ5_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
