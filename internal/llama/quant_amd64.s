@@ -462,12 +462,10 @@ GLOBL qkg<>(SB), RODATA|NOPTR, $96
 	VMOVDQU qkg<>+64(SB), Y1; \
 	VPERMPS Y0, Y1, Y0
 
-// GKERNEL is the body of a group lane kernel for blocks of SIZE bytes whose
-// integer part is INT; MIN is GMIN for the types with a minimum, whose
-// sums TAIL (ADDMINS) adds, or NOMIN. The labels are the kernel's own.
-#define GKERNEL(INT, SIZE, MIN, TAIL, NEXT, grp, offs, blk, tail, tcopy, tloop, next, done) \
-	LANEARGS; \
-grp: \
+// GOFFSETS starts a group of the 8 rows (or the rows left) at R12, R11
+// rows left (none: to done): their byte offsets in the frame, at 0, rows
+// past the last repeating the first.
+#define GOFFSETS(offs, done) \
 	CMPQ R11, $0; \
 	JEQ done; \
 	MOVQ $8, AX; \
@@ -483,7 +481,139 @@ offs: \
 	ADDQ R13, CX; \
 	INCQ BX; \
 	CMPQ BX, $8; \
-	JLT offs; \
+	JLT offs
+
+// GSTORE stores the group's results, row r in element r of Y0 (through
+// the frame at 448 for a short last group), steps to the next group and
+// goes back to grp; done ends the kernel.
+#define GSTORE(grp, tcopy, tloop, next, done) \
+	MOVQ $8, AX; \
+	CMPQ R11, AX; \
+	CMOVQLT R11, AX; \
+	CMPQ AX, $8; \
+	JNE tcopy; \
+	VMOVUPS Y0, (DX); \
+	JMP next; \
+tcopy: \
+	VMOVUPS Y0, 448(SP); \
+	XORQ BX, BX; \
+tloop: \
+	MOVL 448(SP)(BX*4), SI; \
+	MOVL SI, (DX)(BX*4); \
+	INCQ BX; \
+	CMPQ BX, AX; \
+	JLT tloop; \
+next: \
+	LEAQ (DX)(AX*4), DX; \
+	SUBQ AX, R11; \
+	IMULQ R13, AX; \
+	ADDQ AX, R12; \
+	JMP grp; \
+done: \
+	VZEROUPPER; \
+	RET
+
+// The table kernels (Q4_0 and IQ4_NL) take 8 rows at a time too: the 8
+// rows' exact block sums reduced together by a tree of VPHADDD into one
+// vector, row r in element r, and the float steps of the 8 rows done in
+// the 8 lanes, block after block, which is each row's own order. The
+// frame holds the offsets at 0 and a short last group's results at 448.
+
+// SROW leaves in Y2 the 8 lane sums of row r's block.
+#define SROW(r) \
+	GROWPTR(r); \
+	TABLEDOT(2, 0)
+
+// SSUMS leaves in Y0 the 8 rows' exact sums of block CX.
+#define SSUMS \
+	SROW(0); \
+	VMOVDQA Y2, Y6; \
+	SROW(1); \
+	VPHADDD Y2, Y6, Y0; \
+	SROW(2); \
+	VMOVDQA Y2, Y6; \
+	SROW(3); \
+	VPHADDD Y2, Y6, Y1; \
+	VPHADDD Y1, Y0, Y0; \
+	SROW(4); \
+	VMOVDQA Y2, Y6; \
+	SROW(5); \
+	VPHADDD Y2, Y6, Y1; \
+	SROW(6); \
+	VMOVDQA Y2, Y6; \
+	SROW(7); \
+	VPHADDD Y2, Y6, Y7; \
+	VPHADDD Y7, Y1, Y1; \
+	VPERM2I128 $0x20, Y1, Y0, Y6; \
+	VPERM2I128 $0x31, Y1, Y0, Y7; \
+	VPADDD Y7, Y6, Y0
+
+// SIQ4NL: sum += float32(float32(half(d)*yd) * float32(s)) in each lane,
+// the sums s in Y0, the dd in Y6 and the 8 rows' sums in Y11; SQ4_0: sum
+// = fma32(float32(s), dd, sum), the sums float64 (rows 0-3 in Y11, 4-7 in
+// Y12) rounded to float32 at each step. The table kernels leave Y11-Y13
+// free of constants.
+#define SIQ4NL \
+	VCVTDQ2PS Y0, Y0; \
+	VMULPS Y0, Y6, Y0; \
+	VADDPS Y0, Y11, Y11
+
+#define SQ4_0 \
+	VCVTDQ2PD X0, Y1; \
+	VEXTRACTI128 $1, Y0, X0; \
+	VCVTDQ2PD X0, Y0; \
+	VCVTPS2PD X6, Y2; \
+	VEXTRACTF128 $1, Y6, X6; \
+	VCVTPS2PD X6, Y6; \
+	VMULPD Y2, Y1, Y1; \
+	VMULPD Y6, Y0, Y0; \
+	VADDPD Y1, Y11, Y11; \
+	VADDPD Y0, Y12, Y12; \
+	VCVTPD2PSY Y11, X11; \
+	VCVTPD2PSY Y12, X12; \
+	VCVTPS2PD X11, Y11; \
+	VCVTPS2PD X12, Y12
+
+// SFINIQ4NL and SFINQ4_0 leave the 8 rows' results in Y0.
+#define SFINIQ4NL VMOVAPS Y11, Y0
+
+#define SFINQ4_0 \
+	VCVTPD2PSY Y11, X0; \
+	VCVTPD2PSY Y12, X1; \
+	VINSERTF128 $1, X1, Y0, Y0
+
+// SKERNEL is the body of a table kernel whose float step is STEP and end
+// FIN. The labels are the kernel's own.
+#define SKERNEL(STEP, FIN, grp, offs, blk, tail, tcopy, tloop, next, done) \
+	NIBARGS; \
+grp: \
+	GOFFSETS(offs, done); \
+	VXORPS Y11, Y11, Y11; \
+	VXORPS Y12, Y12, Y12; \
+	MOVQ R12, BX; \
+	MOVQ R9, DI; \
+	XORQ CX, CX; \
+blk: \
+	CMPQ CX, R10; \
+	JEQ tail; \
+	SSUMS; \
+	GDD; \
+	STEP; \
+	ADDQ $18, BX; \
+	ADDQ $32, DI; \
+	INCQ CX; \
+	JMP blk; \
+tail: \
+	FIN; \
+	GSTORE(grp, tcopy, tloop, next, done)
+
+// GKERNEL is the body of a group lane kernel for blocks of SIZE bytes whose
+// integer part is INT; MIN is GMIN for the types with a minimum, whose
+// sums TAIL (ADDMINS) adds, or NOMIN. The labels are the kernel's own.
+#define GKERNEL(INT, SIZE, MIN, TAIL, NEXT, grp, offs, blk, tail, tcopy, tloop, next, done) \
+	LANEARGS; \
+grp: \
+	GOFFSETS(offs, done); \
 	VXORPS Y7, Y7, Y7; \
 	MOVQ R12, BX; \
 	MOVQ R9, DI; \
@@ -513,139 +643,21 @@ blk: \
 tail: \
 	GHSUM; \
 	TAIL; \
-	MOVQ $8, AX; \
-	CMPQ R11, AX; \
-	CMOVQLT R11, AX; \
-	CMPQ AX, $8; \
-	JNE tcopy; \
-	VMOVUPS Y0, (DX); \
-	JMP next; \
-tcopy: \
-	VMOVUPS Y0, 448(SP); \
-	XORQ BX, BX; \
-tloop: \
-	MOVL 448(SP)(BX*4), SI; \
-	MOVL SI, (DX)(BX*4); \
-	INCQ BX; \
-	CMPQ BX, AX; \
-	JLT tloop; \
-next: \
-	LEAQ (DX)(AX*4), DX; \
-	SUBQ AX, R11; \
-	IMULQ R13, AX; \
-	ADDQ AX, R12; \
-	JMP grp; \
-done: \
-	VZEROUPPER; \
-	RET
+	GSTORE(grp, tcopy, tloop, next, done)
 
 #define ADDMINS VADDPS Y7, Y0, Y0
 #define NOMIN
 
 // func matQ4_0AVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
 // out[r] = seqQ4_0(row r): sum = fma32(float32(s), half(d)*yd, sum) block
-// after block, the sum kept as float64 rounded to float32 at each step.
-TEXT ·matQ4_0AVX2(SB), NOSPLIT, $0-64
-	NIBARGS
-q40row:
-	CMPQ R11, $0
-	JEQ q40done
-	VXORPD X0, X0, X0
-	MOVQ R12, SI
-	MOVQ R9, DI
-	XORQ CX, CX
-q40pair:
-	LEAQ 2(CX), AX
-	CMPQ AX, R10
-	JGT q40blk
-	TABLESUM2
-	VCVTDQ2PD X2, X3
-	DDAT(0, 0)
-	VCVTSS2SD X6, X6, X6
-	VMULSD X6, X3, X4
-	VADDSD X4, X0, X0
-	VCVTSD2SS X0, X0, X0
-	VCVTSS2SD X0, X0, X0
-	VUNPCKHPD X3, X3, X3
-	DDAT(18, 4)
-	VCVTSS2SD X6, X6, X6
-	VMULSD X6, X3, X3
-	VADDSD X3, X0, X0
-	VCVTSD2SS X0, X0, X0
-	VCVTSS2SD X0, X0, X0
-	ADDQ $36, SI
-	ADDQ $64, DI
-	ADDQ $2, CX
-	JMP q40pair
-q40blk:
-	CMPQ CX, R10
-	JEQ q40end
-	TABLESUM
-	VCVTDQ2PD X2, X3
-	DD
-	VCVTSS2SD X6, X6, X6
-	VMULSD X6, X3, X3
-	VADDSD X3, X0, X0
-	VCVTSD2SS X0, X0, X0
-	VCVTSS2SD X0, X0, X0
-	ADDQ $18, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP q40blk
-q40end:
-	VCVTSD2SS X0, X0, X0
-	ROWNEXT
-	JMP q40row
-q40done:
-	VZEROUPPER
-	RET
+// after block.
+TEXT ·matQ4_0AVX2(SB), NOSPLIT, $480-64
+	SKERNEL(SQ4_0, SFINQ4_0, s40grp, s40offs, s40blk, s40tail, s40tcopy, s40tloop, s40next, s40done)
 
 // func matIQ4NLAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
 // out[r] = dotIQ4NL(row r): sum += float32(float32(half(d)*yd) * float32(s)).
-TEXT ·matIQ4NLAVX2(SB), NOSPLIT, $0-64
-	NIBARGS
-iq4row:
-	CMPQ R11, $0
-	JEQ iq4done
-	VXORPS X0, X0, X0
-	MOVQ R12, SI
-	MOVQ R9, DI
-	XORQ CX, CX
-iq4pair:
-	LEAQ 2(CX), AX
-	CMPQ AX, R10
-	JGT iq4blk
-	TABLESUM2
-	VCVTDQ2PS X2, X3
-	DDAT(0, 0)
-	VMULSS X3, X6, X6
-	VADDSS X6, X0, X0
-	VMOVSHDUP X3, X3
-	DDAT(18, 4)
-	VMULSS X3, X6, X6
-	VADDSS X6, X0, X0
-	ADDQ $36, SI
-	ADDQ $64, DI
-	ADDQ $2, CX
-	JMP iq4pair
-iq4blk:
-	CMPQ CX, R10
-	JEQ iq4end
-	TABLESUM
-	VCVTDQ2PS X2, X3
-	DD
-	VMULSS X3, X6, X6
-	VADDSS X6, X0, X0
-	ADDQ $18, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP iq4blk
-iq4end:
-	ROWNEXT
-	JMP iq4row
-iq4done:
-	VZEROUPPER
-	RET
+TEXT ·matIQ4NLAVX2(SB), NOSPLIT, $480-64
+	SKERNEL(SIQ4NL, SFINIQ4NL, s4nlgrp, s4nloffs, s4nlblk, s4nltail, s4nltcopy, s4nltloop, s4nlnext, s4nldone)
 
 // func quantQ8AVX2(x *float32, nb int, qs *int8, d, s *float32) bool
 // For each of nb blocks of 32 finite values, quantizeQ8Act: qs =
@@ -884,4 +896,3 @@ TEXT ·matQ8_0AVX512(SB), NOSPLIT, $480-64
 // The same as matQ4_1AVX2, with AVX-512F for the float64 lanes.
 TEXT ·matQ4_1AVX512(SB), NOSPLIT, $480-64
 	GKERNEL(INTQ4_1, 20, GMIN, ADDMINS, GNEXTW, h41grp, h41offs, h41blk, h41tail, h41tcopy, h41tloop, h41next, h41done)
-
