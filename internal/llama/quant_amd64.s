@@ -325,9 +325,18 @@ GLOBL qkg<>(SB), RODATA|NOPTR, $96
 #define INTQ5_0 \
 	NIBBLES(6); \
 	FIFTH(2); \
-	VPSUBB Y11, Y2, Y2; \
 	VMOVDQU (DI), Y5; \
-	SDOT
+	UDOT; \
+	VPSUBD Y7, Y2, Y2
+
+// Q5OFF puts in Y7, once per block for the group's 8 rows, 16 times the
+// lane sums of the block's activations: INTQ5_0 takes the lanes of the
+// unsigned values (0 to 31) and subtracts it, which gives the lanes of
+// the values minus 16 exactly, in two fewer steps per row than SDOT.
+#define Q5OFF \
+	VMOVDQU (DI), Y5; \
+	VPMADDUBSW Y5, Y11, Y7; \
+	VPMADDWD Y15, Y7, Y7
 
 #define INTQ5_1 \
 	NIBBLES(8); \
@@ -608,8 +617,8 @@ tail: \
 	GSTORE(grp, tcopy, tloop, next, done)
 
 // GKERNEL is the body of a group lane kernel for blocks of SIZE bytes whose
-// integer part is INT; MIN is GMIN for the types with a minimum, whose
-// sums TAIL (ADDMINS) adds, or NOMIN. The labels are the kernel's own.
+// integer part is INT; MIN, once per block, is GMIN for the types with a
+// minimum, whose sums TAIL (ADDMINS) adds, Q5OFF for Q5_0, or NOMIN. The labels are the kernel's own.
 #define GKERNEL(INT, SIZE, MIN, TAIL, NEXT, grp, offs, blk, tail, tcopy, tloop, next, done) \
 	LANEARGS; \
 grp: \
@@ -880,7 +889,7 @@ TEXT ·matQ4_1AVX2(SB), NOSPLIT, $480-64
 // func matQ5_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // out[r] = dotLanes(row r) for Q5_0 (blocks of 22 bytes, values minus 16).
 TEXT ·matQ5_0AVX2(SB), NOSPLIT, $480-64
-	GKERNEL(INTQ5_0, 22, NOMIN, NOMIN, GNEXT, g50grp, g50offs, g50blk, g50tail, g50tcopy, g50tloop, g50next, g50done)
+	GKERNEL(INTQ5_0, 22, Q5OFF, NOMIN, GNEXT, g50grp, g50offs, g50blk, g50tail, g50tcopy, g50tloop, g50next, g50done)
 
 // func matQ5_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // out[r] = dotLanes(row r) for Q5_1 (blocks of 24 bytes).
