@@ -220,7 +220,7 @@ GLOBL qkk<>(SB), RODATA|NOPTR, $208
 // Q6HALF adds to Y8 the scaled 16-value group sums of the unsigned 6-bit
 // values of half n of a Q6_K block (low nibbles at ql(SI), high bits at
 // qh(SI), scales at sc(SI), activations at y(DI)) and to Y9 the scales
-// times the activation group sums at bs(BX), which give the offset of 32.
+// times the activation group sums at bs, which give the offset of 32.
 #define Q6HALF(ql, qh, sc, y, bs) \
 	VMOVDQU ql(SI), Y0; \
 	VMOVDQU ql+32(SI), Y1; \
@@ -254,7 +254,7 @@ GLOBL qkk<>(SB), RODATA|NOPTR, $208
 	VPHADDD Y7, Y6, Y6; \
 	VPHADDD Y6, Y4, Y4; \
 	VPMOVSXBD sc(SI), Y3; \
-	VPMULLD bs(BX), Y3, Y5; \
+	VPMULLD bs, Y3, Y5; \
 	VPADDD Y5, Y9, Y9; \
 	VPERMD Y3, Y12, Y3; \
 	VPMULLD Y3, Y4, Y4; \
@@ -344,34 +344,44 @@ GLOBL qkg<>(SB), RODATA|NOPTR, $96
 	VMOVDQU (DI), Y5; \
 	UDOT
 
-// GWORD puts in element i of X the first dword of row r's block (BX is
+// GWORD puts in element i of X the dword at off in row r's block (BX is
 // the first row's).
-#define GWORD(r, i, X) \
+#define GWORD(off, r, i, X) \
 	MOVQ (8*r)(SP), SI; \
-	VPINSRD $i, (BX)(SI*1), X, X
+	VPINSRD $i, off(BX)(SI*1), X, X
 
-// GDD loads the first dword of block CX of the 8 rows into Y8 (inserts,
-// as a gather is slower on processors that microcode it) and leaves in Y6
-// the 8 float32 dd: the binary16 of the low words times the activation
-// scale.
-#define GDD \
+// GWORDS loads the dword at off in block CX of the 8 rows into Y8
+// (inserts, as a gather is slower on processors that microcode it).
+#define GWORDS(off) \
 	MOVQ 0(SP), SI; \
-	VMOVD (BX)(SI*1), X8; \
-	GWORD(1, 1, X8); \
-	GWORD(2, 2, X8); \
-	GWORD(3, 3, X8); \
+	VMOVD off(BX)(SI*1), X8; \
+	GWORD(off, 1, 1, X8); \
+	GWORD(off, 2, 2, X8); \
+	GWORD(off, 3, 3, X8); \
 	MOVQ 32(SP), SI; \
-	VMOVD (BX)(SI*1), X9; \
-	GWORD(5, 1, X9); \
-	GWORD(6, 2, X9); \
-	GWORD(7, 3, X9); \
-	VINSERTI128 $1, X9, Y8, Y8; \
-	VPAND qkg<>+0(SB), Y8, Y6; \
+	VMOVD off(BX)(SI*1), X9; \
+	GWORD(off, 5, 1, X9); \
+	GWORD(off, 6, 2, X9); \
+	GWORD(off, 7, 3, X9); \
+	VINSERTI128 $1, X9, Y8, Y8
+
+// GSCALES leaves in Y6 the 8 float32 dd: the binary16 in the low words
+// of Y8 (LOWORDS) or in the high ones (HIWORDS) times the activation
+// scale of block CX. GDD takes them from the start of the blocks.
+#define GSCALES(WORDS) \
+	WORDS; \
 	VPACKUSDW Y6, Y6, Y6; \
 	VPERMQ $0x08, Y6, Y6; \
 	VCVTPH2PS X6, Y6; \
 	VBROADCASTSS (R14)(CX*4), Y3; \
 	VMULPS Y3, Y6, Y6
+
+#define LOWORDS VPAND qkg<>+0(SB), Y8, Y6
+#define HIWORDS VPSRLD $16, Y8, Y6
+
+#define GDD \
+	GWORDS(0); \
+	GSCALES(LOWORDS)
 
 // GMIN adds to Y7 the 8 rows' minimum terms m*s[CX], the binary16 m the
 // high words of Y8, a zero m (of either sign) adding +0 as dotLanes adds
@@ -616,6 +626,37 @@ tail: \
 	FIN; \
 	GSTORE(grp, tcopy, tloop, next, done)
 
+// Q6_K takes 8 rows at a time as the table kernels do: each row's lane
+// sums of block CX (bsums at AX) stored in the frame at 192, reduced
+// together by Q6TREE, the 8 scales (the binary16 at 208, the high word of
+// the dword at 206) loaded together, the float steps in the 8 lanes of
+// Y11.
+#define Q6ROW(r) \
+	GROWPTR(r); \
+	VPXOR Y8, Y8, Y8; \
+	VPXOR Y9, Y9, Y9; \
+	Q6HALF(0, 128, 192, 0, 0(AX)); \
+	Q6HALF(64, 160, 200, 128, 32(AX)); \
+	VPSLLD $5, Y9, Y9; \
+	VPSUBD Y9, Y8, Y8; \
+	VMOVDQU Y8, (192+32*r)(SP)
+
+// Q6TREE leaves in Y0 the 8 rows' sums of the lanes at 192 in the frame.
+#define Q6TREE \
+	VMOVDQU 192(SP), Y0; \
+	VPHADDD 224(SP), Y0, Y0; \
+	VMOVDQU 256(SP), Y1; \
+	VPHADDD 288(SP), Y1, Y1; \
+	VPHADDD Y1, Y0, Y0; \
+	VMOVDQU 320(SP), Y1; \
+	VPHADDD 352(SP), Y1, Y1; \
+	VMOVDQU 384(SP), Y2; \
+	VPHADDD 416(SP), Y2, Y2; \
+	VPHADDD Y2, Y1, Y1; \
+	VPERM2I128 $0x20, Y1, Y0, Y6; \
+	VPERM2I128 $0x31, Y1, Y0, Y7; \
+	VPADDD Y7, Y6, Y0
+
 // GKERNEL is the body of a group lane kernel for blocks of SIZE bytes whose
 // integer part is INT; MIN, once per block, is GMIN for the types with a
 // minimum, whose sums TAIL (ADDMINS) adds, Q5OFF for Q5_0, or NOMIN. The labels are the kernel's own.
@@ -769,41 +810,39 @@ qqbad:
 // func matQ6_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
 // out[r] = dotQ6_K(row r): per block the exact integer sum, then
 // sum += float32(float32(half(d)*yd) * float32(isum)).
-TEXT ·matQ6_KAVX2(SB), NOSPLIT, $0-64
+TEXT ·matQ6_KAVX2(SB), NOSPLIT, $480-64
 	KARGS
 	VMOVDQU qkk<>+32(SB), Y12
-q6row:
-	CMPQ R11, $0
-	JEQ q6done
-	KROWSTART(X10)
+q6grp:
+	GOFFSETS(q6offs, q6done)
+	VXORPS Y11, Y11, Y11
+	MOVQ R12, BX
+	MOVQ R9, DI
+	MOVQ R8, AX
+	XORQ CX, CX
 q6blk:
 	CMPQ CX, R10
-	JEQ q6end
-	VPXOR Y8, Y8, Y8
-	VPXOR Y9, Y9, Y9
-	Q6HALF(0, 128, 192, 0, 0)
-	Q6HALF(64, 160, 200, 128, 32)
-	VPSLLD $5, Y9, Y9
-	VPSUBD Y9, Y8, Y8
-	HSUMD(Y8, X8, X3)
-	VCVTDQ2PS X8, X8
-	MOVWLZX 208(SI), AX
-	VMOVD AX, X6
-	VCVTPH2PS X6, X6
-	VMULSS (R14)(CX*4), X6, X6
-	VMULSS X8, X6, X6
-	VADDSS X6, X10, X10
-	ADDQ $210, SI
+	JEQ q6tail
+	Q6ROW(0)
+	Q6ROW(1)
+	Q6ROW(2)
+	Q6ROW(3)
+	Q6ROW(4)
+	Q6ROW(5)
+	Q6ROW(6)
+	Q6ROW(7)
+	Q6TREE
+	GWORDS(206)
+	GSCALES(HIWORDS)
+	SIQ4NL
+	ADDQ $210, BX
 	ADDQ $256, DI
-	ADDQ $64, BX
+	ADDQ $64, AX
 	INCQ CX
 	JMP q6blk
-q6end:
-	KROWNEXT(X10)
-	JMP q6row
-q6done:
-	VZEROUPPER
-	RET
+q6tail:
+	SFINIQ4NL
+	GSTORE(q6grp, q6tcopy, q6tloop, q6next, q6done)
 
 // func matQ4_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
 // out[r] = dotQ4_K(row r): per block the exact scaled and minimum sums,
