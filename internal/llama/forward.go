@@ -86,8 +86,8 @@ func (s *State) Forward(token int32, pos int) []float32 {
 		rmsnorm(s.xb, s.x, l.attnNorm, c.NormEps)
 
 		s.matmul(s.q, s.xb, &l.wq)
-		s.matmul(s.k, s.xb, &l.wk)
-		s.matmul(s.v, s.xb, &l.wv)
+		s.matmulAgain(s.k, s.xb, &l.wk)
+		s.matmulAgain(s.v, s.xb, &l.wv)
 		rope(s.q, s.k, s.cos, s.sin, hs)
 		// The new key and value become column pos of the layer's cache.
 		base := li * kvDim * s.cap
@@ -118,7 +118,7 @@ func (s *State) Forward(token int32, pos int) []float32 {
 
 		rmsnorm(s.xb, s.x, l.ffnNorm, c.NormEps)
 		s.matmul(s.hb, s.xb, &l.w1)
-		s.matmul(s.hb2, s.xb, &l.w3)
+		s.matmulAgain(s.hb2, s.xb, &l.w3)
 		swiglu(s.hb, s.hb2, s.in.simd)
 		s.matmul(s.xb, s.hb, &l.w2)
 		for i := range s.x {
@@ -218,6 +218,26 @@ func matmulRows(out, x, w []float32, lo, hi int) {
 // way whatever the split, so threads never change results.
 func (s *State) matmul(out, x []float32, w *matrix) {
 	s.in.prepare(w.actFormat(), x)
+	s.product(out, w)
+}
+
+// matmulAgain is matmul for the x of the state's last product, unchanged
+// since: x is converted again only when w's type takes another format.
+// Q8_0 and Q8_1 activations are the same values (prepare fills the sums
+// for both), so the attention's and the feed-forward's inputs are
+// quantized once for all their matrices.
+func (s *State) matmulAgain(out, x []float32, w *matrix) {
+	f := w.actFormat()
+	if f != s.in.format && !(isQ8(f) && isQ8(s.in.format)) {
+		s.in.prepare(f, x)
+	}
+	s.product(out, w)
+}
+
+func isQ8(format int) bool { return format == actQ8_0 || format == actQ8_1 }
+
+// product sets out = w times the prepared input.
+func (s *State) product(out []float32, w *matrix) {
 	rows := len(out)
 	if s.threads <= 1 || rows*w.cols < parallelMin || rows < 2*s.threads {
 		w.dotRows(out, &s.in, 0, rows)

@@ -163,7 +163,6 @@ type act struct {
 	d      []float32 // Q8_*: each block's scale, as the dot products read it
 	s      []float32 // Q8_1: each block's sum times its scale
 	bsums  []int32   // Q8_K: sums of each run of 16 values
-	isum   []int32   // Q8_*: each block's integer sum, from the AVX2 quantizer
 }
 
 // grow returns s resliced to n, reallocated when it is too short.
@@ -200,14 +199,8 @@ func (a *act) prepare(format int, x []float32) {
 		}
 	case actQ8_0, actQ8_1:
 		a.qs, a.d, a.s = grow(a.qs, n), grow(a.d, n/32), grow(a.s, n/32)
-		if a.simd && n >= 32 {
-			a.isum = grow(a.isum, n/32)
-			if quantQ8AVX2(&x[0], n/32, &a.qs[0], &a.d[0], &a.isum[0]) {
-				for b, dd := range a.d {
-					a.d[b], a.s[b] = roundHalf(dd), roundHalf(float32(a.isum[b])*dd)
-				}
-				return
-			}
+		if a.simd && n >= 32 && quantQ8AVX2(&x[0], n/32, &a.qs[0], &a.d[0], &a.s[0]) {
+			return
 		}
 		for b := range n / 32 {
 			a.d[b], a.s[b] = quantizeQ8Act(x[32*b:32*b+32], a.qs[32*b:32*b+32])

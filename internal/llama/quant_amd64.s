@@ -1,5 +1,4 @@
 #include "textflag.h"
-#include "reduce_amd64.h"
 
 // Whole-matrix AVX2 kernels for the 32-weight block types and the Q8_0 and
 // Q8_1 activation quantizer. Each gives, bit for bit, what the portable Go
@@ -86,81 +85,7 @@ GLOBL qkc<>(SB), RODATA|NOPTR, $200
 	VCVTPH2PS X6, X6; \
 	VMULSS (R14)(CX*4), X6, X6
 
-// ACCUM: acc[k] = fma32(dd, lane k, acc[k]) for the lanes in Y2, the
-// accumulators kept as float64 (always float32 values) in Y0 (lanes 0-3)
-// and Y1 (4-7). The product is exact in float64, as fma32's is.
-#define ACCUM \
-	VCVTSS2SD X6, X6, X6; \
-	VBROADCASTSD X6, Y6; \
-	VCVTDQ2PD X2, Y3; \
-	VEXTRACTI128 $1, Y2, X4; \
-	VCVTDQ2PD X4, Y4; \
-	VMULPD Y6, Y3, Y3; \
-	VMULPD Y6, Y4, Y4; \
-	VADDPD Y3, Y0, Y0; \
-	VADDPD Y4, Y1, Y1; \
-	VCVTPD2PSY Y0, X0; \
-	VCVTPS2PD X0, Y0; \
-	VCVTPD2PSY Y1, X1; \
-	VCVTPS2PD X1, Y1
-
-// ACCUM0 is ACCUM for the first block, the accumulators zero: the exact
-// product rounded once to float32 is fma32's, and adding +0 turns a -0
-// into the +0 that fma32 gives.
-#define ACCUM0 \
-	VCVTDQ2PS Y2, Y2; \
-	VBROADCASTSS X6, Y6; \
-	VMULPS Y6, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VADDPS Y3, Y2, Y2; \
-	VCVTPS2PD X2, Y0; \
-	VEXTRACTF128 $1, Y2, X2; \
-	VCVTPS2PD X2, Y1
-
-// HSUM8 leaves hsum8 of the accumulators in X0.
-#define HSUM8 \
-	VCVTPD2PSY Y0, X0; \
-	VCVTPD2PSY Y1, X1; \
-	VADDPS X1, X0, X0; \
-	HSUM4
-
-// ACCUMW, ACCUM0W and HSUM8W are ACCUM, ACCUM0 and HSUM8 with AVX-512F:
-// the 8 accumulators in one register of float64, Z0, the same steps.
-#define ACCUMW \
-	VCVTSS2SD X6, X6, X6; \
-	VBROADCASTSD X6, Z6; \
-	VCVTDQ2PD Y2, Z3; \
-	VMULPD Z6, Z3, Z3; \
-	VADDPD Z3, Z0, Z0; \
-	VCVTPD2PS Z0, Y0; \
-	VCVTPS2PD Y0, Z0
-
-#define ACCUM0W \
-	VCVTDQ2PS Y2, Y2; \
-	VBROADCASTSS X6, Y6; \
-	VMULPS Y6, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VADDPS Y3, Y2, Y2; \
-	VCVTPS2PD Y2, Z0
-
-#define HSUM8W \
-	VCVTPD2PS Z0, Y0; \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	HSUM4
-
-// MINTERM: X7 += m * s[CX] (float32, each rounded) when the binary16 m at
-// 2(SI) is not zero, as dotLanes skips a zero minimum.
-#define MINTERM(skip) \
-	MOVWLZX 2(SI), AX; \
-	TESTL $0x7fff, AX; \
-	JEQ skip; \
-	VMOVD AX, X8; \
-	VCVTPH2PS X8, X8; \
-	VMULSS (R8)(CX*4), X8, X8; \
-	VADDSS X8, X7, X7; \
-skip:
-
+// LANEARGS loads the arguments of a lane kernel and the constants.
 #define LANEARGS \
 	MOVQ w+0(FP), R12; \
 	MOVQ stride+8(FP), R13; \
@@ -172,14 +97,7 @@ skip:
 	MOVQ rows+56(FP), R11; \
 	CONSTS
 
-#define ROWSTART \
-	VXORPD Y0, Y0, Y0; \
-	VXORPD Y1, Y1, Y1; \
-	VXORPS X7, X7, X7; \
-	MOVQ R12, SI; \
-	MOVQ R9, DI; \
-	XORQ CX, CX
-
+// ROWNEXT stores a row's result and steps to the next row.
 #define ROWNEXT \
 	VMOVSS X0, (DX); \
 	ADDQ $4, DX; \
@@ -302,7 +220,7 @@ GLOBL qkk<>(SB), RODATA|NOPTR, $208
 // Q6HALF adds to Y8 the scaled 16-value group sums of the unsigned 6-bit
 // values of half n of a Q6_K block (low nibbles at ql(SI), high bits at
 // qh(SI), scales at sc(SI), activations at y(DI)) and to Y9 the scales
-// times the activation group sums at bs(BX), which give the offset of 32.
+// times the activation group sums at bs, which give the offset of 32.
 #define Q6HALF(ql, qh, sc, y, bs) \
 	VMOVDQU ql(SI), Y0; \
 	VMOVDQU ql+32(SI), Y1; \
@@ -336,7 +254,7 @@ GLOBL qkk<>(SB), RODATA|NOPTR, $208
 	VPHADDD Y7, Y6, Y6; \
 	VPHADDD Y6, Y4, Y4; \
 	VPMOVSXBD sc(SI), Y3; \
-	VPMULLD bs(BX), Y3, Y5; \
+	VPMULLD bs, Y3, Y5; \
 	VPADDD Y5, Y9, Y9; \
 	VPERMD Y3, Y12, Y3; \
 	VPMULLD Y3, Y4, Y4; \
@@ -362,288 +280,448 @@ GLOBL qkk<>(SB), RODATA|NOPTR, $208
 	VPMADDWD Y3, Y2, Y2; \
 	VPADDD Y2, Y8, Y8
 
-// func matQ8_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// out[r] = lanesQ8_0(row r) for r < rows; rows stride bytes apart, nb
-// blocks each. ys is unused (Q8_0 has no minimum).
-TEXT ·matQ8_0AVX2(SB), NOSPLIT, $0-64
-	LANEARGS
-q80row:
-	CMPQ R11, $0
-	JEQ q80done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ q80end
-	VMOVDQU 2(SI), Y2
-	VMOVDQU (DI), Y5
+// The group lane kernels: the lane kernels' arithmetic, 8 rows at a time,
+// block after block across the 8 rows. Each block's 8 scales (and Q4_1's
+// and Q5_1's minimums) are loaded together, converted once and read
+// back broadcast from the frame; the 8 rows' lane accumulators live in
+// the frame as float32, widened to float64 for each fma32 step; the 8
+// rows' hsum8 are one transposed tree. The frame holds:
+//
+//	0   the 8 rows' byte offsets from the group's first row (rows past
+//	    the end of a short last group repeat the first row)
+//	96  the block's dd of each row, float32
+//	128 the same as float64
+//	192 the 8 rows' 8 accumulators, float32
+//	448 the 8 results of a short last group
+
+// 0x0000ffff, 0x00007fff dwords, then the dword order that undoes the
+// transposed sum's interleave.
+DATA qkg<>+0(SB)/8, $0x0000ffff0000ffff
+DATA qkg<>+8(SB)/8, $0x0000ffff0000ffff
+DATA qkg<>+16(SB)/8, $0x0000ffff0000ffff
+DATA qkg<>+24(SB)/8, $0x0000ffff0000ffff
+DATA qkg<>+32(SB)/8, $0x00007fff00007fff
+DATA qkg<>+40(SB)/8, $0x00007fff00007fff
+DATA qkg<>+48(SB)/8, $0x00007fff00007fff
+DATA qkg<>+56(SB)/8, $0x00007fff00007fff
+DATA qkg<>+64(SB)/8, $0x0000000400000000
+DATA qkg<>+72(SB)/8, $0x0000000500000001
+DATA qkg<>+80(SB)/8, $0x0000000600000002
+DATA qkg<>+88(SB)/8, $0x0000000700000003
+GLOBL qkg<>(SB), RODATA|NOPTR, $96
+
+// The integer part of a block of each lane type: the 8 lane sums in Y2 of
+// the block at SI and the activations at DI.
+#define INTQ8_0 \
+	VMOVDQU 2(SI), Y2; \
+	VMOVDQU (DI), Y5; \
 	SDOT
-	DD
-	ACCUM0
-	ADDQ $34, SI
-	ADDQ $32, DI
-	INCQ CX
-q80blk:
-	CMPQ CX, R10
-	JEQ q80end
-	VMOVDQU 2(SI), Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUM
-	ADDQ $34, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP q80blk
-q80end:
-	HSUM8
-	ROWNEXT
-	JMP q80row
-q80done:
-	VZEROUPPER
+
+#define INTQ4_1 \
+	NIBBLES(4); \
+	VMOVDQU (DI), Y5; \
+	UDOT
+
+#define INTQ5_0 \
+	NIBBLES(6); \
+	FIFTH(2); \
+	VMOVDQU (DI), Y5; \
+	UDOT; \
+	VPSUBD Y7, Y2, Y2
+
+// Q5OFF puts in Y7, once per block for the group's 8 rows, 16 times the
+// lane sums of the block's activations: INTQ5_0 takes the lanes of the
+// unsigned values (0 to 31) and subtracts it, which gives the lanes of
+// the values minus 16 exactly, in two fewer steps per row than SDOT.
+#define Q5OFF \
+	VMOVDQU (DI), Y5; \
+	VPMADDUBSW Y5, Y11, Y7; \
+	VPMADDWD Y15, Y7, Y7
+
+#define INTQ5_1 \
+	NIBBLES(8); \
+	FIFTH(4); \
+	VMOVDQU (DI), Y5; \
+	UDOT
+
+// GWORD puts in element i of X the dword at off in row r's block (BX is
+// the first row's).
+#define GWORD(off, r, i, X) \
+	MOVQ (8*r)(SP), SI; \
+	VPINSRD $i, off(BX)(SI*1), X, X
+
+// GWORDS loads the dword at off in block CX of the 8 rows into Y8
+// (inserts, as a gather is slower on processors that microcode it).
+#define GWORDS(off) \
+	MOVQ 0(SP), SI; \
+	VMOVD off(BX)(SI*1), X8; \
+	GWORD(off, 1, 1, X8); \
+	GWORD(off, 2, 2, X8); \
+	GWORD(off, 3, 3, X8); \
+	MOVQ 32(SP), SI; \
+	VMOVD off(BX)(SI*1), X9; \
+	GWORD(off, 5, 1, X9); \
+	GWORD(off, 6, 2, X9); \
+	GWORD(off, 7, 3, X9); \
+	VINSERTI128 $1, X9, Y8, Y8
+
+// GSCALES leaves in Y6 the 8 float32 dd: the binary16 in the low words
+// of Y8 (LOWORDS) or in the high ones (HIWORDS) times the activation
+// scale of block CX. GDD takes them from the start of the blocks.
+#define GSCALES(WORDS) \
+	WORDS; \
+	VPACKUSDW Y6, Y6, Y6; \
+	VPERMQ $0x08, Y6, Y6; \
+	VCVTPH2PS X6, Y6; \
+	VBROADCASTSS (R14)(CX*4), Y3; \
+	VMULPS Y3, Y6, Y6
+
+#define LOWORDS VPAND qkg<>+0(SB), Y8, Y6
+#define HIWORDS VPSRLD $16, Y8, Y6
+
+#define GDD \
+	GWORDS(0); \
+	GSCALES(LOWORDS)
+
+// GMIN adds to Y7 the 8 rows' minimum terms m*s[CX], the binary16 m the
+// high words of Y8, a zero m (of either sign) adding +0 as dotLanes adds
+// nothing (its sum is never -0, so +0 leaves it as it is).
+#define GMIN \
+	VPSRLD $16, Y8, Y3; \
+	VPAND qkg<>+32(SB), Y3, Y4; \
+	VPXOR Y5, Y5, Y5; \
+	VPCMPEQD Y5, Y4, Y4; \
+	VPACKUSDW Y3, Y3, Y3; \
+	VPERMQ $0x08, Y3, Y3; \
+	VCVTPH2PS X3, Y3; \
+	VBROADCASTSS (R8)(CX*4), Y5; \
+	VMULPS Y5, Y3, Y3; \
+	VANDNPS Y3, Y4, Y3; \
+	VADDPS Y3, Y7, Y7
+
+// GROWPTR points SI at row r's block.
+#define GROWPTR(r) \
+	MOVQ (8*r)(SP), SI; \
+	ADDQ BX, SI
+
+// GFIRST and GNEXT take row r's block: acc[k] = fma32(dd, lane k, acc[k]),
+// the 8 accumulators float32 in the frame. For the first block they are
+// zero, and the exact product plus +0, rounded once (an FMA), is fma32's:
+// a product of two binary16 and an int32 lane is exact and never
+// underflows, and +0 turns a -0 into the +0 that fma32 gives. After it
+// the product, exact in float64, is added in float64 and the sum rounded
+// to float32, as fma32 does.
+#define GFIRST(INT, r) \
+	GROWPTR(r); \
+	INT; \
+	VCVTDQ2PS Y2, Y2; \
+	VBROADCASTSS (96+4*r)(SP), Y6; \
+	VXORPS Y3, Y3, Y3; \
+	VFMADD213PS Y3, Y6, Y2; \
+	VMOVUPS Y2, (192+32*r)(SP)
+
+#define GNEXT(INT, r) \
+	GROWPTR(r); \
+	INT; \
+	VCVTDQ2PD X2, Y3; \
+	VEXTRACTI128 $1, Y2, X4; \
+	VCVTDQ2PD X4, Y4; \
+	VBROADCASTSD (128+8*r)(SP), Y6; \
+	VMULPD Y6, Y3, Y3; \
+	VMULPD Y6, Y4, Y4; \
+	VCVTPS2PD (192+32*r)(SP), Y0; \
+	VCVTPS2PD (192+32*r+16)(SP), Y1; \
+	VADDPD Y3, Y0, Y0; \
+	VADDPD Y4, Y1, Y1; \
+	VCVTPD2PSY Y0, X0; \
+	VCVTPD2PSY Y1, X1; \
+	VMOVUPS X0, (192+32*r)(SP); \
+	VMOVUPS X1, (192+32*r+16)(SP)
+
+// GNEXTW is GNEXT with AVX-512F: the 8 lanes in one register of float64.
+#define GNEXTW(INT, r) \
+	GROWPTR(r); \
+	INT; \
+	VCVTDQ2PD Y2, Z3; \
+	VBROADCASTSD (128+8*r)(SP), Z6; \
+	VMULPD Z6, Z3, Z3; \
+	VCVTPS2PD (192+32*r)(SP), Z0; \
+	VADDPD Z3, Z0, Z0; \
+	VCVTPD2PS Z0, Y0; \
+	VMOVUPS Y0, (192+32*r)(SP)
+
+#define GROWS(M, INT) \
+	M(INT, 0); M(INT, 1); M(INT, 2); M(INT, 3); \
+	M(INT, 4); M(INT, 5); M(INT, 6); M(INT, 7)
+
+// GPAIR leaves in D, for rows r and r+1, [v0+v4, v1+v5, v2+v6, v3+v7]
+// of row r in its low half and of row r+1 in its high half; T is scratch.
+#define GPAIR(r, D, XD, T, XT) \
+	VMOVUPS (192+32*r)(SP), XD; \
+	VINSERTF128 $1, (192+32*r+32)(SP), D, D; \
+	VMOVUPS (192+32*r+16)(SP), XT; \
+	VINSERTF128 $1, (192+32*r+48)(SP), T, T; \
+	VADDPS T, D, D
+
+// GHSUM leaves in Y0 hsum8 of each of the 8 rows' accumulators, row r in
+// element r: the pairs as GPAIR, then (a0+a2) and (a1+a3), then their sum,
+// the additions of hsum8 in its order.
+#define GHSUM \
+	GPAIR(0, Y0, X0, Y1, X1); \
+	GPAIR(2, Y2, X2, Y3, X3); \
+	GPAIR(4, Y4, X4, Y5, X5); \
+	GPAIR(6, Y6, X6, Y1, X1); \
+	VUNPCKLPD Y2, Y0, Y1; \
+	VUNPCKHPD Y2, Y0, Y3; \
+	VADDPS Y3, Y1, Y0; \
+	VUNPCKLPD Y6, Y4, Y1; \
+	VUNPCKHPD Y6, Y4, Y3; \
+	VADDPS Y3, Y1, Y4; \
+	VHADDPS Y4, Y0, Y0; \
+	VMOVDQU qkg<>+64(SB), Y1; \
+	VPERMPS Y0, Y1, Y0
+
+// GOFFSETS starts a group of the 8 rows (or the rows left) at R12, R11
+// rows left (none: to done): their byte offsets in the frame, at 0, rows
+// past the last repeating the first.
+#define GOFFSETS(offs, done) \
+	CMPQ R11, $0; \
+	JEQ done; \
+	MOVQ $8, AX; \
+	CMPQ R11, AX; \
+	CMOVQLT R11, AX; \
+	XORQ BX, BX; \
+	XORQ CX, CX; \
+offs: \
+	XORQ SI, SI; \
+	CMPQ BX, AX; \
+	CMOVQLT CX, SI; \
+	MOVQ SI, 0(SP)(BX*8); \
+	ADDQ R13, CX; \
+	INCQ BX; \
+	CMPQ BX, $8; \
+	JLT offs
+
+// GSTORE stores the group's results, row r in element r of Y0 (through
+// the frame at 448 for a short last group), steps to the next group and
+// goes back to grp; done ends the kernel.
+#define GSTORE(grp, tcopy, tloop, next, done) \
+	MOVQ $8, AX; \
+	CMPQ R11, AX; \
+	CMOVQLT R11, AX; \
+	CMPQ AX, $8; \
+	JNE tcopy; \
+	VMOVUPS Y0, (DX); \
+	JMP next; \
+tcopy: \
+	VMOVUPS Y0, 448(SP); \
+	XORQ BX, BX; \
+tloop: \
+	MOVL 448(SP)(BX*4), SI; \
+	MOVL SI, (DX)(BX*4); \
+	INCQ BX; \
+	CMPQ BX, AX; \
+	JLT tloop; \
+next: \
+	LEAQ (DX)(AX*4), DX; \
+	SUBQ AX, R11; \
+	IMULQ R13, AX; \
+	ADDQ AX, R12; \
+	JMP grp; \
+done: \
+	VZEROUPPER; \
 	RET
 
-// func matQ4_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// out[r] = dotLanes(row r) for Q4_1 (blocks of 20 bytes).
-TEXT ·matQ4_1AVX2(SB), NOSPLIT, $0-64
-	LANEARGS
-q41row:
-	CMPQ R11, $0
-	JEQ q41done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ q41end
-	NIBBLES(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM0
-	MINTERM(q41skip0)
-	ADDQ $20, SI
-	ADDQ $32, DI
-	INCQ CX
-q41blk:
-	CMPQ CX, R10
-	JEQ q41end
-	NIBBLES(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM
-	MINTERM(q41skip)
-	ADDQ $20, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP q41blk
-q41end:
-	HSUM8
-	VADDSS X7, X0, X0
-	ROWNEXT
-	JMP q41row
-q41done:
-	VZEROUPPER
-	RET
+// The table kernels (Q4_0 and IQ4_NL) take 8 rows at a time too: the 8
+// rows' exact block sums reduced together by a tree of VPHADDD into one
+// vector, row r in element r, and the float steps of the 8 rows done in
+// the 8 lanes, block after block, which is each row's own order. The
+// frame holds the offsets at 0 and a short last group's results at 448.
 
-// func matQ5_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// out[r] = dotLanes(row r) for Q5_0 (blocks of 22 bytes, values minus 16).
-TEXT ·matQ5_0AVX2(SB), NOSPLIT, $0-64
-	LANEARGS
-q50row:
-	CMPQ R11, $0
-	JEQ q50done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ q50end
-	NIBBLES(6)
-	FIFTH(2)
-	VPSUBB Y11, Y2, Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUM0
-	ADDQ $22, SI
-	ADDQ $32, DI
-	INCQ CX
-q50blk:
-	CMPQ CX, R10
-	JEQ q50end
-	NIBBLES(6)
-	FIFTH(2)
-	VPSUBB Y11, Y2, Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUM
-	ADDQ $22, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP q50blk
-q50end:
-	HSUM8
-	ROWNEXT
-	JMP q50row
-q50done:
-	VZEROUPPER
-	RET
+// SROW leaves in Y2 the 8 lane sums of row r's block.
+#define SROW(r) \
+	GROWPTR(r); \
+	TABLEDOT(2, 0)
 
-// func matQ5_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// out[r] = dotLanes(row r) for Q5_1 (blocks of 24 bytes).
-TEXT ·matQ5_1AVX2(SB), NOSPLIT, $0-64
-	LANEARGS
-q51row:
-	CMPQ R11, $0
-	JEQ q51done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ q51end
-	NIBBLES(8)
-	FIFTH(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM0
-	MINTERM(q51skip0)
-	ADDQ $24, SI
-	ADDQ $32, DI
-	INCQ CX
-q51blk:
-	CMPQ CX, R10
-	JEQ q51end
-	NIBBLES(8)
-	FIFTH(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM
-	MINTERM(q51skip)
-	ADDQ $24, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP q51blk
-q51end:
-	HSUM8
-	VADDSS X7, X0, X0
-	ROWNEXT
-	JMP q51row
-q51done:
-	VZEROUPPER
-	RET
+// SSUMS leaves in Y0 the 8 rows' exact sums of block CX.
+#define SSUMS \
+	SROW(0); \
+	VMOVDQA Y2, Y6; \
+	SROW(1); \
+	VPHADDD Y2, Y6, Y0; \
+	SROW(2); \
+	VMOVDQA Y2, Y6; \
+	SROW(3); \
+	VPHADDD Y2, Y6, Y1; \
+	VPHADDD Y1, Y0, Y0; \
+	SROW(4); \
+	VMOVDQA Y2, Y6; \
+	SROW(5); \
+	VPHADDD Y2, Y6, Y1; \
+	SROW(6); \
+	VMOVDQA Y2, Y6; \
+	SROW(7); \
+	VPHADDD Y2, Y6, Y7; \
+	VPHADDD Y7, Y1, Y1; \
+	VPERM2I128 $0x20, Y1, Y0, Y6; \
+	VPERM2I128 $0x31, Y1, Y0, Y7; \
+	VPADDD Y7, Y6, Y0
+
+// SIQ4NL: sum += float32(float32(half(d)*yd) * float32(s)) in each lane,
+// the sums s in Y0, the dd in Y6 and the 8 rows' sums in Y11; SQ4_0: sum
+// = fma32(float32(s), dd, sum), the sums float64 (rows 0-3 in Y11, 4-7 in
+// Y12) rounded to float32 at each step. The table kernels leave Y11-Y13
+// free of constants.
+#define SIQ4NL \
+	VCVTDQ2PS Y0, Y0; \
+	VMULPS Y0, Y6, Y0; \
+	VADDPS Y0, Y11, Y11
+
+#define SQ4_0 \
+	VCVTDQ2PD X0, Y1; \
+	VEXTRACTI128 $1, Y0, X0; \
+	VCVTDQ2PD X0, Y0; \
+	VCVTPS2PD X6, Y2; \
+	VEXTRACTF128 $1, Y6, X6; \
+	VCVTPS2PD X6, Y6; \
+	VMULPD Y2, Y1, Y1; \
+	VMULPD Y6, Y0, Y0; \
+	VADDPD Y1, Y11, Y11; \
+	VADDPD Y0, Y12, Y12; \
+	VCVTPD2PSY Y11, X11; \
+	VCVTPD2PSY Y12, X12; \
+	VCVTPS2PD X11, Y11; \
+	VCVTPS2PD X12, Y12
+
+// SFINIQ4NL and SFINQ4_0 leave the 8 rows' results in Y0.
+#define SFINIQ4NL VMOVAPS Y11, Y0
+
+#define SFINQ4_0 \
+	VCVTPD2PSY Y11, X0; \
+	VCVTPD2PSY Y12, X1; \
+	VINSERTF128 $1, X1, Y0, Y0
+
+// SKERNEL is the body of a table kernel whose float step is STEP and end
+// FIN. The labels are the kernel's own.
+#define SKERNEL(STEP, FIN, grp, offs, blk, tail, tcopy, tloop, next, done) \
+	NIBARGS; \
+grp: \
+	GOFFSETS(offs, done); \
+	VXORPS Y11, Y11, Y11; \
+	VXORPS Y12, Y12, Y12; \
+	MOVQ R12, BX; \
+	MOVQ R9, DI; \
+	XORQ CX, CX; \
+blk: \
+	CMPQ CX, R10; \
+	JEQ tail; \
+	SSUMS; \
+	GDD; \
+	STEP; \
+	ADDQ $18, BX; \
+	ADDQ $32, DI; \
+	INCQ CX; \
+	JMP blk; \
+tail: \
+	FIN; \
+	GSTORE(grp, tcopy, tloop, next, done)
+
+// Q6_K takes 8 rows at a time as the table kernels do: each row's lane
+// sums of block CX (bsums at AX) stored in the frame at 192, reduced
+// together by Q6TREE, the 8 scales (the binary16 at 208, the high word of
+// the dword at 206) loaded together, the float steps in the 8 lanes of
+// Y11.
+#define Q6ROW(r) \
+	GROWPTR(r); \
+	VPXOR Y8, Y8, Y8; \
+	VPXOR Y9, Y9, Y9; \
+	Q6HALF(0, 128, 192, 0, 0(AX)); \
+	Q6HALF(64, 160, 200, 128, 32(AX)); \
+	VPSLLD $5, Y9, Y9; \
+	VPSUBD Y9, Y8, Y8; \
+	VMOVDQU Y8, (192+32*r)(SP)
+
+// Q6TREE leaves in Y0 the 8 rows' sums of the lanes at 192 in the frame.
+#define Q6TREE \
+	VMOVDQU 192(SP), Y0; \
+	VPHADDD 224(SP), Y0, Y0; \
+	VMOVDQU 256(SP), Y1; \
+	VPHADDD 288(SP), Y1, Y1; \
+	VPHADDD Y1, Y0, Y0; \
+	VMOVDQU 320(SP), Y1; \
+	VPHADDD 352(SP), Y1, Y1; \
+	VMOVDQU 384(SP), Y2; \
+	VPHADDD 416(SP), Y2, Y2; \
+	VPHADDD Y2, Y1, Y1; \
+	VPERM2I128 $0x20, Y1, Y0, Y6; \
+	VPERM2I128 $0x31, Y1, Y0, Y7; \
+	VPADDD Y7, Y6, Y0
+
+// GKERNEL is the body of a group lane kernel for blocks of SIZE bytes whose
+// integer part is INT; MIN, once per block, is GMIN for the types with a
+// minimum, whose sums TAIL (ADDMINS) adds, Q5OFF for Q5_0, or NOMIN. The labels are the kernel's own.
+#define GKERNEL(INT, SIZE, MIN, TAIL, NEXT, grp, offs, blk, tail, tcopy, tloop, next, done) \
+	LANEARGS; \
+grp: \
+	GOFFSETS(offs, done); \
+	VXORPS Y7, Y7, Y7; \
+	MOVQ R12, BX; \
+	MOVQ R9, DI; \
+	XORQ CX, CX; \
+	GDD; \
+	VMOVUPS Y6, 96(SP); \
+	MIN; \
+	GROWS(GFIRST, INT); \
+	ADDQ $SIZE, BX; \
+	ADDQ $32, DI; \
+	INCQ CX; \
+blk: \
+	CMPQ CX, R10; \
+	JEQ tail; \
+	GDD; \
+	VCVTPS2PD X6, Y3; \
+	VEXTRACTF128 $1, Y6, X6; \
+	VCVTPS2PD X6, Y6; \
+	VMOVUPD Y3, 128(SP); \
+	VMOVUPD Y6, 160(SP); \
+	MIN; \
+	GROWS(NEXT, INT); \
+	ADDQ $SIZE, BX; \
+	ADDQ $32, DI; \
+	INCQ CX; \
+	JMP blk; \
+tail: \
+	GHSUM; \
+	TAIL; \
+	GSTORE(grp, tcopy, tloop, next, done)
+
+#define ADDMINS VADDPS Y7, Y0, Y0
+#define NOMIN
 
 // func matQ4_0AVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
 // out[r] = seqQ4_0(row r): sum = fma32(float32(s), half(d)*yd, sum) block
-// after block, the sum kept as float64 rounded to float32 at each step.
-TEXT ·matQ4_0AVX2(SB), NOSPLIT, $0-64
-	NIBARGS
-q40row:
-	CMPQ R11, $0
-	JEQ q40done
-	VXORPD X0, X0, X0
-	MOVQ R12, SI
-	MOVQ R9, DI
-	XORQ CX, CX
-q40pair:
-	LEAQ 2(CX), AX
-	CMPQ AX, R10
-	JGT q40blk
-	TABLESUM2
-	VCVTDQ2PD X2, X3
-	DDAT(0, 0)
-	VCVTSS2SD X6, X6, X6
-	VMULSD X6, X3, X4
-	VADDSD X4, X0, X0
-	VCVTSD2SS X0, X0, X0
-	VCVTSS2SD X0, X0, X0
-	VUNPCKHPD X3, X3, X3
-	DDAT(18, 4)
-	VCVTSS2SD X6, X6, X6
-	VMULSD X6, X3, X3
-	VADDSD X3, X0, X0
-	VCVTSD2SS X0, X0, X0
-	VCVTSS2SD X0, X0, X0
-	ADDQ $36, SI
-	ADDQ $64, DI
-	ADDQ $2, CX
-	JMP q40pair
-q40blk:
-	CMPQ CX, R10
-	JEQ q40end
-	TABLESUM
-	VCVTDQ2PD X2, X3
-	DD
-	VCVTSS2SD X6, X6, X6
-	VMULSD X6, X3, X3
-	VADDSD X3, X0, X0
-	VCVTSD2SS X0, X0, X0
-	VCVTSS2SD X0, X0, X0
-	ADDQ $18, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP q40blk
-q40end:
-	VCVTSD2SS X0, X0, X0
-	ROWNEXT
-	JMP q40row
-q40done:
-	VZEROUPPER
-	RET
+// after block.
+TEXT ·matQ4_0AVX2(SB), NOSPLIT, $480-64
+	SKERNEL(SQ4_0, SFINQ4_0, s40grp, s40offs, s40blk, s40tail, s40tcopy, s40tloop, s40next, s40done)
 
 // func matIQ4NLAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
 // out[r] = dotIQ4NL(row r): sum += float32(float32(half(d)*yd) * float32(s)).
-TEXT ·matIQ4NLAVX2(SB), NOSPLIT, $0-64
-	NIBARGS
-iq4row:
-	CMPQ R11, $0
-	JEQ iq4done
-	VXORPS X0, X0, X0
-	MOVQ R12, SI
-	MOVQ R9, DI
-	XORQ CX, CX
-iq4pair:
-	LEAQ 2(CX), AX
-	CMPQ AX, R10
-	JGT iq4blk
-	TABLESUM2
-	VCVTDQ2PS X2, X3
-	DDAT(0, 0)
-	VMULSS X3, X6, X6
-	VADDSS X6, X0, X0
-	VMOVSHDUP X3, X3
-	DDAT(18, 4)
-	VMULSS X3, X6, X6
-	VADDSS X6, X0, X0
-	ADDQ $36, SI
-	ADDQ $64, DI
-	ADDQ $2, CX
-	JMP iq4pair
-iq4blk:
-	CMPQ CX, R10
-	JEQ iq4end
-	TABLESUM
-	VCVTDQ2PS X2, X3
-	DD
-	VMULSS X3, X6, X6
-	VADDSS X6, X0, X0
-	ADDQ $18, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP iq4blk
-iq4end:
-	ROWNEXT
-	JMP iq4row
-iq4done:
-	VZEROUPPER
-	RET
+TEXT ·matIQ4NLAVX2(SB), NOSPLIT, $480-64
+	SKERNEL(SIQ4NL, SFINIQ4NL, s4nlgrp, s4nloffs, s4nlblk, s4nltail, s4nltcopy, s4nltloop, s4nlnext, s4nldone)
 
-// func quantQ8AVX2(x *float32, nb int, qs *int8, d *float32, sums *int32) bool
-// For each of nb blocks of 32 finite values: d = amax/127, qs =
-// x*(127/amax) rounded to nearest even (0 when amax is 0), sums = the sum
-// of qs: quantizeQ8Act before its binary16 roundings. It returns false,
-// having stopped, at a block with a NaN or an infinity, which the portable
-// quantizer then handles.
+// func quantQ8AVX2(x *float32, nb int, qs *int8, d, s *float32) bool
+// For each of nb blocks of 32 finite values, quantizeQ8Act: qs =
+// x*(127/amax) rounded to nearest even (0 when amax is 0), d = amax/127
+// and s = d times the sum of qs, each then rounded to nearest even through
+// binary16 (VCVTPS2PH with an immediate rounding, which MXCSR cannot
+// change). It returns false, having stopped, at a block with a NaN or an
+// infinity, which the portable quantizer then handles.
 TEXT ·quantQ8AVX2(SB), NOSPLIT, $0-41
 	MOVQ x+0(FP), SI
 	MOVQ nb+8(FP), CX
 	MOVQ qs+16(FP), DI
 	MOVQ d+24(FP), BX
-	MOVQ sums+32(FP), DX
+	MOVQ s+32(FP), DX
 	VBROADCASTSS qkc<>+192(SB), Y15
 	VMOVSS qkc<>+196(SB), X14
 	VMOVDQU qkc<>+160(SB), Y13
@@ -674,7 +752,9 @@ qqblk:
 	CMPL AX, $0x7f800000
 	JAE qqbad
 	VDIVSS X14, X4, X8
-	VMOVSS X8, (BX)
+	VCVTPS2PH $0, X8, X10
+	VCVTPH2PS X10, X10
+	VMOVSS X10, (BX)
 	TESTL AX, AX
 	JNE qqscale
 	VPXOR Y0, Y0, Y0
@@ -701,7 +781,11 @@ qqscale:
 	VPADDD X5, X4, X4
 	VPSHUFD $0xB1, X4, X5
 	VPADDD X5, X4, X4
-	VMOVD X4, (DX)
+	VCVTDQ2PS X4, X4
+	VMULSS X8, X4, X4
+	VCVTPS2PH $0, X4, X4
+	VCVTPH2PS X4, X4
+	VMOVSS X4, (DX)
 	VPACKSSDW Y1, Y0, Y0
 	VPACKSSDW Y3, Y2, Y2
 	VPACKSSWB Y2, Y0, Y0
@@ -726,41 +810,39 @@ qqbad:
 // func matQ6_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
 // out[r] = dotQ6_K(row r): per block the exact integer sum, then
 // sum += float32(float32(half(d)*yd) * float32(isum)).
-TEXT ·matQ6_KAVX2(SB), NOSPLIT, $0-64
+TEXT ·matQ6_KAVX2(SB), NOSPLIT, $480-64
 	KARGS
 	VMOVDQU qkk<>+32(SB), Y12
-q6row:
-	CMPQ R11, $0
-	JEQ q6done
-	KROWSTART(X10)
+q6grp:
+	GOFFSETS(q6offs, q6done)
+	VXORPS Y11, Y11, Y11
+	MOVQ R12, BX
+	MOVQ R9, DI
+	MOVQ R8, AX
+	XORQ CX, CX
 q6blk:
 	CMPQ CX, R10
-	JEQ q6end
-	VPXOR Y8, Y8, Y8
-	VPXOR Y9, Y9, Y9
-	Q6HALF(0, 128, 192, 0, 0)
-	Q6HALF(64, 160, 200, 128, 32)
-	VPSLLD $5, Y9, Y9
-	VPSUBD Y9, Y8, Y8
-	HSUMD(Y8, X8, X3)
-	VCVTDQ2PS X8, X8
-	MOVWLZX 208(SI), AX
-	VMOVD AX, X6
-	VCVTPH2PS X6, X6
-	VMULSS (R14)(CX*4), X6, X6
-	VMULSS X8, X6, X6
-	VADDSS X6, X10, X10
-	ADDQ $210, SI
+	JEQ q6tail
+	Q6ROW(0)
+	Q6ROW(1)
+	Q6ROW(2)
+	Q6ROW(3)
+	Q6ROW(4)
+	Q6ROW(5)
+	Q6ROW(6)
+	Q6ROW(7)
+	Q6TREE
+	GWORDS(206)
+	GSCALES(HIWORDS)
+	SIQ4NL
+	ADDQ $210, BX
 	ADDQ $256, DI
-	ADDQ $64, BX
+	ADDQ $64, AX
 	INCQ CX
 	JMP q6blk
-q6end:
-	KROWNEXT(X10)
-	JMP q6row
-q6done:
-	VZEROUPPER
-	RET
+q6tail:
+	SFINIQ4NL
+	GSTORE(q6grp, q6tcopy, q6tloop, q6next, q6done)
 
 // func matQ4_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
 // out[r] = dotQ4_K(row r): per block the exact scaled and minimum sums,
@@ -832,166 +914,33 @@ q4kdone:
 	VZEROUPPER
 	RET
 
+// func matQ8_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// out[r] = lanesQ8_0(row r) for r < rows; rows stride bytes apart, nb >= 1
+// blocks each. ys is unused (Q8_0 has no minimum).
+TEXT ·matQ8_0AVX2(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ8_0, 34, NOMIN, NOMIN, GNEXT, g80grp, g80offs, g80blk, g80tail, g80tcopy, g80tloop, g80next, g80done)
+
+// func matQ4_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// out[r] = dotLanes(row r) for Q4_1 (blocks of 20 bytes).
+TEXT ·matQ4_1AVX2(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ4_1, 20, GMIN, ADDMINS, GNEXT, g41grp, g41offs, g41blk, g41tail, g41tcopy, g41tloop, g41next, g41done)
+
+// func matQ5_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// out[r] = dotLanes(row r) for Q5_0 (blocks of 22 bytes, values minus 16).
+TEXT ·matQ5_0AVX2(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ5_0, 22, Q5OFF, NOMIN, GNEXT, g50grp, g50offs, g50blk, g50tail, g50tcopy, g50tloop, g50next, g50done)
+
+// func matQ5_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+// out[r] = dotLanes(row r) for Q5_1 (blocks of 24 bytes).
+TEXT ·matQ5_1AVX2(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ5_1, 24, GMIN, ADDMINS, GNEXT, g51grp, g51offs, g51blk, g51tail, g51tcopy, g51tloop, g51next, g51done)
+
 // func matQ8_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // The same as matQ8_0AVX2, with AVX-512F for the float64 lanes.
-TEXT ·matQ8_0AVX512(SB), NOSPLIT, $0-64
-	LANEARGS
-w80row:
-	CMPQ R11, $0
-	JEQ w80done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ w80end
-	VMOVDQU 2(SI), Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUM0W
-	ADDQ $34, SI
-	ADDQ $32, DI
-	INCQ CX
-w80blk:
-	CMPQ CX, R10
-	JEQ w80end
-	VMOVDQU 2(SI), Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUMW
-	ADDQ $34, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP w80blk
-w80end:
-	HSUM8W
-	ROWNEXT
-	JMP w80row
-w80done:
-	VZEROUPPER
-	RET
+TEXT ·matQ8_0AVX512(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ8_0, 34, NOMIN, NOMIN, GNEXTW, h80grp, h80offs, h80blk, h80tail, h80tcopy, h80tloop, h80next, h80done)
 
 // func matQ4_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // The same as matQ4_1AVX2, with AVX-512F for the float64 lanes.
-TEXT ·matQ4_1AVX512(SB), NOSPLIT, $0-64
-	LANEARGS
-w41row:
-	CMPQ R11, $0
-	JEQ w41done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ w41end
-	NIBBLES(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM0W
-	MINTERM(w41skip0)
-	ADDQ $20, SI
-	ADDQ $32, DI
-	INCQ CX
-w41blk:
-	CMPQ CX, R10
-	JEQ w41end
-	NIBBLES(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUMW
-	MINTERM(w41skip)
-	ADDQ $20, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP w41blk
-w41end:
-	HSUM8W
-	VADDSS X7, X0, X0
-	ROWNEXT
-	JMP w41row
-w41done:
-	VZEROUPPER
-	RET
-
-// func matQ5_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// The same as matQ5_0AVX2, with AVX-512F for the float64 lanes.
-TEXT ·matQ5_0AVX512(SB), NOSPLIT, $0-64
-	LANEARGS
-w50row:
-	CMPQ R11, $0
-	JEQ w50done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ w50end
-	NIBBLES(6)
-	FIFTH(2)
-	VPSUBB Y11, Y2, Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUM0W
-	ADDQ $22, SI
-	ADDQ $32, DI
-	INCQ CX
-w50blk:
-	CMPQ CX, R10
-	JEQ w50end
-	NIBBLES(6)
-	FIFTH(2)
-	VPSUBB Y11, Y2, Y2
-	VMOVDQU (DI), Y5
-	SDOT
-	DD
-	ACCUMW
-	ADDQ $22, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP w50blk
-w50end:
-	HSUM8W
-	ROWNEXT
-	JMP w50row
-w50done:
-	VZEROUPPER
-	RET
-
-// func matQ5_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// The same as matQ5_1AVX2, with AVX-512F for the float64 lanes.
-TEXT ·matQ5_1AVX512(SB), NOSPLIT, $0-64
-	LANEARGS
-w51row:
-	CMPQ R11, $0
-	JEQ w51done
-	ROWSTART
-	CMPQ R10, $0
-	JEQ w51end
-	NIBBLES(8)
-	FIFTH(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUM0W
-	MINTERM(w51skip0)
-	ADDQ $24, SI
-	ADDQ $32, DI
-	INCQ CX
-w51blk:
-	CMPQ CX, R10
-	JEQ w51end
-	NIBBLES(8)
-	FIFTH(4)
-	VMOVDQU (DI), Y5
-	UDOT
-	DD
-	ACCUMW
-	MINTERM(w51skip)
-	ADDQ $24, SI
-	ADDQ $32, DI
-	INCQ CX
-	JMP w51blk
-w51end:
-	HSUM8W
-	VADDSS X7, X0, X0
-	ROWNEXT
-	JMP w51row
-w51done:
-	VZEROUPPER
-	RET
+TEXT ·matQ4_1AVX512(SB), NOSPLIT, $480-64
+	GKERNEL(INTQ4_1, 20, GMIN, ADDMINS, GNEXTW, h41grp, h41offs, h41blk, h41tail, h41tcopy, h41tloop, h41next, h41done)

@@ -75,7 +75,7 @@ func TestMatKernelsMatchPortable(t *testing.T) {
 				continue
 			}
 			t.Run(fmt.Sprintf("%s/%d", ggmlTypeName(typ), n), func(t *testing.T) {
-				const rows = 9
+				const rows = 19 // two groups of 8 and a short one
 				m := randomBlocks(r, typ, rows, n)
 				var in act
 				in.prepare(m.actFormat(), x)
