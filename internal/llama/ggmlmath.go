@@ -153,6 +153,31 @@ func ropeTable(cos, sin []float32, pos, hs int, base float64) {
 // the product is exact.
 func fma32(a, b, c float32) float32 { return float32(float64(a)*float64(b) + float64(c)) }
 
+// fmaf is a*b+c rounded once to float32, exactly as a single-precision
+// fused multiply-add (VFMADD231PS) computes it, so that kernels can take
+// the instruction itself. The product is exact in float64; the float64 sum
+// is made round-to-odd (its last bit set when the sum is inexact, one step
+// toward the exact value from an even neighbour), and rounding that to
+// float32's 24 bits then rounds the exact value once: 53 bits are more
+// than 24 + 1.
+func fmaf(a, b, c float32) float32 {
+	p, z := float64(a)*float64(b), float64(c)
+	s := p + z
+	// The sum's rounding error, exactly (Knuth's two-sum); NaN when s
+	// overflowed or an operand was not finite, where nothing is to mend.
+	v := s - p
+	e := (p - (s - v)) + (z - v)
+	if bits := math.Float64bits(s); e != 0 && e == e && bits&1 == 0 {
+		if (e > 0) == (s > 0) {
+			bits++
+		} else {
+			bits--
+		}
+		s = math.Float64frombits(bits)
+	}
+	return float32(s)
+}
+
 // hsum8 adds 8 lanes as GGML's hsum_float_8 does.
 func hsum8(v *[8]float32) float32 {
 	return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]))
