@@ -78,6 +78,7 @@ func (s *State) Forward(token int32, pos int) []float32 {
 	kvDim, hs := c.KVDim(), c.HeadSize()
 	group := c.Heads / c.KVHeads
 	m.w.embed.row(int(token), s.x)
+	s.in.batch = s.batch
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	ropeTable(s.cos, s.sin, pos, hs, c.RopeTheta)
 

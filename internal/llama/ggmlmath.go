@@ -213,13 +213,12 @@ func decode(typ uint32, blk []byte, w *[32]byte) (d, m float32) {
 // Q8_0 or Q8_1 activations: per block, 8 lanes of integer sums each fused
 // into a float32 accumulator by the product of the two scales, lanes added
 // at the end; for Q4_1 and Q5_1, min times the activation block's sum added
-// separately. pairs keeps two accumulators, even and odd blocks, as the
-// IQ4_NL kernel does.
-func dotLanes(row []byte, a *act, size int, typ uint32, pairs bool) float32 {
-	var accs [2][8]float32
+// separately.
+func dotLanes(row []byte, a *act, size int, typ uint32) float32 {
+	var acc [8]float32
 	var summs float32
 	var w [32]byte
-	if a.simd && !pairs {
+	if a.simd {
 		// Decode runs of blocks into Q8_0's layout (a 2-byte gap, 32
 		// int8) and let the Q8_0 kernel take the lanes: the same steps.
 		const run = 8
@@ -234,19 +233,14 @@ func dotLanes(row []byte, a *act, size int, typ uint32, pairs bool) float32 {
 					summs += m * a.s[b0+b]
 				}
 			}
-			lanesQ8AVX2(&buf[0], 34, &a.qs[32*b0], &dd[0], n, &accs[0])
+			lanesQ8AVX2(&buf[0], 34, &a.qs[32*b0], &dd[0], n, &acc)
 		}
-		return hsum8(&accs[0]) + summs
+		return hsum8(&acc) + summs
 	}
 	for b, yd := range a.d {
 		d, m := decode(typ, row[size*b:size*b+size], &w)
 		l := lanes32(&w, a.qs[32*b:32*b+32])
 		dd := d * yd
-		acc := &accs[0]
-		if pairs {
-			acc = &accs[b%2]
-			dd = yd * d
-		}
 		for k := range acc {
 			acc[k] = fma32(dd, float32(l[k]), acc[k])
 		}
@@ -254,12 +248,7 @@ func dotLanes(row []byte, a *act, size int, typ uint32, pairs bool) float32 {
 			summs += m * a.s[b]
 		}
 	}
-	if pairs {
-		for k := range accs[0] {
-			accs[0][k] += accs[1][k]
-		}
-	}
-	return hsum8(&accs[0]) + summs
+	return hsum8(&acc) + summs
 }
 
 // dotF32 is the inner product of an F32 weight row with its input, in 16

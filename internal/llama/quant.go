@@ -70,7 +70,7 @@ func qtypeOf(t uint32) (qtype, bool) {
 	case ggmlQ8_0:
 		return qtype{32, 34, actQ8_0, lanesQ8_0, deqQ8_0}, true
 	case ggmlIQ4NL:
-		return qtype{32, 18, actQ8_0, dotIQ4NL, deqIQ4NL}, true
+		return qtype{32, 18, actQ8_0, lanesIQ4NL, deqIQ4NL}, true
 	case ggmlQ2_K:
 		return qtype{256, 84, actQ8_K, dotQ2_K, deqQ2_K}, true
 	case ggmlQ3_K:
@@ -157,6 +157,7 @@ type act struct {
 	simd   bool // use the AVX2 kernels (same results, sooner)
 	probed bool // wide is known
 	wide   bool // and the AVX-512F lane kernels (the same results again)
+	batch  bool // the vector is a row of a prompt batch (see State.SetBatch)
 	format int
 	f      []float32 // F32, F16 and BF16: the (rounded) values
 	qs     []int8    // Q8_*: the quantized values

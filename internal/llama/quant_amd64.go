@@ -9,7 +9,7 @@ package llama
 func matQ4_0AVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
 
 //go:noescape
-func matIQ4NLAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
+func matIQ4NLAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int, pairs bool)
 
 //go:noescape
 func quantQ8AVX2(x *float32, nb int, qs *int8, d, s *float32) bool

@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "reduce_amd64.h"
 
 // Whole-matrix AVX2 kernels for the 32-weight block types and the Q8_0 and
 // Q8_1 activation quantizer. Each gives, bit for bit, what the portable Go
@@ -77,14 +78,6 @@ GLOBL qkc<>(SB), RODATA|NOPTR, $200
 	VPMADDUBSW Y5, Y2, Y2; \
 	VPMADDWD Y15, Y2, Y2
 
-// DD puts in X6 the float32 product of the binary16 at (SI) and the
-// activation scale of block CX.
-#define DD \
-	MOVWLZX (SI), AX; \
-	VMOVD AX, X6; \
-	VCVTPH2PS X6, X6; \
-	VMULSS (R14)(CX*4), X6, X6
-
 // LANEARGS loads the arguments of a lane kernel and the constants.
 #define LANEARGS \
 	MOVQ w+0(FP), R12; \
@@ -97,54 +90,17 @@ GLOBL qkc<>(SB), RODATA|NOPTR, $200
 	MOVQ rows+56(FP), R11; \
 	CONSTS
 
-// ROWNEXT stores a row's result and steps to the next row.
-#define ROWNEXT \
-	VMOVSS X0, (DX); \
-	ADDQ $4, DX; \
-	ADDQ R13, R12; \
-	DECQ R11
+// TABLEW puts in Y2 the 32 weights, as int8, of the block at SI (a
+// binary16 scale, 16 bytes of nibbles mapped through the table in Y10);
+// TABLEDOT leaves in Y2 their 8 lane sums with the activations at DI.
+#define TABLEW \
+	NIBBLES(2); \
+	VPSHUFB Y2, Y10, Y2
 
-// HSUMD leaves in element 0 of X (Y's low half) the sum of its 8 int32 lanes, using T.
-#define HSUMD(Y, X, T) \
-	VEXTRACTI128 $1, Y, T; \
-	VPADDD T, X, X; \
-	VPSHUFD $0x4E, X, T; \
-	VPADDD T, X, X; \
-	VPSHUFD $0xB1, X, T; \
-	VPADDD T, X, X
-
-// TABLESUM leaves in X2 (element 0) the exact integer dot product of a
-// block of 18 bytes at SI (binary16 scale, 16 bytes of nibbles mapped
-// through the table in Y10) with the 32 activations at DI.
-#define TABLESUM \
-	TABLEDOT(2, 0); \
-	HSUMD(Y2, X2, X3)
-
-// TABLEDOT leaves in Y2 the 8 lane sums of the block at woff(SI) and the
-// activations at yoff(DI); TABLESUM2 the exact integer sums of the block at
-// SI and the next one in elements 0 and 1 of X2, one reduction for both.
-#define TABLEDOT(woff, yoff) \
-	NIBBLES(woff); \
-	VPSHUFB Y2, Y10, Y2; \
-	VMOVDQU yoff(DI), Y5; \
+#define TABLEDOT \
+	TABLEW; \
+	VMOVDQU (DI), Y5; \
 	SDOT
-
-#define TABLESUM2 \
-	TABLEDOT(2, 0); \
-	VMOVDQA Y2, Y8; \
-	TABLEDOT(20, 32); \
-	VPHADDD Y2, Y8, Y2; \
-	VEXTRACTI128 $1, Y2, X3; \
-	VPADDD X3, X2, X2; \
-	VPHADDD X2, X2, X2
-
-// DDAT is DD for the block at woff(SI) and the activation scale yoff
-// bytes past block CX's.
-#define DDAT(woff, yoff) \
-	MOVWLZX woff(SI), AX; \
-	VMOVD AX, X6; \
-	VCVTPH2PS X6, X6; \
-	VMULSS yoff(R14)(CX*4), X6, X6
 
 #define NIBARGS \
 	MOVQ w+0(FP), R12; \
@@ -532,16 +488,17 @@ done: \
 	VZEROUPPER; \
 	RET
 
-// The table kernels (Q4_0 and IQ4_NL) take 8 rows at a time too: the 8
-// rows' exact block sums reduced together by a tree of VPHADDD into one
-// vector, row r in element r, and the float steps of the 8 rows done in
-// the 8 lanes, block after block, which is each row's own order. The
-// frame holds the offsets at 0 and a short last group's results at 448.
+// The table kernels (Q4_0's, and IQ4_NL's unpaired last block) take 8
+// rows at a time too: the 8 rows' exact block sums reduced together by a
+// tree of VPHADDD into one vector, row r in element r, and the float steps
+// of the 8 rows done in the 8 lanes, block after block, which is each
+// row's own order. The frame holds the offsets at 0 and a short last
+// group's results at 448.
 
 // SROW leaves in Y2 the 8 lane sums of row r's block.
 #define SROW(r) \
 	GROWPTR(r); \
-	TABLEDOT(2, 0)
+	TABLEDOT
 
 // SSUMS leaves in Y0 the 8 rows' exact sums of block CX.
 #define SSUMS \
@@ -567,12 +524,12 @@ done: \
 	VPERM2I128 $0x31, Y1, Y0, Y7; \
 	VPADDD Y7, Y6, Y0
 
-// SIQ4NL: sum += float32(float32(half(d)*yd) * float32(s)) in each lane,
+// SSEQ: sum += float32(float32(half(d)*yd) * float32(s)) in each lane,
 // the sums s in Y0, the dd in Y6 and the 8 rows' sums in Y11; SQ4_0: sum
 // = fma32(float32(s), dd, sum), the sums float64 (rows 0-3 in Y11, 4-7 in
 // Y12) rounded to float32 at each step. The table kernels leave Y11-Y13
 // free of constants.
-#define SIQ4NL \
+#define SSEQ \
 	VCVTDQ2PS Y0, Y0; \
 	VMULPS Y0, Y6, Y0; \
 	VADDPS Y0, Y11, Y11
@@ -593,8 +550,8 @@ done: \
 	VCVTPS2PD X11, Y11; \
 	VCVTPS2PD X12, Y12
 
-// SFINIQ4NL and SFINQ4_0 leave the 8 rows' results in Y0.
-#define SFINIQ4NL VMOVAPS Y11, Y0
+// SFINSEQ and SFINQ4_0 leave the 8 rows' results in Y0.
+#define SFINSEQ VMOVAPS Y11, Y0
 
 #define SFINQ4_0 \
 	VCVTPD2PSY Y11, X0; \
@@ -704,10 +661,108 @@ tail: \
 TEXT ·matQ4_0AVX2(SB), NOSPLIT, $480-64
 	SKERNEL(SQ4_0, SFINQ4_0, s40grp, s40offs, s40blk, s40tail, s40tcopy, s40tloop, s40next, s40done)
 
-// func matIQ4NLAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
-// out[r] = dotIQ4NL(row r): sum += float32(float32(half(d)*yd) * float32(s)).
-TEXT ·matIQ4NLAVX2(SB), NOSPLIT, $480-64
-	SKERNEL(SIQ4NL, SFINIQ4NL, s4nlgrp, s4nloffs, s4nlblk, s4nltail, s4nltcopy, s4nltloop, s4nlnext, s4nldone)
+// IQ4_NL takes 8 rows at a time as the lane kernels do, with the fused
+// step of lanesIQ4NL: GFMA fuses row r's 8 lane sums of block CX, the
+// activations already in Y5, into its 8 float32 accumulators at base+32r
+// in the frame by its dd at 96+4r, rounded once, as VFMADD231PS and fmaf
+// do. INTIQ4NL is TABLEDOT without its load of the activations, which the
+// 8 rows share.
+#define INTIQ4NL \
+	TABLEW; \
+	SDOT
+
+#define GFMAAT(INT, r, base) \
+	GROWPTR(r); \
+	INT; \
+	VCVTDQ2PS Y2, Y2; \
+	VBROADCASTSS (96+4*r)(SP), Y6; \
+	VFMADD213PS (base+32*r)(SP), Y6, Y2; \
+	VMOVUPS Y2, (base+32*r)(SP)
+
+#define GFMA(INT, r) GFMAAT(INT, r, 192)
+#define GFMAODD(INT, r) GFMAAT(INT, r, 480)
+
+// GZERO clears the 8 rows' accumulators at base in the frame, Y0 zero.
+#define GZERO(base) \
+	VMOVUPS Y0, (base)(SP); \
+	VMOVUPS Y0, (base+32)(SP); \
+	VMOVUPS Y0, (base+64)(SP); \
+	VMOVUPS Y0, (base+96)(SP); \
+	VMOVUPS Y0, (base+128)(SP); \
+	VMOVUPS Y0, (base+160)(SP); \
+	VMOVUPS Y0, (base+192)(SP); \
+	VMOVUPS Y0, (base+224)(SP)
+
+// GFMABLK takes block CX of the 8 rows into the accumulators STEP names
+// and steps to the next block.
+#define GFMABLK(STEP) \
+	GDD; \
+	VMOVUPS Y6, 96(SP); \
+	VMOVDQU (DI), Y5; \
+	GROWS(STEP, INTIQ4NL); \
+	ADDQ $18, BX; \
+	ADDQ $32, DI; \
+	INCQ CX
+
+// GPAIRADD adds row r's odd accumulators into its even ones, lane by lane.
+#define GPAIRADD(r) \
+	VMOVUPS (192+32*r)(SP), Y0; \
+	VADDPS (480+32*r)(SP), Y0, Y0; \
+	VMOVUPS Y0, (192+32*r)(SP)
+
+// func matIQ4NLAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int, pairs bool)
+// out[r] = lanesIQ4NL(row r): without pairs (a prompt batch's row) every
+// block fused into the accumulators at 192; with pairs (a lone token's)
+// the odd block of each pair into those at 480, which are then added in,
+// and after the 8 rows' hsum8 an unpaired last block's exact sums (SSUMS)
+// fused into them. The frame is the lane kernels' (the float64 dd unused)
+// and the odd accumulators.
+TEXT ·matIQ4NLAVX2(SB), NOSPLIT, $736-65
+	NIBARGS
+n4grp:
+	GOFFSETS(n4offs, n4done)
+	VXORPS Y0, Y0, Y0
+	GZERO(192)
+	GZERO(480)
+	MOVQ R12, BX
+	MOVQ R9, DI
+	XORQ CX, CX
+	MOVQ R10, R8
+	CMPB pairs+64(FP), $0
+	JEQ n4blk
+	ANDQ $-2, R8
+n4blk:
+	CMPQ CX, R8
+	JEQ n4tail
+	GFMABLK(GFMA)
+	CMPB pairs+64(FP), $0
+	JEQ n4blk
+	GFMABLK(GFMAODD)
+	JMP n4blk
+n4tail:
+	CMPB pairs+64(FP), $0
+	JEQ n4sum
+	GPAIRADD(0)
+	GPAIRADD(1)
+	GPAIRADD(2)
+	GPAIRADD(3)
+	GPAIRADD(4)
+	GPAIRADD(5)
+	GPAIRADD(6)
+	GPAIRADD(7)
+n4sum:
+	GHSUM
+	CMPQ CX, R10
+	JEQ n4store
+	VMOVUPS Y0, 448(SP)
+	GDD
+	VMOVUPS Y6, 96(SP)
+	SSUMS
+	VCVTDQ2PS Y0, Y0
+	VMOVUPS 96(SP), Y6
+	VFMADD213PS 448(SP), Y6, Y0
+n4store:
+	GSTORE(n4grp, n4tcopy, n4tloop, n4next, n4done)
 
 // func quantQ8AVX2(x *float32, nb int, qs *int8, d, s *float32) bool
 // For each of nb blocks of 32 finite values, quantizeQ8Act: qs =
@@ -834,20 +889,21 @@ q6blk:
 	Q6TREE
 	GWORDS(206)
 	GSCALES(HIWORDS)
-	SIQ4NL
+	SSEQ
 	ADDQ $210, BX
 	ADDQ $256, DI
 	ADDQ $64, AX
 	INCQ CX
 	JMP q6blk
 q6tail:
-	SFINIQ4NL
+	SFINSEQ
 	GSTORE(q6grp, q6tcopy, q6tloop, q6next, q6done)
 
 // func matQ4_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
-// out[r] = dotQ4_K(row r): per block the exact scaled and minimum sums,
-// then sum += float32(float32(half(d)*yd) * float32(isum)) and
-// sum -= float32(float32(half(dmin)*yd) * float32(msum)).
+// out[r] = dotQ4_K(row r): per block the 8 lanes of scaled sums (Y8)
+// fused into Y9 by yd*half(d), and the 4 lanes of minimum sums, in the
+// order 0, 2, 1, 3, fused into X15 by -yd*half(dmin), each rounded once;
+// then hsum8 of the first plus the pairwise sum of the second.
 TEXT ·matQ4_KAVX2(SB), NOSPLIT, $0-64
 	KARGS
 	VMOVDQU qkk<>+64(SB), Y12
@@ -856,6 +912,8 @@ q4krow:
 	CMPQ R11, $0
 	JEQ q4kdone
 	KROWSTART(X9)
+	VXORPS Y9, Y9, Y9
+	VXORPS X15, X15, X15
 q4kblk:
 	CMPQ CX, R10
 	JEQ q4kend
@@ -882,33 +940,48 @@ q4kblk:
 	Q4CHUNK(48, 64)
 	Q4CHUNK(80, 128)
 	Q4CHUNK(112, 192)
-	HSUMD(Y8, X8, X3)
+	// The minimums times the pair sums of bsums, in the order VPHADDD
+	// leaves them, [0, 1, 4, 5 | 2, 3, 6, 7], added in pairs: X5 =
+	// [sub-blocks 0+1, 4+5, 2+3, 6+7], llama.cpp's 4 lanes 0, 2, 1, 3.
 	VPERMD Y5, Y12, Y5
 	VMOVDQU (BX), Y4
 	VPHADDD 32(BX), Y4, Y4
 	VPMULLD Y4, Y5, Y5
-	HSUMD(Y5, X5, X3)
-	VCVTDQ2PS X8, X8
+	VEXTRACTI128 $1, Y5, X4
+	VPHADDD X4, X5, X5
 	VCVTDQ2PS X5, X5
-	MOVWLZX (SI), AX
-	VMOVD AX, X6
-	VCVTPH2PS X6, X6
-	VMULSS (R14)(CX*4), X6, X6
-	VMULSS X8, X6, X6
-	VADDSS X6, X9, X9
+	VMOVSS (R14)(CX*4), X3
 	MOVWLZX 2(SI), AX
 	VMOVD AX, X6
 	VCVTPH2PS X6, X6
-	VMULSS (R14)(CX*4), X6, X6
-	VMULSS X5, X6, X6
-	VSUBSS X6, X9, X9
+	VMULSS X3, X6, X6
+	VPCMPEQD X4, X4, X4
+	VPSLLD $31, X4, X4
+	VXORPS X4, X6, X6
+	VBROADCASTSS X6, X6
+	VFMADD231PS X6, X5, X15
+	VCVTDQ2PS Y8, Y8
+	MOVWLZX (SI), AX
+	VMOVD AX, X6
+	VCVTPH2PS X6, X6
+	VMULSS X3, X6, X6
+	VBROADCASTSS X6, Y6
+	VFMADD231PS Y6, Y8, Y9
 	ADDQ $144, SI
 	ADDQ $256, DI
 	ADDQ $64, BX
 	INCQ CX
 	JMP q4kblk
 q4kend:
-	KROWNEXT(X9)
+	VEXTRACTF128 $1, Y9, X1
+	VADDPS X1, X9, X0
+	HSUM4
+	VMOVSHDUP X15, X2
+	VADDPS X2, X15, X2
+	VMOVHLPS X2, X2, X3
+	VADDSS X3, X2, X2
+	VADDSS X2, X0, X0
+	KROWNEXT(X0)
 	JMP q4krow
 q4kdone:
 	VZEROUPPER

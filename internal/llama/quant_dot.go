@@ -143,21 +143,57 @@ func deqQ5_1(row []byte, out []float32) {
 	}
 }
 
-func dotIQ4NL(row []byte, a *act) float32 {
-	kv := kvaluesIQ4NL()
-	var sum float32
-	for b, yd := range a.d {
-		blk := row[18*b : 18*b+18]
-		q8 := a.qs[32*b : 32*b+32]
-		qs := blk[2:18]
-		var s int32
-		for j := range 16 {
-			s += int32(kv[qs[j]&0xf]) * int32(q8[j])
-			s += int32(kv[qs[j]>>4]) * int32(q8[j+16])
+// lanesIQ4NL is IQ4_NL's dot product in the order llama.cpp's x86 build
+// takes for the row: per block, 8 lanes of integer sums (lanes32) fused,
+// rounded once (fmaf), into 8 float32 accumulators by the product of the
+// two scales, then hsum8. A prompt batch's row goes through tinyBLAS, one
+// set of accumulators. A lone token's goes through ggml_vec_dot_iq4_nl_q8_0
+// (tinyBLAS takes no single rows): the even and the odd blocks of each pair
+// into two sets, added lane by lane before hsum8, and a last unpaired
+// block's scaled integer sum fused into the total after, as the compiler
+// contracts that kernel's scalar tail.
+func lanesIQ4NL(row []byte, a *act) float32 {
+	var accs [2][8]float32
+	var w [32]byte
+	nb := len(a.d)
+	if !a.batch {
+		nb &^= 1
+	}
+	for b := range nb {
+		dd := decIQ4NL(row[18*b:18*b+18], &w) * a.d[b]
+		l := lanes32(&w, a.qs[32*b:32*b+32])
+		acc := &accs[0]
+		if !a.batch {
+			acc = &accs[b%2]
 		}
-		sum += float32(float32(half(blk)*yd) * float32(s))
+		for k := range acc {
+			acc[k] = fmaf(dd, float32(l[k]), acc[k])
+		}
+	}
+	if a.batch {
+		return hsum8(&accs[0])
+	}
+	for k := range accs[0] {
+		accs[0][k] += accs[1][k]
+	}
+	sum := hsum8(&accs[0])
+	if b := nb; b < len(a.d) {
+		dd := decIQ4NL(row[18*b:18*b+18], &w) * a.d[b]
+		l := lanes32(&w, a.qs[32*b:32*b+32])
+		sum = fmaf(dd, float32(l[0]+l[1]+l[2]+l[3]+l[4]+l[5]+l[6]+l[7]), sum)
 	}
 	return sum
+}
+
+// decIQ4NL maps an IQ4_NL block's 32 nibbles through its table into w, as
+// int8 bytes, and returns the block's scale.
+func decIQ4NL(blk []byte, w *[32]byte) float32 {
+	kv := kvaluesIQ4NL()
+	for j := range 16 {
+		w[j] = byte(kv[blk[2+j]&0xf])
+		w[j+16] = byte(kv[blk[2+j]>>4])
+	}
+	return half(blk)
 }
 
 func deqIQ4NL(row []byte, out []float32) {
@@ -182,32 +218,46 @@ func scaleMinK4(j int, q []byte) (d, m int32) {
 	return int32(q[j+4]&0xf | (q[j-4]>>6)<<4), int32(q[j+4]>>4 | (q[j]>>6)<<4)
 }
 
+// dotQ4_K is the Q4_K dot product in the order of llama.cpp's x86 AVX2
+// kernel (ggml_vec_dot_q4_K_q8_K), which takes a batch's rows as a lone
+// token's: per super-block, 8 lanes of integer sums (lane k takes values 4k
+// to 4k+3 of every 32, times their scale) fused, rounded once (fmaf), into
+// 8 float32 accumulators by y.d times d, and the minimums' products in 4
+// lanes (pairs of sub-blocks) fused into 4 accumulators by -y.d times dmin;
+// then hsum8 of the first plus the pairwise sum of the second.
 func dotQ4_K(row []byte, a *act) float32 {
-	var sum float32
+	var acc [8]float32
+	var accm [4]float32
 	for b, yd := range a.d {
 		blk := row[144*b : 144*b+144]
 		q8 := a.qs[256*b : 256*b+256]
 		bs := a.bsums[16*b : 16*b+16]
 		sc := blk[4:16]
 		qs := blk[16:144]
-		var isum, msum int32
+		dmin := -yd * half(blk[2:])
+		var lanes [8]int32
 		for j := range 4 {
 			d1, m1 := scaleMinK4(2*j, sc)
 			d2, m2 := scaleMinK4(2*j+1, sc)
 			q := qs[32*j : 32*j+32]
 			y := q8[64*j : 64*j+64]
-			var s1, s2 int32
-			for l := range 32 {
-				s1 += int32(q[l]&0xf) * int32(y[l])
-				s2 += int32(q[l]>>4) * int32(y[l+32])
+			for k := range lanes {
+				var s1, s2 int32
+				for l := 4 * k; l < 4*k+4; l++ {
+					s1 += int32(q[l]&0xf) * int32(y[l])
+					s2 += int32(q[l]>>4) * int32(y[l+32])
+				}
+				lanes[k] += d1*s1 + d2*s2
 			}
-			isum += d1*s1 + d2*s2
-			msum += m1*(bs[4*j]+bs[4*j+1]) + m2*(bs[4*j+2]+bs[4*j+3])
+			mins := m1*(bs[4*j]+bs[4*j+1]) + m2*(bs[4*j+2]+bs[4*j+3])
+			accm[j] = fmaf(dmin, float32(mins), accm[j])
 		}
-		sum += float32(float32(half(blk)*yd) * float32(isum))
-		sum -= float32(float32(half(blk[2:])*yd) * float32(msum))
+		d := yd * half(blk)
+		for k := range acc {
+			acc[k] = fmaf(d, float32(lanes[k]), acc[k])
+		}
 	}
-	return sum
+	return hsum8(&acc) + ((accm[0] + accm[2]) + (accm[1] + accm[3]))
 }
 
 func deqQ4_K(row []byte, out []float32) {
@@ -592,9 +642,9 @@ func lanesQ8_0(row []byte, a *act) float32 {
 	return hsum8(&acc)
 }
 
-func lanesQ4_1(row []byte, a *act) float32 { return dotLanes(row, a, 20, ggmlQ4_1, false) }
-func lanesQ5_0(row []byte, a *act) float32 { return dotLanes(row, a, 22, ggmlQ5_0, false) }
-func lanesQ5_1(row []byte, a *act) float32 { return dotLanes(row, a, 24, ggmlQ5_1, false) }
+func lanesQ4_1(row []byte, a *act) float32 { return dotLanes(row, a, 20, ggmlQ4_1) }
+func lanesQ5_0(row []byte, a *act) float32 { return dotLanes(row, a, 22, ggmlQ5_0) }
+func lanesQ5_1(row []byte, a *act) float32 { return dotLanes(row, a, 24, ggmlQ5_1) }
 
 // seqQ4_0 fuses each block's integer sum into one float32 total, block after
 // block, as llama.cpp's x86 kernel for repacked Q4_0 rows does.

@@ -42,7 +42,7 @@ func (m *matrix) dotRowsAVX2(out []float32, a *act, lo, hi int) bool {
 		matQ4_0AVX2(&m.q[lo*m.stride], m.stride, &table, &a.qs[0], &a.d[0], len(a.d), &out[lo], hi-lo)
 	case ggmlIQ4NL:
 		table := kvaluesIQ4NL()
-		matIQ4NLAVX2(&m.q[lo*m.stride], m.stride, &table, &a.qs[0], &a.d[0], len(a.d), &out[lo], hi-lo)
+		matIQ4NLAVX2(&m.q[lo*m.stride], m.stride, &table, &a.qs[0], &a.d[0], len(a.d), &out[lo], hi-lo, !a.batch)
 	case ggmlQ6_K:
 		matQ6_KAVX2(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], &a.bsums[0], len(a.d), &out[lo], hi-lo)
 	case ggmlQ4_K:

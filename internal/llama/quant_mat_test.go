@@ -77,28 +77,8 @@ func TestMatKernelsMatchPortable(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", ggmlTypeName(typ), n), func(t *testing.T) {
 				const rows = 19 // two groups of 8 and a short one
 				m := randomBlocks(r, typ, rows, n)
-				var in act
-				in.prepare(m.actFormat(), x)
-				want := make([]float32, rows)
-				m.dotRows(want, &in, 0, rows)
-				in.simd, in.probed = true, true
-				for _, wide := range []bool{false, true} {
-					if wide && !hasAVX512() {
-						continue
-					}
-					in.wide = wide
-					for _, split := range [][2]int{{0, rows}, {0, 4}, {4, 5}, {5, rows}} {
-						got := slices.Repeat([]float32{-1}, rows)
-						m.dotRows(got, &in, split[0], split[1])
-						for i := split[0]; i < split[1]; i++ {
-							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-								t.Errorf("AVX-512 %v: row %d of [%d, %d): vectorised %v, portable %v", wide, i, split[0], split[1], got[i], want[i])
-							}
-						}
-						if split[1] < rows && got[split[1]] != -1 {
-							t.Errorf("AVX-512 %v: rows [%d, %d): row %d written", wide, split[0], split[1], split[1])
-						}
-					}
+				for _, batch := range []bool{false, true} {
+					checkMatSplits(t, m, x, batch)
 				}
 			})
 		}
@@ -109,6 +89,37 @@ func TestMatKernelsMatchPortable(t *testing.T) {
 		x := randomInput(r, 128)
 		x[100] = bad
 		checkQuantizer(t, actQ8_1, x, fmt.Sprintf("activations with %v", bad))
+	}
+}
+
+// checkMatSplits compares m's vectorised product with x against the
+// portable one, for the rows of a prompt batch or of a lone token, every
+// row split, with and (where the machine has it) without AVX-512F.
+func checkMatSplits(t *testing.T, m matrix, x []float32, batch bool) {
+	t.Helper()
+	rows := m.rows
+	in := act{batch: batch}
+	in.prepare(m.actFormat(), x)
+	want := make([]float32, rows)
+	m.dotRows(want, &in, 0, rows)
+	in.simd, in.probed = true, true
+	for _, wide := range []bool{false, true} {
+		if wide && !hasAVX512() {
+			continue
+		}
+		in.wide = wide
+		for _, split := range [][2]int{{0, rows}, {0, 4}, {4, 5}, {5, rows}} {
+			got := slices.Repeat([]float32{-1}, rows)
+			m.dotRows(got, &in, split[0], split[1])
+			for i := split[0]; i < split[1]; i++ {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Errorf("batch %v, AVX-512 %v: row %d of [%d, %d): vectorised %v, portable %v", batch, wide, i, split[0], split[1], got[i], want[i])
+				}
+			}
+			if split[1] < rows && got[split[1]] != -1 {
+				t.Errorf("batch %v, AVX-512 %v: rows [%d, %d): row %d written", batch, wide, split[0], split[1], split[1])
+			}
+		}
 	}
 }
 

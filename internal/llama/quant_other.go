@@ -6,7 +6,7 @@ func matQ4_0AVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb 
 	panic("llama: no vectorised kernels on this architecture")
 }
 
-func matIQ4NLAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int) {
+func matIQ4NLAVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int, pairs bool) {
 	panic("llama: no vectorised kernels on this architecture")
 }
 
