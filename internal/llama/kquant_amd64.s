@@ -136,16 +136,6 @@ DATA kqd<>+84(SB)/4, $0xc2fe0000
 DATA kqd<>+88(SB)/4, $0x3f800000
 GLOBL kqd<>(SB), RODATA|NOPTR, $92
 
-#define KQARGS \
-	MOVQ w+0(FP), R12; \
-	MOVQ stride+8(FP), R13; \
-	MOVQ y+16(FP), R9; \
-	MOVQ yd+24(FP), R14; \
-	MOVQ bsums+32(FP), R8; \
-	MOVQ nb+40(FP), R10; \
-	MOVQ out+48(FP), DX; \
-	MOVQ rows+56(FP), R11
-
 // KQROW and KQNEXT start and finish a row, its float32 sum in X2, which
 // no macro below touches.
 #define KQROW \

@@ -145,15 +145,10 @@ DATA qkk<>+192(SB)/8, $0x0202020202020202
 DATA qkk<>+200(SB)/8, $0x0202020202020202
 GLOBL qkk<>(SB), RODATA|NOPTR, $208
 
+// KARGS is KQARGS (reduce_amd64.h) and the constants of the K-quant
+// kernels here.
 #define KARGS \
-	MOVQ w+0(FP), R12; \
-	MOVQ stride+8(FP), R13; \
-	MOVQ y+16(FP), R9; \
-	MOVQ yd+24(FP), R14; \
-	MOVQ bsums+32(FP), R8; \
-	MOVQ nb+40(FP), R10; \
-	MOVQ out+48(FP), DX; \
-	MOVQ rows+56(FP), R11; \
+	KQARGS; \
 	VMOVDQU qkc<>+0(SB), Y14; \
 	VMOVDQU qkc<>+128(SB), Y15; \
 	VMOVDQU qkk<>+0(SB), Y13

@@ -25,3 +25,18 @@
 	VPADDD T, X, X; \
 	VPSHUFD $0xB1, X, T; \
 	VPADDD T, X, X
+
+// KQARGS loads the arguments of a K-quant whole-matrix kernel, func(w
+// *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out
+// *float32, rows int): rows from R12, R13 bytes apart, R10 blocks each;
+// the activations at R9, their scales at R14 and sums at R8; results to
+// DX, R11 rows.
+#define KQARGS \
+	MOVQ w+0(FP), R12; \
+	MOVQ stride+8(FP), R13; \
+	MOVQ y+16(FP), R9; \
+	MOVQ yd+24(FP), R14; \
+	MOVQ bsums+32(FP), R8; \
+	MOVQ nb+40(FP), R10; \
+	MOVQ out+48(FP), DX; \
+	MOVQ rows+56(FP), R11
