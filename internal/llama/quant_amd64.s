@@ -666,27 +666,30 @@ TEXT ·matQ4_0AVX2(SB), NOSPLIT, $480-64
 	TABLEW; \
 	SDOT
 
-#define GFMAAT(INT, r, base) \
+#define GLANESF(INT, r) \
 	GROWPTR(r); \
 	INT; \
 	VCVTDQ2PS Y2, Y2; \
-	VBROADCASTSS (96+4*r)(SP), Y6; \
+	VBROADCASTSS (96+4*r)(SP), Y6
+
+#define GFMAAT(INT, r, base) \
+	GLANESF(INT, r); \
 	VFMADD213PS (base+32*r)(SP), Y6, Y2; \
 	VMOVUPS Y2, (base+32*r)(SP)
 
 #define GFMA(INT, r) GFMAAT(INT, r, 192)
 #define GFMAODD(INT, r) GFMAAT(INT, r, 480)
 
-// GZERO clears the 8 rows' accumulators at base in the frame, Y0 zero.
-#define GZERO(base) \
-	VMOVUPS Y0, (base)(SP); \
-	VMOVUPS Y0, (base+32)(SP); \
-	VMOVUPS Y0, (base+64)(SP); \
-	VMOVUPS Y0, (base+96)(SP); \
-	VMOVUPS Y0, (base+128)(SP); \
-	VMOVUPS Y0, (base+160)(SP); \
-	VMOVUPS Y0, (base+192)(SP); \
-	VMOVUPS Y0, (base+224)(SP)
+// GSTART is GFMA for a set's first block, onto the +0 of Y7 rather than
+// loaded accumulators: the same rounding of the product, and a -0 product
+// made +0 as the sum with a cleared accumulator makes it.
+#define GSTARTAT(INT, r, base) \
+	GLANESF(INT, r); \
+	VFMADD213PS Y7, Y6, Y2; \
+	VMOVUPS Y2, (base+32*r)(SP)
+
+#define GSTART(INT, r) GSTARTAT(INT, r, 192)
+#define GSTARTODD(INT, r) GSTARTAT(INT, r, 480)
 
 // GFMABLK takes block CX of the 8 rows into the accumulators STEP names
 // and steps to the next block.
@@ -716,16 +719,24 @@ TEXT ·matIQ4NLAVX2(SB), NOSPLIT, $736-65
 	NIBARGS
 n4grp:
 	GOFFSETS(n4offs, n4done)
-	VXORPS Y0, Y0, Y0
-	GZERO(192)
-	GZERO(480)
+	VXORPS Y7, Y7, Y7
 	MOVQ R12, BX
 	MOVQ R9, DI
 	XORQ CX, CX
 	MOVQ R10, R8
 	CMPB pairs+64(FP), $0
-	JEQ n4blk
+	JEQ n4first
 	ANDQ $-2, R8
+	JNE n4pair
+	// A lone row of one block: its unpaired block onto totals of +0.
+	VXORPS Y0, Y0, Y0
+	JMP n4last
+n4pair:
+	GFMABLK(GSTART)
+	GFMABLK(GSTARTODD)
+	JMP n4blk
+n4first:
+	GFMABLK(GSTART)
 n4blk:
 	CMPQ CX, R8
 	JEQ n4tail
@@ -749,6 +760,7 @@ n4sum:
 	GHSUM
 	CMPQ CX, R10
 	JEQ n4store
+n4last:
 	VMOVUPS Y0, 448(SP)
 	GDD
 	VMOVUPS Y6, 96(SP)
