@@ -43,6 +43,14 @@ func vnniKernels(typ uint32) (avx, avx512 vnniKernel) {
 // dotRowsVNNI is dotRowsAVX2 through a.vnni's VNNI kernels, for the types
 // that have one; it reports whether it did the work.
 func (m *matrix) dotRowsVNNI(out []float32, a *act, lo, hi int) bool {
+	if m.typ == ggmlQ6_K {
+		k := matQ6_KVNNI
+		if a.vnni == vnni512 {
+			k = matQ6_KVNNI512
+		}
+		k(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], &a.bsums[0], len(a.d), &out[lo], hi-lo)
+		return true
+	}
 	k, k512 := vnniKernels(m.typ)
 	if a.vnni == vnni512 {
 		k = k512

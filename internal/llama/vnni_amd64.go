@@ -1,11 +1,11 @@
 package llama
 
 // The VNNI kernels of vnni_amd64.s: the AVX2 lane kernels (Q8_0, Q4_1,
-// Q5_0, Q5_1) and matQ4_0AVX2 with VPDPBUSD for the integer sums, each
-// giving its portable kernel's bits. The VNNI ones need AVX-VNNI, the
-// VNNI512 ones AVX512-VNNI and AVX512VL (and take AVX-512F's float64
-// steps). All take the lane kernels' arguments and need nb >= 1; Q4_0's
-// ignore ys.
+// Q5_0, Q5_1), matQ4_0AVX2 and matQ6_KAVX2 with VPDPBUSD for the integer
+// sums, each giving its portable kernel's bits. The VNNI ones need
+// AVX-VNNI, the VNNI512 ones AVX512-VNNI and AVX512VL (and Q8_0's and
+// Q4_1's AVX-512F). All but Q6_K's take the lane kernels' arguments and
+// need nb >= 1; Q4_0's ignore ys.
 
 //go:noescape
 func matQ8_0VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
@@ -36,6 +36,12 @@ func matQ5_1VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *
 
 //go:noescape
 func matQ4_0VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
+
+//go:noescape
+func matQ6_KVNNI(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
+
+//go:noescape
+func matQ6_KVNNI512(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
 
 // vnniLevels reports which VNNI kernel sets the processor and the OS
 // support, beyond hasSIMD's AVX2.

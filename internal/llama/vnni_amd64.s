@@ -204,6 +204,104 @@ tail: \
 	SFINQ4_0; \
 	GSTORE(grp, tcopy, tloop, next, done)
 
+// VQ6HALF is quant_amd64.s's Q6HALF, the 6-bit values' 8 lane sums of
+// each quarter taken by DP from the activations at y(DI): adds to Y8 the
+// scaled 16-value group sums of half n of a Q6_K block (low nibbles at
+// ql(SI), high bits at qh(SI), scales at sc(SI)) and to Y9 the scales
+// times the activation group sums at bs.
+#define VQ6HALF(DP, ql, qh, sc, y, bs) \
+	VMOVDQU ql(SI), Y0; \
+	VMOVDQU ql+32(SI), Y1; \
+	VMOVDQU qh(SI), Y2; \
+	VPAND Y14, Y0, Y3; \
+	VPSLLW $4, Y2, Y4; \
+	VPAND Y13, Y4, Y4; \
+	VPOR Y4, Y3, Y3; \
+	VPXOR Y4, Y4, Y4; \
+	DP(y, 3, 4); \
+	VPAND Y14, Y1, Y3; \
+	VPSLLW $2, Y2, Y5; \
+	VPAND Y13, Y5, Y5; \
+	VPOR Y5, Y3, Y3; \
+	VPXOR Y5, Y5, Y5; \
+	DP(y+32, 3, 5); \
+	VPSRLW $4, Y0, Y3; \
+	VPAND Y14, Y3, Y3; \
+	VPAND Y13, Y2, Y6; \
+	VPOR Y6, Y3, Y3; \
+	VPXOR Y6, Y6, Y6; \
+	DP(y+64, 3, 6); \
+	VPSRLW $4, Y1, Y3; \
+	VPAND Y14, Y3, Y3; \
+	VPSRLW $2, Y2, Y7; \
+	VPAND Y13, Y7, Y7; \
+	VPOR Y7, Y3, Y3; \
+	VPXOR Y7, Y7, Y7; \
+	DP(y+96, 3, 7); \
+	VPHADDD Y5, Y4, Y4; \
+	VPHADDD Y7, Y6, Y6; \
+	VPHADDD Y6, Y4, Y4; \
+	VPMOVSXBD sc(SI), Y3; \
+	VPMULLD bs, Y3, Y5; \
+	VPADDD Y5, Y9, Y9; \
+	VPERMD Y3, Y12, Y3; \
+	VPMULLD Y3, Y4, Y4; \
+	VPADDD Y4, Y8, Y8
+
+// VQ6ROW stores in the frame at 192 the 8 lane sums of row r's block, the
+// values minus 32 (bsums at AX).
+#define VQ6ROW(DP, r) \
+	GROWPTR(r); \
+	VPXOR Y8, Y8, Y8; \
+	VPXOR Y9, Y9, Y9; \
+	VQ6HALF(DP, 0, 128, 192, 0, 0(AX)); \
+	VQ6HALF(DP, 64, 160, 200, 128, 32(AX)); \
+	VPSLLD $5, Y9, Y9; \
+	VPSUBD Y9, Y8, Y8; \
+	VMOVDQU Y8, (192+32*r)(SP)
+
+// VQ6_K is matQ6_KAVX2's body with VQ6ROW: per block the 8 rows' exact
+// sums, then sum += float32(float32(half(d)*yd) * float32(isum)) in the 8
+// lanes of Y11.
+#define VQ6_K(DP, grp, offs, blk, tail, tcopy, tloop, next, done) \
+	MOVQ w+0(FP), R12; \
+	MOVQ stride+8(FP), R13; \
+	MOVQ y+16(FP), R9; \
+	MOVQ yd+24(FP), R14; \
+	MOVQ bsums+32(FP), R8; \
+	MOVQ nb+40(FP), R10; \
+	MOVQ out+48(FP), DX; \
+	MOVQ rows+56(FP), R11; \
+	VMOVDQU qkv<>+0(SB), Y14; \
+	VMOVDQU qkv<>+192(SB), Y13; \
+	VMOVDQU qkv<>+224(SB), Y12; \
+grp: \
+	GOFFSETS(offs, done); \
+	VXORPS Y11, Y11, Y11; \
+	MOVQ R12, BX; \
+	MOVQ R9, DI; \
+	MOVQ R8, AX; \
+	XORQ CX, CX; \
+blk: \
+	CMPQ CX, R10; \
+	JEQ tail; \
+	VQ6ROW(DP, 0); VQ6ROW(DP, 1); VQ6ROW(DP, 2); VQ6ROW(DP, 3); \
+	VQ6ROW(DP, 4); VQ6ROW(DP, 5); VQ6ROW(DP, 6); VQ6ROW(DP, 7); \
+	Q6TREE; \
+	GWORDS(206); \
+	GSCALES(HIWORDS); \
+	VCVTDQ2PS Y0, Y0; \
+	VMULPS Y0, Y6, Y0; \
+	VADDPS Y0, Y11, Y11; \
+	ADDQ $210, BX; \
+	ADDQ $256, DI; \
+	ADDQ $64, AX; \
+	INCQ CX; \
+	JMP blk; \
+tail: \
+	VMOVAPS Y11, Y0; \
+	GSTORE(grp, tcopy, tloop, next, done)
+
 // func matQ8_0VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ8_0AVX2 with AVX-VNNI.
 TEXT ·matQ8_0VNNI(SB), NOSPLIT, $480-64
@@ -229,6 +327,11 @@ TEXT ·matQ5_1VNNI(SB), NOSPLIT, $480-64
 TEXT ·matQ4_0VNNI(SB), NOSPLIT, $480-64
 	VQ4_0(DPV, v40grp, v40offs, v40blk, v40tail, v40tcopy, v40tloop, v40next, v40done)
 
+// func matQ6_KVNNI(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
+// matQ6_KAVX2 with AVX-VNNI.
+TEXT ·matQ6_KVNNI(SB), NOSPLIT, $480-64
+	VQ6_K(DPVM, v6grp, v6offs, v6blk, v6tail, v6tcopy, v6tloop, v6next, v6done)
+
 // The same kernels with AVX512-VNNI; Q8_0's and Q4_1's take AVX-512F's
 // float64 steps (GNEXTW), which for Q5_0 and Q5_1, with more vector work
 // for the bits, cost more than they save.
@@ -252,3 +355,7 @@ TEXT ·matQ5_1VNNI512(SB), NOSPLIT, $480-64
 // func matQ4_0VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ4_0VNNI512(SB), NOSPLIT, $480-64
 	VQ4_0(DPE, w40grp, w40offs, w40blk, w40tail, w40tcopy, w40tloop, w40next, w40done)
+
+// func matQ6_KVNNI512(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
+TEXT ·matQ6_KVNNI512(SB), NOSPLIT, $480-64
+	VQ6_K(DPEM, w6grp, w6offs, w6blk, w6tail, w6tcopy, w6tloop, w6next, w6done)

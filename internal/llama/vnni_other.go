@@ -44,3 +44,11 @@ func matQ5_1VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *
 func matQ4_0VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
+
+func matQ6_KVNNI(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int) {
+	panic("llama: no vectorised kernels on this architecture")
+}
+
+func matQ6_KVNNI512(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int) {
+	panic("llama: no vectorised kernels on this architecture")
+}
