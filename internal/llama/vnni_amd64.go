@@ -3,8 +3,8 @@ package llama
 // The VNNI kernels of vnni_amd64.s: the AVX2 lane kernels (Q8_0, Q4_1,
 // Q5_0, Q5_1), matQ4_0AVX2 and matQ6_KAVX2 with VPDPBUSD for the integer
 // sums, each giving its portable kernel's bits. The VNNI ones need
-// AVX-VNNI, the VNNI512 ones AVX512-VNNI and AVX512VL (and Q8_0's and
-// Q4_1's AVX-512F). All but Q6_K's take the lane kernels' arguments and
+// AVX-VNNI, the VNNI512 ones AVX512-VNNI, AVX512VL and AVX512BW (and
+// AVX-512F). All but Q6_K's take the lane kernels' arguments and
 // need nb >= 1; Q4_0's ignore ys.
 
 //go:noescape
@@ -54,7 +54,8 @@ func vnniLevels() (avx, avx512 bool) {
 		a, _, _, _ := cpuid(7, 1)
 		avx = a&(1<<4) != 0
 	}
-	const avx512f, avx512vl, avx512vnni = 1 << 16, 1 << 31, 1 << 11
-	avx512 = b&avx512f != 0 && b&avx512vl != 0 && c&avx512vnni != 0 && xgetbv0()&0xe6 == 0xe6
+	const avx512f, avx512bw, avx512vl, avx512vnni = 1 << 16, 1 << 30, 1 << 31, 1 << 11
+	const all = avx512f | avx512bw | avx512vl
+	avx512 = b&all == all && c&avx512vnni != 0 && xgetbv0()&0xe6 == 0xe6
 	return avx, avx512
 }

@@ -53,7 +53,8 @@
 	LONG $(off)
 
 // Byte constants 0x0f, 0x10, bit i%8 of byte i, the byte of a 32-bit word
-// that holds bit i, 0x80, 0x08, 0x30; then Q6_K's dword order.
+// that holds bit i, 0x80, 0x08, 0x30; then Q6_K's dword order and the
+// dword shifts 0 (low lane) and 4 (high lane).
 DATA qkv<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
 DATA qkv<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
 DATA qkv<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
@@ -86,7 +87,11 @@ DATA qkv<>+224(SB)/8, $0x0000000200000000
 DATA qkv<>+232(SB)/8, $0x0000000600000004
 DATA qkv<>+240(SB)/8, $0x0000000300000001
 DATA qkv<>+248(SB)/8, $0x0000000700000005
-GLOBL qkv<>(SB), RODATA|NOPTR, $256
+DATA qkv<>+256(SB)/8, $0x0000000000000000
+DATA qkv<>+264(SB)/8, $0x0000000000000000
+DATA qkv<>+272(SB)/8, $0x0000000400000004
+DATA qkv<>+280(SB)/8, $0x0000000400000004
+GLOBL qkv<>(SB), RODATA|NOPTR, $288
 
 // LANEARGS loads GKERNEL's arguments and the lane kernels' constants: 0x10
 // in Y11, the bits in Y12, the byte indices in Y13, 0x0f in Y14 and 0x80 in
@@ -100,12 +105,13 @@ GLOBL qkv<>(SB), RODATA|NOPTR, $256
 	VMOVDQU qkv<>+128(SB), Y15
 
 // NIB3 puts the 32 nibbles of the 16 bytes at off(SI) in Y3 (value j the
-// low nibble of byte j, value j+16 its high one); FIFTH3 ors 0x10 into
-// byte i of Y3 when bit i of the word at off(SI) is set. Y4 is scratch.
+// low nibble of byte j, value j+16 its high one): the bytes in both lanes,
+// the high lane's dwords shifted right by 4, then masked. FIFTH3 ors 0x10
+// into byte i of Y3 when bit i of the word at off(SI) is set, Y4 scratch;
+// FIFTHK does it through an AVX512BW opmask.
 #define NIB3(off) \
-	VMOVDQU off(SI), X3; \
-	VPSRLW $4, X3, X4; \
-	VINSERTI128 $1, X4, Y3, Y3; \
+	VBROADCASTI128 off(SI), Y3; \
+	VPSRLVD qkv<>+256(SB), Y3, Y3; \
 	VPAND Y14, Y3, Y3
 
 #define FIFTH3(off) \
@@ -115,6 +121,10 @@ GLOBL qkv<>(SB), RODATA|NOPTR, $256
 	VPCMPEQB Y12, Y4, Y4; \
 	VPAND Y11, Y4, Y4; \
 	VPOR Y4, Y3, Y3
+
+#define FIFTHK(off) \
+	KMOVD off(SI), K1; \
+	VPADDB Y11, Y3, K1, Y3
 
 // OFFSET sets Y10, once per block for the group's 8 rows, to minus the
 // lane sums of the block's activations (in Y5) times the byte in Y(k):
@@ -153,17 +163,46 @@ GLOBL qkv<>(SB), RODATA|NOPTR, $256
 	VPXOR Y2, Y2, Y2; \
 	DP(5, 3, 2)
 
-#define VQ5_0(DP) \
+#define VQ5_0(DP, FIFTH) \
 	NIB3(6); \
-	FIFTH3(2); \
+	FIFTH(2); \
 	VMOVDQA Y10, Y2; \
 	DP(5, 3, 2)
 
-#define VQ5_1(DP) \
+#define VQ5_1(DP, FIFTH) \
 	NIB3(8); \
-	FIFTH3(4); \
+	FIFTH(4); \
 	VPXOR Y2, Y2, Y2; \
 	DP(5, 3, 2)
+
+// GNEXTV is GNEXT with FMAs, as GNEXTF below.
+#define GNEXTV(INT, r) \
+	GROWPTR(r); \
+	INT; \
+	VCVTDQ2PD X2, Y3; \
+	VEXTRACTI128 $1, Y2, X4; \
+	VCVTDQ2PD X4, Y4; \
+	VBROADCASTSD (128+8*r)(SP), Y6; \
+	VCVTPS2PD (192+32*r)(SP), Y0; \
+	VCVTPS2PD (192+32*r+16)(SP), Y1; \
+	VFMADD231PD Y6, Y3, Y0; \
+	VFMADD231PD Y6, Y4, Y1; \
+	VCVTPD2PSY Y0, X0; \
+	VCVTPD2PSY Y1, X1; \
+	VMOVUPS X0, (192+32*r)(SP); \
+	VMOVUPS X1, (192+32*r+16)(SP)
+
+// GNEXTF is GNEXTW with one FMA for the multiply and the add: the product
+// of dd and the lane is exact in float64, so rounding only the sum, once,
+// is what VMULPD then VADDPD give, and fma32's bits.
+#define GNEXTF(INT, r) \
+	GROWPTR(r); \
+	INT; \
+	VCVTDQ2PD Y2, Z3; \
+	VCVTPS2PD (192+32*r)(SP), Z0; \
+	VFMADD231PD.BCST (128+8*r)(SP), Z3, Z0; \
+	VCVTPD2PS Z0, Y0; \
+	VMOVUPS Y0, (192+32*r)(SP)
 
 // Q4_0: a row's lane sums of the nibbles from a start of minus 8 times the
 // activations' lane sums (Y10), stored in the frame at 192 for Q6TREE.
@@ -305,22 +344,22 @@ tail: \
 // func matQ8_0VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ8_0AVX2 with AVX-VNNI.
 TEXT ·matQ8_0VNNI(SB), NOSPLIT, $480-64
-	GKERNEL(VQ8_0(DPV), 34, PRE8_0(DPV), NOMIN, GNEXT, v80grp, v80offs, v80blk, v80tail, v80tcopy, v80tloop, v80next, v80done)
+	GKERNEL(VQ8_0(DPV), 34, PRE8_0(DPV), NOMIN, GNEXTV, v80grp, v80offs, v80blk, v80tail, v80tcopy, v80tloop, v80next, v80done)
 
 // func matQ4_1VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ4_1AVX2 with AVX-VNNI.
 TEXT ·matQ4_1VNNI(SB), NOSPLIT, $480-64
-	GKERNEL(VQ4_1(DPV), 20, GMINY, ADDMINS, GNEXT, v41grp, v41offs, v41blk, v41tail, v41tcopy, v41tloop, v41next, v41done)
+	GKERNEL(VQ4_1(DPV), 20, GMINY, ADDMINS, GNEXTV, v41grp, v41offs, v41blk, v41tail, v41tcopy, v41tloop, v41next, v41done)
 
 // func matQ5_0VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ5_0AVX2 with AVX-VNNI.
 TEXT ·matQ5_0VNNI(SB), NOSPLIT, $480-64
-	GKERNEL(VQ5_0(DPV), 22, PRE5_0(DPV), NOMIN, GNEXT, v50grp, v50offs, v50blk, v50tail, v50tcopy, v50tloop, v50next, v50done)
+	GKERNEL(VQ5_0(DPV, FIFTH3), 22, PRE5_0(DPV), NOMIN, GNEXTV, v50grp, v50offs, v50blk, v50tail, v50tcopy, v50tloop, v50next, v50done)
 
 // func matQ5_1VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ5_1AVX2 with AVX-VNNI.
 TEXT ·matQ5_1VNNI(SB), NOSPLIT, $480-64
-	GKERNEL(VQ5_1(DPV), 24, GMINY, ADDMINS, GNEXT, v51grp, v51offs, v51blk, v51tail, v51tcopy, v51tloop, v51next, v51done)
+	GKERNEL(VQ5_1(DPV, FIFTH3), 24, GMINY, ADDMINS, GNEXTV, v51grp, v51offs, v51blk, v51tail, v51tcopy, v51tloop, v51next, v51done)
 
 // func matQ4_0VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ4_0AVX2 with AVX-VNNI; ys is unused.
@@ -332,25 +371,25 @@ TEXT ·matQ4_0VNNI(SB), NOSPLIT, $480-64
 TEXT ·matQ6_KVNNI(SB), NOSPLIT, $480-64
 	VQ6_K(DPVM, v6grp, v6offs, v6blk, v6tail, v6tcopy, v6tloop, v6next, v6done)
 
-// The same kernels with AVX512-VNNI; Q8_0's and Q4_1's take AVX-512F's
-// float64 steps (GNEXTW), which for Q5_0 and Q5_1, with more vector work
-// for the bits, cost more than they save.
+// The same kernels with AVX512-VNNI, the lane kernels' float64 steps in
+// AVX-512F registers (GNEXTF), Q5_0's and Q5_1's fifth bits set through an
+// AVX512BW opmask (FIFTHK).
 
 // func matQ8_0VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ8_0VNNI512(SB), NOSPLIT, $480-64
-	GKERNEL(VQ8_0(DPE), 34, PRE8_0(DPE), NOMIN, GNEXTW, w80grp, w80offs, w80blk, w80tail, w80tcopy, w80tloop, w80next, w80done)
+	GKERNEL(VQ8_0(DPE), 34, PRE8_0(DPE), NOMIN, GNEXTF, w80grp, w80offs, w80blk, w80tail, w80tcopy, w80tloop, w80next, w80done)
 
 // func matQ4_1VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ4_1VNNI512(SB), NOSPLIT, $480-64
-	GKERNEL(VQ4_1(DPE), 20, GMINY, ADDMINS, GNEXTW, w41grp, w41offs, w41blk, w41tail, w41tcopy, w41tloop, w41next, w41done)
+	GKERNEL(VQ4_1(DPE), 20, GMINY, ADDMINS, GNEXTF, w41grp, w41offs, w41blk, w41tail, w41tcopy, w41tloop, w41next, w41done)
 
 // func matQ5_0VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ5_0VNNI512(SB), NOSPLIT, $480-64
-	GKERNEL(VQ5_0(DPE), 22, PRE5_0(DPE), NOMIN, GNEXT, w50grp, w50offs, w50blk, w50tail, w50tcopy, w50tloop, w50next, w50done)
+	GKERNEL(VQ5_0(DPE, FIFTHK), 22, PRE5_0(DPE), NOMIN, GNEXTF, w50grp, w50offs, w50blk, w50tail, w50tcopy, w50tloop, w50next, w50done)
 
 // func matQ5_1VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ5_1VNNI512(SB), NOSPLIT, $480-64
-	GKERNEL(VQ5_1(DPE), 24, GMINY, ADDMINS, GNEXT, w51grp, w51offs, w51blk, w51tail, w51tcopy, w51tloop, w51next, w51done)
+	GKERNEL(VQ5_1(DPE, FIFTHK), 24, GMINY, ADDMINS, GNEXTF, w51grp, w51offs, w51blk, w51tail, w51tcopy, w51tloop, w51next, w51done)
 
 // func matQ4_0VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ4_0VNNI512(SB), NOSPLIT, $480-64
