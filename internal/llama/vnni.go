@@ -8,7 +8,10 @@ const (
 	vnni512
 )
 
-// vnniLevel is the VNNI kernel set to use on this machine.
+// vnniLevel is the VNNI kernel set to use on this machine: the AVX512-VNNI
+// one where there is a choice, as its float64 steps are twice as wide
+// (BenchmarkVNNIMatmul: faster for the lane types, Q4_0 and Q6_K the
+// same within the noise).
 func vnniLevel() int8 {
 	switch avx, avx512 := vnniLevels(); {
 	case avx512:
