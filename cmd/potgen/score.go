@@ -110,8 +110,16 @@ func scoreAction(c *ucli.Context) error {
 		}
 		cfg.Alts = append(cfg.Alts, generate.Alt{Scorer: asc, Model: a.Info()})
 	}
-	if cfg.By, err = generate.ScoreBy(by, in.Name, &h, cfg.Model); err != nil {
+	var checked bool
+	if cfg.By, checked, err = generate.ScoreBy(by, in.Name, &h, cfg.Model); err != nil {
 		return err
+	}
+	if checked {
+		v, ok := m.(model.Vocabulary)
+		if !ok {
+			return cli.Usagef("--by tokens: %s names no vocabulary and %s cannot list its own to check the ids against; use --by text", in.Name, cfg.Model.Name)
+		}
+		cfg.Check = v.Pieces()
 	}
 	out, err := env.Create(c.String("output"), cli.OutputOptions{Binary: true, Inputs: []string{c.Args().First()}})
 	if err != nil {

@@ -26,20 +26,49 @@ const (
 // ScoreBy resolves the way asked for (ByTokens, ByText or "auto") against
 // the stream named name, of header h, and the trusted model info: auto
 // takes tokens when the vocabularies are one, else text; tokens on another
-// vocabulary is a usage error, since the ids would mean other pieces.
-func ScoreBy(by, name string, h *format.Header, info format.Model) (string, error) {
+// vocabulary is a usage error, since the ids would mean other pieces. A
+// stream that names no vocabulary (a server's) may be scored by tokens
+// when asked: checked reports that every record's ids must then be checked
+// against the model's pieces (ScoreConfig.Check).
+func ScoreBy(by, name string, h *format.Header, info format.Model) (way string, checked bool, err error) {
 	same := h.Model.Vocab != "" && h.Model.Vocab == info.Vocab
 	switch {
 	case by == "auto" && same:
-		return ByTokens, nil
+		return ByTokens, false, nil
 	case by == "auto":
-		return ByText, nil
+		return ByText, false, nil
+	case by == ByTokens && h.Model.Vocab == "" && info.Vocab != "":
+		return ByTokens, true, nil
 	case by == ByTokens && !same:
-		return "", cli.Usagef("--by tokens: %s has another vocabulary than %s (vocab %q vs %q); use --by text", name, info.Name, h.Model.Vocab, info.Vocab)
+		return "", false, cli.Usagef("--by tokens: %s has another vocabulary than %s (vocab %q vs %q); use --by text", name, info.Name, h.Model.Vocab, info.Vocab)
 	case by == ByTokens || by == ByText:
-		return by, nil
+		return by, false, nil
 	}
-	return "", cli.Usagef("--by %q: want tokens, text or auto", by)
+	return "", false, cli.Usagef("--by %q: want tokens, text or auto", by)
+}
+
+// checkPieces reports the first token of rec whose bytes, as the stream
+// gives them, are not those the model's vocabulary gives its id, or that
+// the stream gives no bytes for: then the ids are not known to be the
+// model's, and scoring them would score other text. An id the model gives
+// no bytes (a control token such as BOS: servers show those differently)
+// is no evidence either way; the scorer still refuses an id outside the
+// vocabulary.
+func checkPieces(rec *format.Record, vocab *format.Pieces) error {
+	for i, id := range rec.Tokens {
+		want, mine := vocab.Get(id)
+		if !mine {
+			continue
+		}
+		got, ok := rec.Pieces.Get(id)
+		if !ok {
+			return fmt.Errorf("position %d: token %d has no bytes in the stream, so it cannot be checked against the model's vocabulary", i, id)
+		}
+		if want != got {
+			return fmt.Errorf("position %d: token %d is %q in the stream and %q in the model's vocabulary", i, id, got, want)
+		}
+	}
+	return nil
 }
 
 // ScoreConfig is one scoring run (potgen score).
@@ -47,7 +76,12 @@ type ScoreConfig struct {
 	Scorer model.Scorer
 	Model  format.Model // the trusted model, as its Info says, for the labels
 	By     string       // ByTokens or ByText (see ScoreBy)
-	Jobs   int          // outputs scored at once; the output keeps the input's order
+	// Check, when set, is the trusted model's vocabulary: scoring by
+	// tokens a stream that names none, every record's ids must have
+	// there the bytes the stream gives them, or the run stops with a
+	// bad-input error naming the record.
+	Check *format.Pieces
+	Jobs  int // outputs scored at once; the output keeps the input's order
 	// Pipe is the file the output ends in when it may be a pipe: as in
 	// Run, no output is started while Lead(Jobs) of the records scored
 	// wait unread, so that a reader that stops (potcmp has decided) leaves
@@ -253,6 +287,11 @@ func (s *scoring) score(ctx context.Context, j *scoreJob) error {
 	}
 	if rec.Prompt == "" {
 		return cli.BadInputf("%s: record %d (challenge %s sample %d) has no prompt: potgen score needs the prompts potgen writes", s.name, j.seq, rec.ID, rec.Sample)
+	}
+	if s.cfg.Check != nil && s.cfg.By == ByTokens {
+		if err := checkPieces(rec, s.cfg.Check); err != nil {
+			return cli.BadInputf("%s: record %d (challenge %s sample %d): %v: its vocabulary is not the model's; use --by text", s.name, j.seq, rec.ID, rec.Sample, err)
+		}
 	}
 	q := model.ScoreQuery{Prompt: rec.Prompt, Tokens: rec.Tokens, Stop: rec.Finish == "stop"}
 	if s.cfg.By == ByText {

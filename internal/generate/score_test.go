@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pot-audit/pot/format"
+	"github.com/pot-audit/pot/internal/cli"
 	"github.com/pot-audit/pot/internal/compare"
 	"github.com/pot-audit/pot/internal/model"
 	"github.com/pot-audit/pot/internal/model/local"
@@ -210,23 +211,69 @@ func TestScoreBadInput(t *testing.T) {
 	}
 }
 
-// ScoreBy takes tokens only where the vocabularies are one.
+// ScoreBy takes tokens only where the vocabularies are one, or, asked
+// for, on a stream that names none, checked.
 func TestScoreBy(t *testing.T) {
 	mine := format.Model{Name: "synth:1", Vocab: "sha256:a"}
 	same := format.Header{Model: format.Model{Vocab: "sha256:a"}}
 	other := format.Header{Model: format.Model{Vocab: "sha256:b"}}
 	for _, c := range []struct {
-		by   string
-		h    *format.Header
-		want string // "" for an error
+		by      string
+		h       *format.Header
+		want    string // "" for an error
+		checked bool
 	}{
-		{"auto", &same, ByTokens}, {"auto", &other, ByText}, {"auto", &format.Header{}, ByText},
-		{"tokens", &same, ByTokens}, {"tokens", &other, ""}, {"text", &same, ByText}, {"ids", &same, ""},
+		{"auto", &same, ByTokens, false}, {"auto", &other, ByText, false}, {"auto", &format.Header{}, ByText, false},
+		{"tokens", &same, ByTokens, false}, {"tokens", &other, "", false}, {"tokens", &format.Header{}, ByTokens, true},
+		{"text", &same, ByText, false}, {"ids", &same, "", false},
 	} {
-		got, err := ScoreBy(c.by, "in.pot", c.h, mine)
-		if got != c.want || (err == nil) != (c.want != "") {
-			t.Errorf("ScoreBy(%q, vocab %q) = %q, %v; want %q", c.by, c.h.Model.Vocab, got, err, c.want)
+		got, checked, err := ScoreBy(c.by, "in.pot", c.h, mine)
+		if got != c.want || checked != c.checked || (err == nil) != (c.want != "") {
+			t.Errorf("ScoreBy(%q, vocab %q) = %q, %v, %v; want %q, %v", c.by, c.h.Model.Vocab, got, checked, err, c.want, c.checked)
 		}
+	}
+}
+
+// A stream that names no vocabulary, scored by tokens, has every id
+// checked against the model's pieces: the model's own bytes pass, another
+// byte string or none stops the run with a bad-input error naming the
+// record.
+func TestScoreChecksPieces(t *testing.T) {
+	m := openSynth(t, 1)
+	vocab := m.(model.Vocabulary).Pieces()
+	ids := vocab.IDs()
+	id := ids[len(ids)/2]
+	own, _ := vocab.Get(id)
+	for _, c := range []struct {
+		name, bytes string
+		known       bool
+		want        string // "" for success
+	}{
+		{"the model's bytes", own, true, ""},
+		{"other bytes", own + "x", true, "in the model's vocabulary"},
+		{"no bytes", "", false, "has no bytes in the stream"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := format.NewPieces()
+			if c.known {
+				p.Add(id, c.bytes)
+			}
+			// Token 1 (BOS) has no bytes in the model: no evidence either way.
+			rec := format.Record{ID: "c0", Prompt: "Once", Tokens: []int32{1, id}, Logprobs: []float32{-1, -1}, Pieces: p, Finish: "length"}
+			data := streamtest.Encode(t, streamtest.Header("s", "server", ""), []format.Record{rec})
+			rd, err := format.NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Score(context.Background(), ScoreConfig{Scorer: m, Model: m.Info(), By: ByTokens, Check: vocab, Jobs: 1}, rd, "in.pot", &buffer{})
+			var st *cli.StatusError
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("%v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "in.pot: record 0") || !strings.Contains(err.Error(), "position 1:") || !errors.As(err, &st) || st.Code != cli.ExitUsage):
+				t.Fatalf("error %v, want exit 2 naming in.pot record 0 with %q", err, c.want)
+			}
+		})
 	}
 }
 

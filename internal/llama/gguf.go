@@ -464,7 +464,7 @@ func DecodeGGUF(b []byte) (*Model, error) {
 		return nil, err
 	}
 	cfg.SharedClassifier = shared
-	return &Model{cfg: cfg, vocab: v, w: w, digest: fileDigest(b), simd: hasSIMD(), wide: hasAVX512()}, nil
+	return &Model{cfg: cfg, vocab: v, w: w, digest: fileDigest(b), simd: hasSIMD(), wide: hasAVX512(), vnni: vnniLevel()}, nil
 }
 
 func metaErr(key string, err error) error {

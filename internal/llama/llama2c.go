@@ -42,7 +42,7 @@ func LoadLlama2c(path, tokenizerPath string) (*Model, error) {
 	if err != nil {
 		return nil, withPath(err, tokenizerPath)
 	}
-	return &Model{cfg: cfg, vocab: v, w: w, digest: fileDigest(ck), simd: hasSIMD(), wide: hasAVX512()}, nil
+	return &Model{cfg: cfg, vocab: v, w: w, digest: fileDigest(ck), simd: hasSIMD(), wide: hasAVX512(), vnni: vnniLevel()}, nil
 }
 
 // DecodeLlama2c decodes a llama2.c checkpoint and tokenizer held in memory.
@@ -55,7 +55,7 @@ func DecodeLlama2c(checkpoint, tokenizer []byte) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Model{cfg: cfg, vocab: v, w: w, digest: fileDigest(checkpoint), simd: hasSIMD(), wide: hasAVX512()}, nil
+	return &Model{cfg: cfg, vocab: v, w: w, digest: fileDigest(checkpoint), simd: hasSIMD(), wide: hasAVX512(), vnni: vnniLevel()}, nil
 }
 
 func fileDigest(b []byte) string {

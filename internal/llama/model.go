@@ -128,10 +128,11 @@ type Model struct {
 	w       weights
 	digest  string
 	perturb string
-	// simd is hasSIMD() and wide hasAVX512(), asked once per model:
-	// cpuid can trap to a hypervisor and take tens of microseconds, too
-	// long to ask per sequence.
+	// simd is hasSIMD(), wide hasAVX512() and vnni vnniLevel(), asked
+	// once per model: cpuid can trap to a hypervisor and take tens of
+	// microseconds, too long to ask per sequence.
 	simd, wide bool
+	vnni       int8
 }
 
 // Config returns the model's shape.

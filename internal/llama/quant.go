@@ -157,6 +157,7 @@ type act struct {
 	simd   bool // use the AVX2 kernels (same results, sooner)
 	probed bool // wide is known
 	wide   bool // and the AVX-512F lane kernels (the same results again)
+	vnni   int8 // and the VNNI kernels of this set (vnniNone: none)
 	batch  bool // the vector is a row of a prompt batch (see State.SetBatch)
 	format int
 	f      []float32 // F32, F16 and BF16: the (rounded) values
@@ -181,7 +182,7 @@ func (a *act) prepare(format int, x []float32) {
 	if a.simd && !a.probed {
 		// An act not made by NewState (which takes the model's
 		// answer): once, as CPUID is slow, in a virtual machine slower.
-		a.wide, a.probed = hasAVX512(), true
+		a.wide, a.vnni, a.probed = hasAVX512(), vnniLevel(), true
 	}
 	a.format = format
 	n := len(x)

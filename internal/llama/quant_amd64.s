@@ -1,4 +1,5 @@
 #include "textflag.h"
+#include "group_amd64.h"
 #include "reduce_amd64.h"
 
 // Whole-matrix AVX2 kernels for the 32-weight block types and the Q8_0 and
@@ -80,14 +81,7 @@ GLOBL qkc<>(SB), RODATA|NOPTR, $200
 
 // LANEARGS loads the arguments of a lane kernel and the constants.
 #define LANEARGS \
-	MOVQ w+0(FP), R12; \
-	MOVQ stride+8(FP), R13; \
-	MOVQ y+16(FP), R9; \
-	MOVQ yd+24(FP), R14; \
-	MOVQ ys+32(FP), R8; \
-	MOVQ nb+40(FP), R10; \
-	MOVQ out+48(FP), DX; \
-	MOVQ rows+56(FP), R11; \
+	LANEPTRS; \
 	CONSTS
 
 // TABLEW puts in Y2 the 32 weights, as int8, of the block at SI (a
@@ -231,35 +225,6 @@ GLOBL qkk<>(SB), RODATA|NOPTR, $208
 	VPMADDWD Y3, Y2, Y2; \
 	VPADDD Y2, Y8, Y8
 
-// The group lane kernels: the lane kernels' arithmetic, 8 rows at a time,
-// block after block across the 8 rows. Each block's 8 scales (and Q4_1's
-// and Q5_1's minimums) are loaded together, converted once and read
-// back broadcast from the frame; the 8 rows' lane accumulators live in
-// the frame as float32, widened to float64 for each fma32 step; the 8
-// rows' hsum8 are one transposed tree. The frame holds:
-//
-//	0   the 8 rows' byte offsets from the group's first row (rows past
-//	    the end of a short last group repeat the first row)
-//	96  the block's dd of each row, float32
-//	128 the same as float64
-//	192 the 8 rows' 8 accumulators, float32
-//	448 the 8 results of a short last group
-
-// 0x0000ffff, 0x00007fff dwords, then the dword order that undoes the
-// transposed sum's interleave.
-DATA qkg<>+0(SB)/8, $0x0000ffff0000ffff
-DATA qkg<>+8(SB)/8, $0x0000ffff0000ffff
-DATA qkg<>+16(SB)/8, $0x0000ffff0000ffff
-DATA qkg<>+24(SB)/8, $0x0000ffff0000ffff
-DATA qkg<>+32(SB)/8, $0x00007fff00007fff
-DATA qkg<>+40(SB)/8, $0x00007fff00007fff
-DATA qkg<>+48(SB)/8, $0x00007fff00007fff
-DATA qkg<>+56(SB)/8, $0x00007fff00007fff
-DATA qkg<>+64(SB)/8, $0x0000000400000000
-DATA qkg<>+72(SB)/8, $0x0000000500000001
-DATA qkg<>+80(SB)/8, $0x0000000600000002
-DATA qkg<>+88(SB)/8, $0x0000000700000003
-GLOBL qkg<>(SB), RODATA|NOPTR, $96
 
 // The integer part of a block of each lane type: the 8 lane sums in Y2 of
 // the block at SI and the activations at DI.
@@ -294,194 +259,6 @@ GLOBL qkg<>(SB), RODATA|NOPTR, $96
 	FIFTH(4); \
 	VMOVDQU (DI), Y5; \
 	UDOT
-
-// GWORD puts in element i of X the dword at off in row r's block (BX is
-// the first row's).
-#define GWORD(off, r, i, X) \
-	MOVQ (8*r)(SP), SI; \
-	VPINSRD $i, off(BX)(SI*1), X, X
-
-// GWORDS loads the dword at off in block CX of the 8 rows into Y8
-// (inserts, as a gather is slower on processors that microcode it).
-#define GWORDS(off) \
-	MOVQ 0(SP), SI; \
-	VMOVD off(BX)(SI*1), X8; \
-	GWORD(off, 1, 1, X8); \
-	GWORD(off, 2, 2, X8); \
-	GWORD(off, 3, 3, X8); \
-	MOVQ 32(SP), SI; \
-	VMOVD off(BX)(SI*1), X9; \
-	GWORD(off, 5, 1, X9); \
-	GWORD(off, 6, 2, X9); \
-	GWORD(off, 7, 3, X9); \
-	VINSERTI128 $1, X9, Y8, Y8
-
-// GSCALES leaves in Y6 the 8 float32 dd: the binary16 in the low words
-// of Y8 (LOWORDS) or in the high ones (HIWORDS) times the activation
-// scale of block CX. GDD takes them from the start of the blocks.
-#define GSCALES(WORDS) \
-	WORDS; \
-	VPACKUSDW Y6, Y6, Y6; \
-	VPERMQ $0x08, Y6, Y6; \
-	VCVTPH2PS X6, Y6; \
-	VBROADCASTSS (R14)(CX*4), Y3; \
-	VMULPS Y3, Y6, Y6
-
-#define LOWORDS VPAND qkg<>+0(SB), Y8, Y6
-#define HIWORDS VPSRLD $16, Y8, Y6
-
-#define GDD \
-	GWORDS(0); \
-	GSCALES(LOWORDS)
-
-// GMIN adds to Y7 the 8 rows' minimum terms m*s[CX], the binary16 m the
-// high words of Y8, a zero m (of either sign) adding +0 as dotLanes adds
-// nothing (its sum is never -0, so +0 leaves it as it is).
-#define GMIN \
-	VPSRLD $16, Y8, Y3; \
-	VPAND qkg<>+32(SB), Y3, Y4; \
-	VPXOR Y5, Y5, Y5; \
-	VPCMPEQD Y5, Y4, Y4; \
-	VPACKUSDW Y3, Y3, Y3; \
-	VPERMQ $0x08, Y3, Y3; \
-	VCVTPH2PS X3, Y3; \
-	VBROADCASTSS (R8)(CX*4), Y5; \
-	VMULPS Y5, Y3, Y3; \
-	VANDNPS Y3, Y4, Y3; \
-	VADDPS Y3, Y7, Y7
-
-// GROWPTR points SI at row r's block.
-#define GROWPTR(r) \
-	MOVQ (8*r)(SP), SI; \
-	ADDQ BX, SI
-
-// GFIRST and GNEXT take row r's block: acc[k] = fma32(dd, lane k, acc[k]),
-// the 8 accumulators float32 in the frame. For the first block they are
-// zero, and the exact product plus +0, rounded once (an FMA), is fma32's:
-// a product of two binary16 and an int32 lane is exact and never
-// underflows, and +0 turns a -0 into the +0 that fma32 gives. After it
-// the product, exact in float64, is added in float64 and the sum rounded
-// to float32, as fma32 does.
-#define GFIRST(INT, r) \
-	GROWPTR(r); \
-	INT; \
-	VCVTDQ2PS Y2, Y2; \
-	VBROADCASTSS (96+4*r)(SP), Y6; \
-	VXORPS Y3, Y3, Y3; \
-	VFMADD213PS Y3, Y6, Y2; \
-	VMOVUPS Y2, (192+32*r)(SP)
-
-#define GNEXT(INT, r) \
-	GROWPTR(r); \
-	INT; \
-	VCVTDQ2PD X2, Y3; \
-	VEXTRACTI128 $1, Y2, X4; \
-	VCVTDQ2PD X4, Y4; \
-	VBROADCASTSD (128+8*r)(SP), Y6; \
-	VMULPD Y6, Y3, Y3; \
-	VMULPD Y6, Y4, Y4; \
-	VCVTPS2PD (192+32*r)(SP), Y0; \
-	VCVTPS2PD (192+32*r+16)(SP), Y1; \
-	VADDPD Y3, Y0, Y0; \
-	VADDPD Y4, Y1, Y1; \
-	VCVTPD2PSY Y0, X0; \
-	VCVTPD2PSY Y1, X1; \
-	VMOVUPS X0, (192+32*r)(SP); \
-	VMOVUPS X1, (192+32*r+16)(SP)
-
-// GNEXTW is GNEXT with AVX-512F: the 8 lanes in one register of float64.
-#define GNEXTW(INT, r) \
-	GROWPTR(r); \
-	INT; \
-	VCVTDQ2PD Y2, Z3; \
-	VBROADCASTSD (128+8*r)(SP), Z6; \
-	VMULPD Z6, Z3, Z3; \
-	VCVTPS2PD (192+32*r)(SP), Z0; \
-	VADDPD Z3, Z0, Z0; \
-	VCVTPD2PS Z0, Y0; \
-	VMOVUPS Y0, (192+32*r)(SP)
-
-#define GROWS(M, INT) \
-	M(INT, 0); M(INT, 1); M(INT, 2); M(INT, 3); \
-	M(INT, 4); M(INT, 5); M(INT, 6); M(INT, 7)
-
-// GPAIR leaves in D, for rows r and r+1, [v0+v4, v1+v5, v2+v6, v3+v7]
-// of row r in its low half and of row r+1 in its high half; T is scratch.
-#define GPAIR(r, D, XD, T, XT) \
-	VMOVUPS (192+32*r)(SP), XD; \
-	VINSERTF128 $1, (192+32*r+32)(SP), D, D; \
-	VMOVUPS (192+32*r+16)(SP), XT; \
-	VINSERTF128 $1, (192+32*r+48)(SP), T, T; \
-	VADDPS T, D, D
-
-// GHSUM leaves in Y0 hsum8 of each of the 8 rows' accumulators, row r in
-// element r: the pairs as GPAIR, then (a0+a2) and (a1+a3), then their sum,
-// the additions of hsum8 in its order.
-#define GHSUM \
-	GPAIR(0, Y0, X0, Y1, X1); \
-	GPAIR(2, Y2, X2, Y3, X3); \
-	GPAIR(4, Y4, X4, Y5, X5); \
-	GPAIR(6, Y6, X6, Y1, X1); \
-	VUNPCKLPD Y2, Y0, Y1; \
-	VUNPCKHPD Y2, Y0, Y3; \
-	VADDPS Y3, Y1, Y0; \
-	VUNPCKLPD Y6, Y4, Y1; \
-	VUNPCKHPD Y6, Y4, Y3; \
-	VADDPS Y3, Y1, Y4; \
-	VHADDPS Y4, Y0, Y0; \
-	VMOVDQU qkg<>+64(SB), Y1; \
-	VPERMPS Y0, Y1, Y0
-
-// GOFFSETS starts a group of the 8 rows (or the rows left) at R12, R11
-// rows left (none: to done): their byte offsets in the frame, at 0, rows
-// past the last repeating the first.
-#define GOFFSETS(offs, done) \
-	CMPQ R11, $0; \
-	JEQ done; \
-	MOVQ $8, AX; \
-	CMPQ R11, AX; \
-	CMOVQLT R11, AX; \
-	XORQ BX, BX; \
-	XORQ CX, CX; \
-offs: \
-	XORQ SI, SI; \
-	CMPQ BX, AX; \
-	CMOVQLT CX, SI; \
-	MOVQ SI, 0(SP)(BX*8); \
-	ADDQ R13, CX; \
-	INCQ BX; \
-	CMPQ BX, $8; \
-	JLT offs
-
-// GSTORE stores the group's results, row r in element r of Y0 (through
-// the frame at 448 for a short last group), steps to the next group and
-// goes back to grp; done ends the kernel.
-#define GSTORE(grp, tcopy, tloop, next, done) \
-	MOVQ $8, AX; \
-	CMPQ R11, AX; \
-	CMOVQLT R11, AX; \
-	CMPQ AX, $8; \
-	JNE tcopy; \
-	VMOVUPS Y0, (DX); \
-	JMP next; \
-tcopy: \
-	VMOVUPS Y0, 448(SP); \
-	XORQ BX, BX; \
-tloop: \
-	MOVL 448(SP)(BX*4), SI; \
-	MOVL SI, (DX)(BX*4); \
-	INCQ BX; \
-	CMPQ BX, AX; \
-	JLT tloop; \
-next: \
-	LEAQ (DX)(AX*4), DX; \
-	SUBQ AX, R11; \
-	IMULQ R13, AX; \
-	ADDQ AX, R12; \
-	JMP grp; \
-done: \
-	VZEROUPPER; \
-	RET
 
 // The table kernels (Q4_0's, and IQ4_NL's unpaired last block) take 8
 // rows at a time too: the 8 rows' exact block sums reduced together by a
@@ -529,29 +306,8 @@ done: \
 	VMULPS Y0, Y6, Y0; \
 	VADDPS Y0, Y11, Y11
 
-#define SQ4_0 \
-	VCVTDQ2PD X0, Y1; \
-	VEXTRACTI128 $1, Y0, X0; \
-	VCVTDQ2PD X0, Y0; \
-	VCVTPS2PD X6, Y2; \
-	VEXTRACTF128 $1, Y6, X6; \
-	VCVTPS2PD X6, Y6; \
-	VMULPD Y2, Y1, Y1; \
-	VMULPD Y6, Y0, Y0; \
-	VADDPD Y1, Y11, Y11; \
-	VADDPD Y0, Y12, Y12; \
-	VCVTPD2PSY Y11, X11; \
-	VCVTPD2PSY Y12, X12; \
-	VCVTPS2PD X11, Y11; \
-	VCVTPS2PD X12, Y12
-
 // SFINSEQ and SFINQ4_0 leave the 8 rows' results in Y0.
 #define SFINSEQ VMOVAPS Y11, Y0
-
-#define SFINQ4_0 \
-	VCVTPD2PSY Y11, X0; \
-	VCVTPD2PSY Y12, X1; \
-	VINSERTF128 $1, X1, Y0, Y0
 
 // SKERNEL is the body of a table kernel whose float step is STEP and end
 // FIN. The labels are the kernel's own.
@@ -592,63 +348,6 @@ tail: \
 	VPSLLD $5, Y9, Y9; \
 	VPSUBD Y9, Y8, Y8; \
 	VMOVDQU Y8, (192+32*r)(SP)
-
-// Q6TREE leaves in Y0 the 8 rows' sums of the lanes at 192 in the frame.
-#define Q6TREE \
-	VMOVDQU 192(SP), Y0; \
-	VPHADDD 224(SP), Y0, Y0; \
-	VMOVDQU 256(SP), Y1; \
-	VPHADDD 288(SP), Y1, Y1; \
-	VPHADDD Y1, Y0, Y0; \
-	VMOVDQU 320(SP), Y1; \
-	VPHADDD 352(SP), Y1, Y1; \
-	VMOVDQU 384(SP), Y2; \
-	VPHADDD 416(SP), Y2, Y2; \
-	VPHADDD Y2, Y1, Y1; \
-	VPERM2I128 $0x20, Y1, Y0, Y6; \
-	VPERM2I128 $0x31, Y1, Y0, Y7; \
-	VPADDD Y7, Y6, Y0
-
-// GKERNEL is the body of a group lane kernel for blocks of SIZE bytes whose
-// integer part is INT; MIN, once per block, is GMIN for the types with a
-// minimum, whose sums TAIL (ADDMINS) adds, Q5OFF for Q5_0, or NOMIN. The labels are the kernel's own.
-#define GKERNEL(INT, SIZE, MIN, TAIL, NEXT, grp, offs, blk, tail, tcopy, tloop, next, done) \
-	LANEARGS; \
-grp: \
-	GOFFSETS(offs, done); \
-	VXORPS Y7, Y7, Y7; \
-	MOVQ R12, BX; \
-	MOVQ R9, DI; \
-	XORQ CX, CX; \
-	GDD; \
-	VMOVUPS Y6, 96(SP); \
-	MIN; \
-	GROWS(GFIRST, INT); \
-	ADDQ $SIZE, BX; \
-	ADDQ $32, DI; \
-	INCQ CX; \
-blk: \
-	CMPQ CX, R10; \
-	JEQ tail; \
-	GDD; \
-	VCVTPS2PD X6, Y3; \
-	VEXTRACTF128 $1, Y6, X6; \
-	VCVTPS2PD X6, Y6; \
-	VMOVUPD Y3, 128(SP); \
-	VMOVUPD Y6, 160(SP); \
-	MIN; \
-	GROWS(NEXT, INT); \
-	ADDQ $SIZE, BX; \
-	ADDQ $32, DI; \
-	INCQ CX; \
-	JMP blk; \
-tail: \
-	GHSUM; \
-	TAIL; \
-	GSTORE(grp, tcopy, tloop, next, done)
-
-#define ADDMINS VADDPS Y7, Y0, Y0
-#define NOMIN
 
 // func matQ4_0AVX2(w *byte, stride int, table *[16]int8, y *int8, yd *float32, nb int, out *float32, rows int)
 // out[r] = seqQ4_0(row r): sum = fma32(float32(s), half(d)*yd, sum) block

@@ -8,6 +8,9 @@ func (m *matrix) dotRowsAVX2(out []float32, a *act, lo, hi int) bool {
 	if m.cols == 0 {
 		return false
 	}
+	if a.vnni != vnniNone && m.dotRowsVNNI(out, a, lo, hi) {
+		return true
+	}
 	var ys *float32
 	if len(a.s) > 0 {
 		ys = &a.s[0]

@@ -137,7 +137,7 @@ func synth(seed uint64, c Config) *Model {
 			clear(w.cls.f[id*d : (id+1)*d])
 		}
 	}
-	m := &Model{cfg: c, vocab: v, w: w, simd: hasSIMD(), wide: hasAVX512()}
+	m := &Model{cfg: c, vocab: v, w: w, simd: hasSIMD(), wide: hasAVX512(), vnni: vnniLevel()}
 	hs := sha256.New()
 	if err := m.WriteLlama2c(hs); err != nil {
 		panic("llama: hashing never fails: " + err.Error())

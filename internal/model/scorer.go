@@ -3,6 +3,8 @@ package model
 import (
 	"context"
 	"errors"
+
+	"github.com/pot-audit/pot/format"
 )
 
 // Scorer is the optional interface of a model that can say how likely a
@@ -53,6 +55,14 @@ type Scored struct {
 	// Sum is the log-likelihood of the whole continuation: the Logprobs and
 	// StopLogprob added in float64.
 	Sum float64
+}
+
+// Vocabulary is the optional interface of a model that can say the bytes
+// of every token id of its vocabulary. potgen score uses it to check, token
+// by token, that the ids of a stream whose vocabulary is not named (a
+// server's) are the model's own before it scores them as such.
+type Vocabulary interface {
+	Pieces() *format.Pieces
 }
 
 // ErrNotScorable is wrapped by a Scorer's error for a continuation it

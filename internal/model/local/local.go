@@ -28,6 +28,10 @@ type Model struct {
 	pieces  *format.Pieces // the bytes of every token: records point at it
 }
 
+// Pieces returns the bytes of every token of the model's vocabulary
+// (model.Vocabulary).
+func (l *Model) Pieces() *format.Pieces { return l.pieces }
+
 // Open loads the model of spec:
 //
 //	synth:SEED                          the synthetic model of that seed
