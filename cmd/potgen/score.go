@@ -95,31 +95,13 @@ func scoreAction(c *ucli.Context) error {
 		return err
 	}
 	cfg := generate.ScoreConfig{Scorer: sc, Model: m.Info(), Jobs: c.Int("jobs"), WriterOptions: sign}
-	for _, spec := range c.Generic("alt").(*specList).specs {
-		a, err := backends.Open(spec, model.Options{Threads: c.Int("threads"), Jobs: c.Int("jobs"), Getenv: env.Getenv})
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		asc, err := scorerOf(a, "--alt", spec)
-		if err != nil {
-			return err
-		}
-		if err := generate.CheckAlt(model.Redact(spec), a.Info(), cfg.Model); err != nil {
-			return err
-		}
-		cfg.Alts = append(cfg.Alts, generate.Alt{Scorer: asc, Model: a.Info()})
-	}
-	var checked bool
-	if cfg.By, checked, err = generate.ScoreBy(by, in.Name, &h, cfg.Model); err != nil {
+	closeAlts, err := openAlts(c, env, &cfg)
+	defer closeAlts()
+	if err != nil {
 		return err
 	}
-	if checked {
-		v, ok := m.(model.Vocabulary)
-		if !ok {
-			return cli.Usagef("--by tokens: %s names no vocabulary and %s cannot list its own to check the ids against; use --by text", in.Name, cfg.Model.Name)
-		}
-		cfg.Check = v.Pieces()
+	if err := scoreWay(c.String("by"), in.Name, &h, m, &cfg); err != nil {
+		return err
 	}
 	out, err := env.Create(c.String("output"), cli.OutputOptions{Binary: true, Inputs: []string{c.Args().First()}})
 	if err != nil {
@@ -138,6 +120,53 @@ func scoreAction(c *ucli.Context) error {
 		return nil // the reader has what it needed
 	}
 	return scored(env, out, st, in.Name, signers.IDs, len(sign) > 0)
+}
+
+// openAlts opens every --alt model into cfg.Alts, each of the trusted
+// model's vocabulary; the function returned closes those opened, also
+// after an error.
+func openAlts(c *ucli.Context, env *cli.Env, cfg *generate.ScoreConfig) (func(), error) {
+	var opened []model.Model
+	closeAll := func() {
+		for _, a := range opened {
+			a.Close()
+		}
+	}
+	for _, spec := range c.Generic("alt").(*specList).specs {
+		a, err := backends.Open(spec, model.Options{Threads: c.Int("threads"), Jobs: c.Int("jobs"), Getenv: env.Getenv})
+		if err != nil {
+			return closeAll, err
+		}
+		opened = append(opened, a)
+		asc, err := scorerOf(a, "--alt", spec)
+		if err != nil {
+			return closeAll, err
+		}
+		if err := generate.CheckAlt(model.Redact(spec), a.Info(), cfg.Model); err != nil {
+			return closeAll, err
+		}
+		cfg.Alts = append(cfg.Alts, generate.Alt{Scorer: asc, Model: a.Info()})
+	}
+	return closeAll, nil
+}
+
+// scoreWay sets cfg.By from --by and the stream's header h, and, scoring
+// by tokens a stream that names no vocabulary, the trusted model m's
+// pieces to check its ids against.
+func scoreWay(by, name string, h *format.Header, m model.Model, cfg *generate.ScoreConfig) error {
+	way, checked, err := generate.ScoreBy(by, name, h, cfg.Model)
+	if err != nil {
+		return err
+	}
+	cfg.By = way
+	if checked {
+		v, ok := m.(model.Vocabulary)
+		if !ok {
+			return cli.Usagef("--by tokens: %s names no vocabulary and %s cannot list its own to check the ids against; use --by text", name, cfg.Model.Name)
+		}
+		cfg.Check = v.Pieces()
+	}
+	return nil
 }
 
 // scorerOf is m as a Scorer, or a usage error naming the flag and spec.
