@@ -138,6 +138,23 @@ GLOBL qkg<>(SB), RODATA|NOPTR, $96
 	VCVTPD2PS Z0, Y0; \
 	VMOVUPS Y0, (192+32*r)(SP)
 
+// GFMA is GNEXT rounded once, as fmaf and VFMADD231PS do, for the types
+// whose lanes fuse (see fusedLanes): row r's 8 lane sums, exact in
+// float32, fused into its accumulators at 192 in the frame by its dd at
+// 96+4r. GFMAAT does it for the accumulators at base.
+#define GLANESF(INT, r) \
+	GROWPTR(r); \
+	INT; \
+	VCVTDQ2PS Y2, Y2; \
+	VBROADCASTSS (96+4*r)(SP), Y6
+
+#define GFMAAT(INT, r, base) \
+	GLANESF(INT, r); \
+	VFMADD213PS (base+32*r)(SP), Y6, Y2; \
+	VMOVUPS Y2, (base+32*r)(SP)
+
+#define GFMA(INT, r) GFMAAT(INT, r, 192)
+
 #define GROWS(M, INT) \
 	M(INT, 0); M(INT, 1); M(INT, 2); M(INT, 3); \
 	M(INT, 4); M(INT, 5); M(INT, 6); M(INT, 7)
@@ -271,12 +288,24 @@ done: \
 	MOVQ out+48(FP), DX; \
 	MOVQ rows+56(FP), R11
 
+// GDD64 keeps the block's 8 dd (Y6) in the frame as float64 for GNEXT's
+// steps, GDD32 as float32 for GFMA's.
+#define GDD64 \
+	VCVTPS2PD X6, Y3; \
+	VEXTRACTF128 $1, Y6, X6; \
+	VCVTPS2PD X6, Y6; \
+	VMOVUPD Y3, 128(SP); \
+	VMOVUPD Y6, 160(SP)
+
+#define GDD32 VMOVUPS Y6, 96(SP)
+
 // GKERNEL is the body of a group lane kernel for blocks of SIZE bytes whose
-// integer part is INT; MIN, once per block, is GMIN for the types with a
+// integer part is INT; NEXT takes each block after the first, KEEP (GDD64
+// or GDD32, as NEXT needs) keeps its scales; MIN, once per block, is GMIN for the types with a
 // minimum, whose sums TAIL (ADDMINS) adds, Q5OFF for Q5_0, or NOMIN (the
 // VNNI kernels add their own steps). LANEARGS, each file's own, loads the
 // arguments and the constants. The labels are the kernel's own.
-#define GKERNEL(INT, SIZE, MIN, TAIL, NEXT, grp, offs, blk, tail, tcopy, tloop, next, done) \
+#define GKERNEL(INT, SIZE, MIN, TAIL, NEXT, KEEP, grp, offs, blk, tail, tcopy, tloop, next, done) \
 	LANEARGS; \
 grp: \
 	GOFFSETS(offs, done); \
@@ -295,11 +324,7 @@ blk: \
 	CMPQ CX, R10; \
 	JEQ tail; \
 	GDD; \
-	VCVTPS2PD X6, Y3; \
-	VEXTRACTF128 $1, Y6, X6; \
-	VCVTPS2PD X6, Y6; \
-	VMOVUPD Y3, 128(SP); \
-	VMOVUPD Y6, 160(SP); \
+	KEEP; \
 	MIN; \
 	GROWS(NEXT, INT); \
 	ADDQ $SIZE, BX; \
