@@ -213,7 +213,7 @@ func decode(typ uint32, blk []byte, w *[32]byte) (d, m float32) {
 // accumulators by fmaf, rounded once as llama.cpp's _mm256_fmadd_ps does,
 // rather than by fma32. The lane types not yet moved keep fma32 in the
 // portable code and in every kernel alike.
-func fusedLanes(typ uint32) bool { return typ == ggmlQ5_1 }
+func fusedLanes(typ uint32) bool { return true }
 
 // dotLanes is the x86 AVX2 dot product of a row of 32-weight blocks with
 // Q8_0 or Q8_1 activations: per block, 8 lanes of integer sums each fused

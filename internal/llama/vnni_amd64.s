@@ -344,17 +344,17 @@ tail: \
 // func matQ8_0VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ8_0AVX2 with AVX-VNNI.
 TEXT ·matQ8_0VNNI(SB), NOSPLIT, $480-64
-	GKERNEL(VQ8_0(DPV), 34, PRE8_0(DPV), NOMIN, GNEXTV, GDD64, v80grp, v80offs, v80blk, v80tail, v80tcopy, v80tloop, v80next, v80done)
+	GKERNEL(VQ8_0(DPV), 34, PRE8_0(DPV), NOMIN, GFMA, GDD32, v80grp, v80offs, v80blk, v80tail, v80tcopy, v80tloop, v80next, v80done)
 
 // func matQ4_1VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ4_1AVX2 with AVX-VNNI.
 TEXT ·matQ4_1VNNI(SB), NOSPLIT, $480-64
-	GKERNEL(VQ4_1(DPV), 20, GMINY, ADDMINS, GNEXTV, GDD64, v41grp, v41offs, v41blk, v41tail, v41tcopy, v41tloop, v41next, v41done)
+	GKERNEL(VQ4_1(DPV), 20, GMINY, ADDMINS, GFMA, GDD32, v41grp, v41offs, v41blk, v41tail, v41tcopy, v41tloop, v41next, v41done)
 
 // func matQ5_0VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ5_0AVX2 with AVX-VNNI.
 TEXT ·matQ5_0VNNI(SB), NOSPLIT, $480-64
-	GKERNEL(VQ5_0(DPV, FIFTH3), 22, PRE5_0(DPV), NOMIN, GNEXTV, GDD64, v50grp, v50offs, v50blk, v50tail, v50tcopy, v50tloop, v50next, v50done)
+	GKERNEL(VQ5_0(DPV, FIFTH3), 22, PRE5_0(DPV), NOMIN, GFMA, GDD32, v50grp, v50offs, v50blk, v50tail, v50tcopy, v50tloop, v50next, v50done)
 
 // func matQ5_1VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ5_1AVX2 with AVX-VNNI.
@@ -377,15 +377,15 @@ TEXT ·matQ6_KVNNI(SB), NOSPLIT, $480-64
 
 // func matQ8_0VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ8_0VNNI512(SB), NOSPLIT, $480-64
-	GKERNEL(VQ8_0(DPE), 34, PRE8_0(DPE), NOMIN, GNEXTF, GDD64, w80grp, w80offs, w80blk, w80tail, w80tcopy, w80tloop, w80next, w80done)
+	GKERNEL(VQ8_0(DPE), 34, PRE8_0(DPE), NOMIN, GFMA, GDD32, w80grp, w80offs, w80blk, w80tail, w80tcopy, w80tloop, w80next, w80done)
 
 // func matQ4_1VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ4_1VNNI512(SB), NOSPLIT, $480-64
-	GKERNEL(VQ4_1(DPE), 20, GMINY, ADDMINS, GNEXTF, GDD64, w41grp, w41offs, w41blk, w41tail, w41tcopy, w41tloop, w41next, w41done)
+	GKERNEL(VQ4_1(DPE), 20, GMINY, ADDMINS, GFMA, GDD32, w41grp, w41offs, w41blk, w41tail, w41tcopy, w41tloop, w41next, w41done)
 
 // func matQ5_0VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ5_0VNNI512(SB), NOSPLIT, $480-64
-	GKERNEL(VQ5_0(DPE, FIFTHK), 22, PRE5_0(DPE), NOMIN, GNEXTF, GDD64, w50grp, w50offs, w50blk, w50tail, w50tcopy, w50tloop, w50next, w50done)
+	GKERNEL(VQ5_0(DPE, FIFTHK), 22, PRE5_0(DPE), NOMIN, GFMA, GDD32, w50grp, w50offs, w50blk, w50tail, w50tcopy, w50tloop, w50next, w50done)
 
 // func matQ5_1VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ5_1VNNI512(SB), NOSPLIT, $480-64
