@@ -209,22 +209,15 @@ func decode(typ uint32, blk []byte, w *[32]byte) (d, m float32) {
 	return decQ5_1(blk, w)
 }
 
-// fusedLanes reports whether typ's lanes are fused into their
-// accumulators by fmaf, rounded once as llama.cpp's _mm256_fmadd_ps does,
-// rather than by fma32. The lane types not yet moved keep fma32 in the
-// portable code and in every kernel alike.
-func fusedLanes(typ uint32) bool { return true }
-
 // dotLanes is the x86 AVX2 dot product of a row of 32-weight blocks with
 // Q8_0 or Q8_1 activations: per block, 8 lanes of integer sums each fused
-// into a float32 accumulator by the product of the two scales (fmaf or
-// fma32, as fusedLanes says), lanes added at the end; for Q4_1 and Q5_1,
+// into a float32 accumulator by the product of the two scales, rounded
+// once (fmaf, as _mm256_fmadd_ps), lanes added at the end; for Q4_1 and Q5_1,
 // min times the activation block's sum added separately.
 func dotLanes(row []byte, a *act, size int, typ uint32) float32 {
 	var acc [8]float32
 	var summs float32
 	var w [32]byte
-	fused := fusedLanes(typ)
 	if a.simd {
 		// Decode runs of blocks into Q8_0's layout (a 2-byte gap, 32
 		// int8) and let the Q8_0 kernel take the lanes: the same steps.
@@ -240,11 +233,7 @@ func dotLanes(row []byte, a *act, size int, typ uint32) float32 {
 					summs += m * a.s[b0+b]
 				}
 			}
-			if fused {
-				lanesQ8FAVX2(&buf[0], 34, &a.qs[32*b0], &dd[0], n, &acc)
-			} else {
-				lanesQ8AVX2(&buf[0], 34, &a.qs[32*b0], &dd[0], n, &acc)
-			}
+			lanesQ8AVX2(&buf[0], 34, &a.qs[32*b0], &dd[0], n, &acc)
 		}
 		return hsum8(&acc) + summs
 	}
@@ -253,11 +242,7 @@ func dotLanes(row []byte, a *act, size int, typ uint32) float32 {
 		l := lanes32(&w, a.qs[32*b:32*b+32])
 		dd := d * yd
 		for k := range acc {
-			if fused {
-				acc[k] = fmaf(dd, float32(l[k]), acc[k])
-			} else {
-				acc[k] = fma32(dd, float32(l[k]), acc[k])
-			}
+			acc[k] = fmaf(dd, float32(l[k]), acc[k])
 		}
 		if m != 0 {
 			summs += m * a.s[b]

@@ -623,7 +623,7 @@ func lanesQ8_0(row []byte, a *act) float32 {
 			for b := range n {
 				dd[b] = half(row[34*(b0+b):]) * a.d[b0+b]
 			}
-			lanesQ8FAVX2(&row[34*b0], 34, &a.qs[32*b0], &dd[0], n, &acc)
+			lanesQ8AVX2(&row[34*b0], 34, &a.qs[32*b0], &dd[0], n, &acc)
 		}
 		return hsum8(&acc)
 	}

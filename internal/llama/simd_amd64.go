@@ -10,9 +10,6 @@ func dot16AVX2(w, x *float32, n int, lanes *[16]float32)
 func lanesQ8AVX2(w *byte, stride int, y *int8, dd *float32, nb int, acc *[8]float32)
 
 //go:noescape
-func lanesQ8FAVX2(w *byte, stride int, y *int8, dd *float32, nb int, acc *[8]float32)
-
-//go:noescape
 func matF32AVX2(w, x *float32, cols int, out *float32, rows int)
 
 //go:noescape

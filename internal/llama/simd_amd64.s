@@ -1,64 +1,5 @@
 #include "textflag.h"
 
-// LANESQ8 runs the lane kernels' loop: for each of nb blocks (w: 32 int8
-// weights stride bytes apart after a 2-byte scale; y: 32 int8
-// activations; dd: the block's scale product), lane k's integer sum of
-// products 4k..4k+3, converted to float32 in Y2, fused by STEP into the
-// accumulators in Y0 with the dd at BX.
-#define LANESQ8(STEP, loop, done) \
-	MOVQ w+0(FP), SI; \
-	MOVQ stride+8(FP), R8; \
-	MOVQ y+16(FP), DI; \
-	MOVQ dd+24(FP), BX; \
-	MOVQ nb+32(FP), CX; \
-	MOVQ acc+40(FP), DX; \
-	VMOVUPS (DX), Y0; \
-loop: \
-	CMPQ CX, $0; \
-	JEQ done; \
-	VPMOVSXBW 2(SI), Y2; \
-	VPMOVSXBW 18(SI), Y3; \
-	VPMOVSXBW (DI), Y4; \
-	VPMOVSXBW 16(DI), Y5; \
-	VPMADDWD Y4, Y2, Y2; \
-	VPMADDWD Y5, Y3, Y3; \
-	VPHADDD Y3, Y2, Y2; \
-	VPERMQ $0xD8, Y2, Y2; \
-	VCVTDQ2PS Y2, Y2; \
-	STEP; \
-	ADDQ R8, SI; \
-	ADDQ $32, DI; \
-	ADDQ $4, BX; \
-	DECQ CX; \
-	JMP loop; \
-done: \
-	VMOVUPS Y0, (DX); \
-	VZEROUPPER; \
-	RET
-
-// FMA32STEP: acc[k] = float32(float64(dd)*float64(sum) + float64(acc[k])).
-#define FMA32STEP \
-	VBROADCASTSS (BX), X6; \
-	VCVTPS2PD X6, Y6; \
-	VCVTPS2PD X2, Y7; \
-	VEXTRACTF128 $1, Y2, X8; \
-	VCVTPS2PD X8, Y8; \
-	VCVTPS2PD X0, Y9; \
-	VEXTRACTF128 $1, Y0, X10; \
-	VCVTPS2PD X10, Y10; \
-	VMULPD Y6, Y7, Y7; \
-	VMULPD Y6, Y8, Y8; \
-	VADDPD Y9, Y7, Y7; \
-	VADDPD Y10, Y8, Y8; \
-	VCVTPD2PSY Y7, X7; \
-	VCVTPD2PSY Y8, X8; \
-	VINSERTF128 $1, X8, Y7, Y0
-
-// FMAFSTEP: acc[k] = fmaf(dd, sum, acc[k]), rounded once.
-#define FMAFSTEP \
-	VBROADCASTSS (BX), Y6; \
-	VFMADD231PS Y6, Y2, Y0
-
 // func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL eaxArg+0(FP), AX
@@ -107,14 +48,41 @@ dotdone:
 	RET
 
 // func lanesQ8AVX2(w *byte, stride int, y *int8, dd *float32, nb int, acc *[8]float32)
-// The lanes with fma32's steps.
+// For each of nb blocks (w: 32 int8 weights stride bytes apart after a
+// 2-byte scale; y: 32 int8 activations; dd: the block's scale product):
+// lane k's integer sum of products 4k..4k+3, converted to float32 (exact),
+// then acc[k] = fmaf(dd, sum, acc[k]), rounded once.
 TEXT ·lanesQ8AVX2(SB), NOSPLIT, $0-48
-	LANESQ8(FMA32STEP, q8loop, q8done)
-
-// func lanesQ8FAVX2(w *byte, stride int, y *int8, dd *float32, nb int, acc *[8]float32)
-// The lanes with fmaf's, for the types whose lanes fuse.
-TEXT ·lanesQ8FAVX2(SB), NOSPLIT, $0-48
-	LANESQ8(FMAFSTEP, q8floop, q8fdone)
+	MOVQ w+0(FP), SI
+	MOVQ stride+8(FP), R8
+	MOVQ y+16(FP), DI
+	MOVQ dd+24(FP), BX
+	MOVQ nb+32(FP), CX
+	MOVQ acc+40(FP), DX
+	VMOVUPS (DX), Y0
+q8loop:
+	CMPQ CX, $0
+	JEQ q8done
+	VPMOVSXBW 2(SI), Y2
+	VPMOVSXBW 18(SI), Y3
+	VPMOVSXBW (DI), Y4
+	VPMOVSXBW 16(DI), Y5
+	VPMADDWD Y4, Y2, Y2
+	VPMADDWD Y5, Y3, Y3
+	VPHADDD Y3, Y2, Y2
+	VPERMQ $0xD8, Y2, Y2
+	VCVTDQ2PS Y2, Y2
+	VBROADCASTSS (BX), Y6
+	VFMADD231PS Y6, Y2, Y0
+	ADDQ R8, SI
+	ADDQ $32, DI
+	ADDQ $4, BX
+	DECQ CX
+	JMP q8loop
+q8done:
+	VMOVUPS Y0, (DX)
+	VZEROUPPER
+	RET
 
 // Constants of simdExpf as float64, four of each.
 DATA expc<>+0(SB)/8, $0x3ff7154760000000

@@ -13,10 +13,6 @@ func lanesQ8AVX2(w *byte, stride int, y *int8, dd *float32, nb int, acc *[8]floa
 	panic("llama: no vectorised kernels on this architecture")
 }
 
-func lanesQ8FAVX2(w *byte, stride int, y *int8, dd *float32, nb int, acc *[8]float32) {
-	panic("llama: no vectorised kernels on this architecture")
-}
-
 func matF32AVX2(w, x *float32, cols int, out *float32, rows int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
