@@ -55,7 +55,7 @@ func (m *Model) NewState(positions, threads int) *State {
 		logits: make([]float32, c.VocabSize),
 		kc:     make([]float32, c.Layers*positions*kv),
 		vc:     make([]float32, c.Layers*positions*kv),
-		in:     act{simd: m.simd, wide: m.simd && m.wide, vnni: m.vnni, probed: true},
+		in:     act{simd: m.simd, vnni: m.vnni, probed: true},
 	}
 }
 

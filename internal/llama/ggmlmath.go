@@ -211,9 +211,9 @@ func decode(typ uint32, blk []byte, w *[32]byte) (d, m float32) {
 
 // dotLanes is the x86 AVX2 dot product of a row of 32-weight blocks with
 // Q8_0 or Q8_1 activations: per block, 8 lanes of integer sums each fused
-// into a float32 accumulator by the product of the two scales, lanes added
-// at the end; for Q4_1 and Q5_1, min times the activation block's sum added
-// separately.
+// into a float32 accumulator by the product of the two scales, rounded
+// once (fmaf, as _mm256_fmadd_ps), lanes added at the end; for Q4_1 and Q5_1,
+// min times the activation block's sum added separately.
 func dotLanes(row []byte, a *act, size int, typ uint32) float32 {
 	var acc [8]float32
 	var summs float32
@@ -242,7 +242,7 @@ func dotLanes(row []byte, a *act, size int, typ uint32) float32 {
 		l := lanes32(&w, a.qs[32*b:32*b+32])
 		dd := d * yd
 		for k := range acc {
-			acc[k] = fma32(dd, float32(l[k]), acc[k])
+			acc[k] = fmaf(dd, float32(l[k]), acc[k])
 		}
 		if m != 0 {
 			summs += m * a.s[b]

@@ -6,13 +6,13 @@
 // block after block across the 8 rows. Each block's 8 scales (and Q4_1's
 // and Q5_1's minimums) are loaded together, converted once and read
 // back broadcast from the frame; the 8 rows' lane accumulators live in
-// the frame as float32, widened to float64 for each fma32 step; the 8
+// the frame as float32, each step one FMA (fmaf's rounding); the 8
 // rows' hsum8 are one transposed tree. The frame holds:
 //
 //	0   the 8 rows' byte offsets from the group's first row (rows past
 //	    the end of a short last group repeat the first row)
 //	96  the block's dd of each row, float32
-//	128 the same as float64
+//	128 unused
 //	192 the 8 rows' 8 accumulators, float32
 //	448 the 8 results of a short last group
 
@@ -92,13 +92,9 @@ GLOBL qkg<>(SB), RODATA|NOPTR, $96
 	MOVQ (8*r)(SP), SI; \
 	ADDQ BX, SI
 
-// GFIRST and GNEXT take row r's block: acc[k] = fma32(dd, lane k, acc[k]),
-// the 8 accumulators float32 in the frame. For the first block they are
-// zero, and the exact product plus +0, rounded once (an FMA), is fma32's:
-// a product of two binary16 and an int32 lane is exact and never
-// underflows, and +0 turns a -0 into the +0 that fma32 gives. After it
-// the product, exact in float64, is added in float64 and the sum rounded
-// to float32, as fma32 does.
+// GFIRST takes row r's first block: acc[k] = fmaf(dd, lane k, +0), the 8
+// accumulators float32 in the frame, a -0 product made the +0 that fmaf
+// gives.
 #define GFIRST(INT, r) \
 	GROWPTR(r); \
 	INT; \
@@ -108,35 +104,22 @@ GLOBL qkg<>(SB), RODATA|NOPTR, $96
 	VFMADD213PS Y3, Y6, Y2; \
 	VMOVUPS Y2, (192+32*r)(SP)
 
-#define GNEXT(INT, r) \
+// GFMA takes row r's next block: its 8 lane sums, exact in float32,
+// fused into its accumulators at 192 in the frame by its dd at 96+4r,
+// rounded once, as fmaf and VFMADD231PS do. GFMAAT does it for the
+// accumulators at base.
+#define GLANESF(INT, r) \
 	GROWPTR(r); \
 	INT; \
-	VCVTDQ2PD X2, Y3; \
-	VEXTRACTI128 $1, Y2, X4; \
-	VCVTDQ2PD X4, Y4; \
-	VBROADCASTSD (128+8*r)(SP), Y6; \
-	VMULPD Y6, Y3, Y3; \
-	VMULPD Y6, Y4, Y4; \
-	VCVTPS2PD (192+32*r)(SP), Y0; \
-	VCVTPS2PD (192+32*r+16)(SP), Y1; \
-	VADDPD Y3, Y0, Y0; \
-	VADDPD Y4, Y1, Y1; \
-	VCVTPD2PSY Y0, X0; \
-	VCVTPD2PSY Y1, X1; \
-	VMOVUPS X0, (192+32*r)(SP); \
-	VMOVUPS X1, (192+32*r+16)(SP)
+	VCVTDQ2PS Y2, Y2; \
+	VBROADCASTSS (96+4*r)(SP), Y6
 
-// GNEXTW is GNEXT with AVX-512F: the 8 lanes in one register of float64.
-#define GNEXTW(INT, r) \
-	GROWPTR(r); \
-	INT; \
-	VCVTDQ2PD Y2, Z3; \
-	VBROADCASTSD (128+8*r)(SP), Z6; \
-	VMULPD Z6, Z3, Z3; \
-	VCVTPS2PD (192+32*r)(SP), Z0; \
-	VADDPD Z3, Z0, Z0; \
-	VCVTPD2PS Z0, Y0; \
-	VMOVUPS Y0, (192+32*r)(SP)
+#define GFMAAT(INT, r, base) \
+	GLANESF(INT, r); \
+	VFMADD213PS (base+32*r)(SP), Y6, Y2; \
+	VMOVUPS Y2, (base+32*r)(SP)
+
+#define GFMA(INT, r) GFMAAT(INT, r, 192)
 
 #define GROWS(M, INT) \
 	M(INT, 0); M(INT, 1); M(INT, 2); M(INT, 3); \
@@ -276,7 +259,7 @@ done: \
 // minimum, whose sums TAIL (ADDMINS) adds, Q5OFF for Q5_0, or NOMIN (the
 // VNNI kernels add their own steps). LANEARGS, each file's own, loads the
 // arguments and the constants. The labels are the kernel's own.
-#define GKERNEL(INT, SIZE, MIN, TAIL, NEXT, grp, offs, blk, tail, tcopy, tloop, next, done) \
+#define GKERNEL(INT, SIZE, MIN, TAIL, grp, offs, blk, tail, tcopy, tloop, next, done) \
 	LANEARGS; \
 grp: \
 	GOFFSETS(offs, done); \
@@ -295,13 +278,9 @@ blk: \
 	CMPQ CX, R10; \
 	JEQ tail; \
 	GDD; \
-	VCVTPS2PD X6, Y3; \
-	VEXTRACTF128 $1, Y6, X6; \
-	VCVTPS2PD X6, Y6; \
-	VMOVUPD Y3, 128(SP); \
-	VMOVUPD Y6, 160(SP); \
+	VMOVUPS Y6, 96(SP); \
 	MIN; \
-	GROWS(NEXT, INT); \
+	GROWS(GFMA, INT); \
 	ADDQ $SIZE, BX; \
 	ADDQ $32, DI; \
 	INCQ CX; \

@@ -155,8 +155,7 @@ func (m *matrix) typeName() string { return ggmlTypeName(m.typ) }
 // are reused from one product to the next.
 type act struct {
 	simd   bool // use the AVX2 kernels (same results, sooner)
-	probed bool // wide is known
-	wide   bool // and the AVX-512F lane kernels (the same results again)
+	probed bool // vnni is known
 	vnni   int8 // and the VNNI kernels of this set (vnniNone: none)
 	batch  bool // the vector is a row of a prompt batch (see State.SetBatch)
 	format int
@@ -182,7 +181,7 @@ func (a *act) prepare(format int, x []float32) {
 	if a.simd && !a.probed {
 		// An act not made by NewState (which takes the model's
 		// answer): once, as CPUID is slow, in a virtual machine slower.
-		a.wide, a.vnni, a.probed = hasAVX512(), vnniLevel(), true
+		a.vnni, a.probed = vnniLevel(), true
 	}
 	a.format = format
 	n := len(x)

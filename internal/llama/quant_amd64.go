@@ -21,8 +21,7 @@ func matQ6_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int
 func matQ4_KAVX2(w *byte, stride int, y *int8, yd *float32, bsums *int32, nb int, out *float32, rows int)
 
 // The lane kernels (Q8_0, Q4_1, Q5_0, Q5_1) take 8 rows at a time and
-// need nb >= 1; the AVX-512F ones keep a block's 8 float64 lanes in one
-// register.
+// need nb >= 1.
 
 //go:noescape
 func matQ8_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
@@ -35,9 +34,3 @@ func matQ5_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *flo
 
 //go:noescape
 func matQ5_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-
-//go:noescape
-func matQ8_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-
-//go:noescape
-func matQ4_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)

@@ -365,18 +365,6 @@ TEXT ·matQ4_0AVX2(SB), NOSPLIT, $480-64
 	TABLEW; \
 	SDOT
 
-#define GLANESF(INT, r) \
-	GROWPTR(r); \
-	INT; \
-	VCVTDQ2PS Y2, Y2; \
-	VBROADCASTSS (96+4*r)(SP), Y6
-
-#define GFMAAT(INT, r, base) \
-	GLANESF(INT, r); \
-	VFMADD213PS (base+32*r)(SP), Y6, Y2; \
-	VMOVUPS Y2, (base+32*r)(SP)
-
-#define GFMA(INT, r) GFMAAT(INT, r, 192)
 #define GFMAODD(INT, r) GFMAAT(INT, r, 480)
 
 // GSTART is GFMA for a set's first block, onto the +0 of Y7 rather than
@@ -412,7 +400,7 @@ TEXT ·matQ4_0AVX2(SB), NOSPLIT, $480-64
 // block fused into the accumulators at 192; with pairs (a lone token's)
 // the odd block of each pair into those at 480, which are then added in,
 // and after the 8 rows' hsum8 an unpaired last block's exact sums (SSUMS)
-// fused into them. The frame is the lane kernels' (the float64 dd unused)
+// fused into them. The frame is the lane kernels'
 // and the odd accumulators.
 TEXT ·matIQ4NLAVX2(SB), NOSPLIT, $736-65
 	NIBARGS
@@ -697,29 +685,19 @@ q4kdone:
 // out[r] = lanesQ8_0(row r) for r < rows; rows stride bytes apart, nb >= 1
 // blocks each. ys is unused (Q8_0 has no minimum).
 TEXT ·matQ8_0AVX2(SB), NOSPLIT, $480-64
-	GKERNEL(INTQ8_0, 34, NOMIN, NOMIN, GNEXT, g80grp, g80offs, g80blk, g80tail, g80tcopy, g80tloop, g80next, g80done)
+	GKERNEL(INTQ8_0, 34, NOMIN, NOMIN, g80grp, g80offs, g80blk, g80tail, g80tcopy, g80tloop, g80next, g80done)
 
 // func matQ4_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // out[r] = dotLanes(row r) for Q4_1 (blocks of 20 bytes).
 TEXT ·matQ4_1AVX2(SB), NOSPLIT, $480-64
-	GKERNEL(INTQ4_1, 20, GMIN, ADDMINS, GNEXT, g41grp, g41offs, g41blk, g41tail, g41tcopy, g41tloop, g41next, g41done)
+	GKERNEL(INTQ4_1, 20, GMIN, ADDMINS, g41grp, g41offs, g41blk, g41tail, g41tcopy, g41tloop, g41next, g41done)
 
 // func matQ5_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // out[r] = dotLanes(row r) for Q5_0 (blocks of 22 bytes, values minus 16).
 TEXT ·matQ5_0AVX2(SB), NOSPLIT, $480-64
-	GKERNEL(INTQ5_0, 22, Q5OFF, NOMIN, GNEXT, g50grp, g50offs, g50blk, g50tail, g50tcopy, g50tloop, g50next, g50done)
+	GKERNEL(INTQ5_0, 22, Q5OFF, NOMIN, g50grp, g50offs, g50blk, g50tail, g50tcopy, g50tloop, g50next, g50done)
 
 // func matQ5_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // out[r] = dotLanes(row r) for Q5_1 (blocks of 24 bytes).
 TEXT ·matQ5_1AVX2(SB), NOSPLIT, $480-64
-	GKERNEL(INTQ5_1, 24, GMIN, ADDMINS, GNEXT, g51grp, g51offs, g51blk, g51tail, g51tcopy, g51tloop, g51next, g51done)
-
-// func matQ8_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// The same as matQ8_0AVX2, with AVX-512F for the float64 lanes.
-TEXT ·matQ8_0AVX512(SB), NOSPLIT, $480-64
-	GKERNEL(INTQ8_0, 34, NOMIN, NOMIN, GNEXTW, h80grp, h80offs, h80blk, h80tail, h80tcopy, h80tloop, h80next, h80done)
-
-// func matQ4_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
-// The same as matQ4_1AVX2, with AVX-512F for the float64 lanes.
-TEXT ·matQ4_1AVX512(SB), NOSPLIT, $480-64
-	GKERNEL(INTQ4_1, 20, GMIN, ADDMINS, GNEXTW, h41grp, h41offs, h41blk, h41tail, h41tcopy, h41tloop, h41next, h41done)
+	GKERNEL(INTQ5_1, 24, GMIN, ADDMINS, g51grp, g51offs, g51blk, g51tail, g51tcopy, g51tloop, g51next, g51done)

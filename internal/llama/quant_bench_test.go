@@ -86,7 +86,7 @@ func BenchmarkQuantMatmul(b *testing.B) {
 			}
 			x := randomInput(r, cols)
 			out := make([]float32, rows)
-			in := act{simd: hasSIMD(), probed: true, wide: hasAVX512(), vnni: vnniLevel()}
+			in := act{simd: hasSIMD(), probed: true, vnni: vnniLevel()}
 			b.Run(fmt.Sprintf("%dx%d/%s", rows, cols, ggmlTypeName(typ)), func(b *testing.B) {
 				c0 := cpuTime(b)
 				for b.Loop() {

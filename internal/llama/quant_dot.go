@@ -636,7 +636,7 @@ func lanesQ8_0(row []byte, a *act) float32 {
 			w4, y4 := w[4*k:4*k+4], y[4*k:4*k+4]
 			l := int32(int8(w4[0]))*int32(y4[0]) + int32(int8(w4[1]))*int32(y4[1]) +
 				int32(int8(w4[2]))*int32(y4[2]) + int32(int8(w4[3]))*int32(y4[3])
-			acc[k] = fma32(dd, float32(l), acc[k])
+			acc[k] = fmaf(dd, float32(l), acc[k])
 		}
 	}
 	return hsum8(&acc)

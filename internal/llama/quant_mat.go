@@ -2,8 +2,7 @@ package llama
 
 // dotRowsAVX2 is dotRows for rows [lo, hi) through a whole-matrix AVX2
 // kernel, when the matrix's type has one; it reports whether it did the
-// work. a.simd is set, so the kernels exist on this machine; a.wide says
-// whether the AVX-512F ones do too.
+// work. a.simd is set, so the kernels exist on this machine.
 func (m *matrix) dotRowsAVX2(out []float32, a *act, lo, hi int) bool {
 	if m.cols == 0 {
 		return false
@@ -14,18 +13,6 @@ func (m *matrix) dotRowsAVX2(out []float32, a *act, lo, hi int) bool {
 	var ys *float32
 	if len(a.s) > 0 {
 		ys = &a.s[0]
-	}
-	if a.wide {
-		// Q5_0's and Q5_1's bit unpacking takes more of the vector
-		// ports than AVX-512F's wider float64 steps save: they stay AVX2.
-		switch m.typ {
-		case ggmlQ8_0:
-			matQ8_0AVX512(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], ys, len(a.d), &out[lo], hi-lo)
-			return true
-		case ggmlQ4_1:
-			matQ4_1AVX512(&m.q[lo*m.stride], m.stride, &a.qs[0], &a.d[0], ys, len(a.d), &out[lo], hi-lo)
-			return true
-		}
 	}
 	switch m.typ {
 	case ggmlF16:

@@ -56,9 +56,8 @@ func randomInput(r *Rand, n int) []float32 {
 	return x
 }
 
-// TestMatKernelsMatchPortable checks the whole-matrix AVX2 kernels (and
-// their AVX-512F versions where the machine has it) and the AVX2
-// activation quantizer against the portable code, bit for bit, on random
+// TestMatKernelsMatchPortable checks the whole-matrix AVX2 kernels and the
+// AVX2 activation quantizer against the portable code, bit for bit, on random
 // blocks and awkward inputs, for every row split.
 func TestMatKernelsMatchPortable(t *testing.T) {
 	if !hasSIMD() {
@@ -94,7 +93,7 @@ func TestMatKernelsMatchPortable(t *testing.T) {
 
 // checkMatSplits compares m's vectorised product with x against the
 // portable one, for the rows of a prompt batch or of a lone token, every
-// row split, with and (where the machine has it) without AVX-512F.
+// row split.
 func checkMatSplits(t *testing.T, m matrix, x []float32, batch bool) {
 	t.Helper()
 	rows := m.rows
@@ -103,22 +102,16 @@ func checkMatSplits(t *testing.T, m matrix, x []float32, batch bool) {
 	want := make([]float32, rows)
 	m.dotRows(want, &in, 0, rows)
 	in.simd, in.probed = true, true
-	for _, wide := range []bool{false, true} {
-		if wide && !hasAVX512() {
-			continue
+	for _, split := range [][2]int{{0, rows}, {0, 4}, {4, 5}, {5, rows}} {
+		got := slices.Repeat([]float32{-1}, rows)
+		m.dotRows(got, &in, split[0], split[1])
+		for i := split[0]; i < split[1]; i++ {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Errorf("batch %v: row %d of [%d, %d): vectorised %v, portable %v", batch, i, split[0], split[1], got[i], want[i])
+			}
 		}
-		in.wide = wide
-		for _, split := range [][2]int{{0, rows}, {0, 4}, {4, 5}, {5, rows}} {
-			got := slices.Repeat([]float32{-1}, rows)
-			m.dotRows(got, &in, split[0], split[1])
-			for i := split[0]; i < split[1]; i++ {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Errorf("batch %v, AVX-512 %v: row %d of [%d, %d): vectorised %v, portable %v", batch, wide, i, split[0], split[1], got[i], want[i])
-				}
-			}
-			if split[1] < rows && got[split[1]] != -1 {
-				t.Errorf("batch %v, AVX-512 %v: rows [%d, %d): row %d written", batch, wide, split[0], split[1], split[1])
-			}
+		if split[1] < rows && got[split[1]] != -1 {
+			t.Errorf("batch %v: rows [%d, %d): row %d written", batch, split[0], split[1], split[1])
 		}
 	}
 }

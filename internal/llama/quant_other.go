@@ -37,11 +37,3 @@ func matQ5_0AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *flo
 func matQ5_1AVX2(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
 	panic("llama: no vectorised kernels on this architecture")
 }
-
-func matQ8_0AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
-	panic("llama: no vectorised kernels on this architecture")
-}
-
-func matQ4_1AVX512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int) {
-	panic("llama: no vectorised kernels on this architecture")
-}

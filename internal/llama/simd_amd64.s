@@ -50,8 +50,8 @@ dotdone:
 // func lanesQ8AVX2(w *byte, stride int, y *int8, dd *float32, nb int, acc *[8]float32)
 // For each of nb blocks (w: 32 int8 weights stride bytes apart after a
 // 2-byte scale; y: 32 int8 activations; dd: the block's scale product):
-// lane k's integer sum of products 4k..4k+3, converted to float32, then
-// acc[k] = float32(float64(dd)*float64(sum) + float64(acc[k])).
+// lane k's integer sum of products 4k..4k+3, converted to float32 (exact),
+// then acc[k] = fmaf(dd, sum, acc[k]), rounded once.
 TEXT ·lanesQ8AVX2(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ stride+8(FP), R8
@@ -72,21 +72,8 @@ q8loop:
 	VPHADDD Y3, Y2, Y2
 	VPERMQ $0xD8, Y2, Y2
 	VCVTDQ2PS Y2, Y2
-	VBROADCASTSS (BX), X6
-	VCVTPS2PD X6, Y6
-	VCVTPS2PD X2, Y7
-	VEXTRACTF128 $1, Y2, X8
-	VCVTPS2PD X8, Y8
-	VCVTPS2PD X0, Y9
-	VEXTRACTF128 $1, Y0, X10
-	VCVTPS2PD X10, Y10
-	VMULPD Y6, Y7, Y7
-	VMULPD Y6, Y8, Y8
-	VADDPD Y9, Y7, Y7
-	VADDPD Y10, Y8, Y8
-	VCVTPD2PSY Y7, X7
-	VCVTPD2PSY Y8, X8
-	VINSERTF128 $1, X8, Y7, Y0
+	VBROADCASTSS (BX), Y6
+	VFMADD231PS Y6, Y2, Y0
 	ADDQ R8, SI
 	ADDQ $32, DI
 	ADDQ $4, BX

@@ -1,7 +1,7 @@
 package llama
 
 // The VNNI kernel sets: none, VEX-encoded (AVX-VNNI) or EVEX-encoded
-// (AVX512-VNNI with AVX512VL, and AVX-512F's float64 steps).
+// (AVX512-VNNI with AVX512VL, and AVX512BW's opmasks).
 const (
 	vnniNone = iota
 	vnniAVX
@@ -9,9 +9,9 @@ const (
 )
 
 // vnniLevel is the VNNI kernel set to use on this machine: the AVX512-VNNI
-// one where there is a choice, as its float64 steps are twice as wide
-// (BenchmarkVNNIMatmul: faster for the lane types, Q4_0 and Q6_K the
-// same within the noise).
+// one where there is a choice, as its opmask for the fifth bits makes
+// Q5_0 and Q5_1 faster (BenchmarkVNNIMatmul; the other types the same
+// within the noise).
 func vnniLevel() int8 {
 	switch avx, avx512 := vnniLevels(); {
 	case avx512:

@@ -175,35 +175,6 @@ GLOBL qkv<>(SB), RODATA|NOPTR, $288
 	VPXOR Y2, Y2, Y2; \
 	DP(5, 3, 2)
 
-// GNEXTV is GNEXT with FMAs, as GNEXTF below.
-#define GNEXTV(INT, r) \
-	GROWPTR(r); \
-	INT; \
-	VCVTDQ2PD X2, Y3; \
-	VEXTRACTI128 $1, Y2, X4; \
-	VCVTDQ2PD X4, Y4; \
-	VBROADCASTSD (128+8*r)(SP), Y6; \
-	VCVTPS2PD (192+32*r)(SP), Y0; \
-	VCVTPS2PD (192+32*r+16)(SP), Y1; \
-	VFMADD231PD Y6, Y3, Y0; \
-	VFMADD231PD Y6, Y4, Y1; \
-	VCVTPD2PSY Y0, X0; \
-	VCVTPD2PSY Y1, X1; \
-	VMOVUPS X0, (192+32*r)(SP); \
-	VMOVUPS X1, (192+32*r+16)(SP)
-
-// GNEXTF is GNEXTW with one FMA for the multiply and the add: the product
-// of dd and the lane is exact in float64, so rounding only the sum, once,
-// is what VMULPD then VADDPD give, and fma32's bits.
-#define GNEXTF(INT, r) \
-	GROWPTR(r); \
-	INT; \
-	VCVTDQ2PD Y2, Z3; \
-	VCVTPS2PD (192+32*r)(SP), Z0; \
-	VFMADD231PD.BCST (128+8*r)(SP), Z3, Z0; \
-	VCVTPD2PS Z0, Y0; \
-	VMOVUPS Y0, (192+32*r)(SP)
-
 // Q4_0: a row's lane sums of the nibbles from a start of minus 8 times the
 // activations' lane sums (Y10), stored in the frame at 192 for Q6TREE.
 #define VQ4_0ROW(DP, r) \
@@ -344,22 +315,22 @@ tail: \
 // func matQ8_0VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ8_0AVX2 with AVX-VNNI.
 TEXT ·matQ8_0VNNI(SB), NOSPLIT, $480-64
-	GKERNEL(VQ8_0(DPV), 34, PRE8_0(DPV), NOMIN, GNEXTV, v80grp, v80offs, v80blk, v80tail, v80tcopy, v80tloop, v80next, v80done)
+	GKERNEL(VQ8_0(DPV), 34, PRE8_0(DPV), NOMIN, v80grp, v80offs, v80blk, v80tail, v80tcopy, v80tloop, v80next, v80done)
 
 // func matQ4_1VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ4_1AVX2 with AVX-VNNI.
 TEXT ·matQ4_1VNNI(SB), NOSPLIT, $480-64
-	GKERNEL(VQ4_1(DPV), 20, GMINY, ADDMINS, GNEXTV, v41grp, v41offs, v41blk, v41tail, v41tcopy, v41tloop, v41next, v41done)
+	GKERNEL(VQ4_1(DPV), 20, GMINY, ADDMINS, v41grp, v41offs, v41blk, v41tail, v41tcopy, v41tloop, v41next, v41done)
 
 // func matQ5_0VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ5_0AVX2 with AVX-VNNI.
 TEXT ·matQ5_0VNNI(SB), NOSPLIT, $480-64
-	GKERNEL(VQ5_0(DPV, FIFTH3), 22, PRE5_0(DPV), NOMIN, GNEXTV, v50grp, v50offs, v50blk, v50tail, v50tcopy, v50tloop, v50next, v50done)
+	GKERNEL(VQ5_0(DPV, FIFTH3), 22, PRE5_0(DPV), NOMIN, v50grp, v50offs, v50blk, v50tail, v50tcopy, v50tloop, v50next, v50done)
 
 // func matQ5_1VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ5_1AVX2 with AVX-VNNI.
 TEXT ·matQ5_1VNNI(SB), NOSPLIT, $480-64
-	GKERNEL(VQ5_1(DPV, FIFTH3), 24, GMINY, ADDMINS, GNEXTV, v51grp, v51offs, v51blk, v51tail, v51tcopy, v51tloop, v51next, v51done)
+	GKERNEL(VQ5_1(DPV, FIFTH3), 24, GMINY, ADDMINS, v51grp, v51offs, v51blk, v51tail, v51tcopy, v51tloop, v51next, v51done)
 
 // func matQ4_0VNNI(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 // matQ4_0AVX2 with AVX-VNNI; ys is unused.
@@ -371,25 +342,24 @@ TEXT ·matQ4_0VNNI(SB), NOSPLIT, $480-64
 TEXT ·matQ6_KVNNI(SB), NOSPLIT, $480-64
 	VQ6_K(DPVM, v6grp, v6offs, v6blk, v6tail, v6tcopy, v6tloop, v6next, v6done)
 
-// The same kernels with AVX512-VNNI, the lane kernels' float64 steps in
-// AVX-512F registers (GNEXTF), Q5_0's and Q5_1's fifth bits set through an
-// AVX512BW opmask (FIFTHK).
+// The same kernels with AVX512-VNNI (EVEX-encoded dot products), Q5_0's
+// and Q5_1's fifth bits set through an AVX512BW opmask (FIFTHK).
 
 // func matQ8_0VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ8_0VNNI512(SB), NOSPLIT, $480-64
-	GKERNEL(VQ8_0(DPE), 34, PRE8_0(DPE), NOMIN, GNEXTF, w80grp, w80offs, w80blk, w80tail, w80tcopy, w80tloop, w80next, w80done)
+	GKERNEL(VQ8_0(DPE), 34, PRE8_0(DPE), NOMIN, w80grp, w80offs, w80blk, w80tail, w80tcopy, w80tloop, w80next, w80done)
 
 // func matQ4_1VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ4_1VNNI512(SB), NOSPLIT, $480-64
-	GKERNEL(VQ4_1(DPE), 20, GMINY, ADDMINS, GNEXTF, w41grp, w41offs, w41blk, w41tail, w41tcopy, w41tloop, w41next, w41done)
+	GKERNEL(VQ4_1(DPE), 20, GMINY, ADDMINS, w41grp, w41offs, w41blk, w41tail, w41tcopy, w41tloop, w41next, w41done)
 
 // func matQ5_0VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ5_0VNNI512(SB), NOSPLIT, $480-64
-	GKERNEL(VQ5_0(DPE, FIFTHK), 22, PRE5_0(DPE), NOMIN, GNEXTF, w50grp, w50offs, w50blk, w50tail, w50tcopy, w50tloop, w50next, w50done)
+	GKERNEL(VQ5_0(DPE, FIFTHK), 22, PRE5_0(DPE), NOMIN, w50grp, w50offs, w50blk, w50tail, w50tcopy, w50tloop, w50next, w50done)
 
 // func matQ5_1VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ5_1VNNI512(SB), NOSPLIT, $480-64
-	GKERNEL(VQ5_1(DPE, FIFTHK), 24, GMINY, ADDMINS, GNEXTF, w51grp, w51offs, w51blk, w51tail, w51tcopy, w51tloop, w51next, w51done)
+	GKERNEL(VQ5_1(DPE, FIFTHK), 24, GMINY, ADDMINS, w51grp, w51offs, w51blk, w51tail, w51tcopy, w51tloop, w51next, w51done)
 
 // func matQ4_0VNNI512(w *byte, stride int, y *int8, yd, ys *float32, nb int, out *float32, rows int)
 TEXT ·matQ4_0VNNI512(SB), NOSPLIT, $480-64

@@ -25,7 +25,7 @@ func BenchmarkVNNIMatmul(b *testing.B) {
 			x := randomInput(r, cols)
 			out := make([]float32, rows)
 			for _, set := range sets {
-				in := act{simd: true, probed: true, wide: hasAVX512(), vnni: set}
+				in := act{simd: true, probed: true, vnni: set}
 				b.Run(fmt.Sprintf("%dx%d/%s/set=%d", rows, cols, ggmlTypeName(typ), set), func(b *testing.B) {
 					c0 := cpuTime(b)
 					for b.Loop() {

@@ -106,7 +106,7 @@ func checkVNNI(t *testing.T, m *matrix, x []float32, sets []int8, splits [][2]in
 	m.dotRows(want, &in, 0, m.rows)
 	in.simd, in.probed = true, true
 	for _, set := range sets {
-		in.vnni, in.wide = set, set == vnni512
+		in.vnni = set
 		for _, split := range splits {
 			got := slices.Repeat([]float32{-1}, m.rows)
 			m.dotRows(got, &in, split[0], split[1])
