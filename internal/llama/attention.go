@@ -60,7 +60,7 @@ func values(out, v []float32, stride int, att, lanes []float32, simd bool) {
 	if n > 0 {
 		_ = v[(hs-1)*stride+n-1]
 		if simd {
-			valuesAVX2(&v[0], stride, &att[0], n, hs, &lanes[0], &out[0])
+			valuesAVX2(&v[0], stride, &att[0], n, hs, 16, &lanes[0], &out[0])
 			return
 		}
 	}
@@ -79,25 +79,39 @@ func values(out, v []float32, stride int, att, lanes []float32, simd bool) {
 // len(att) weigh zero and add nothing): the first pad&^63 positions in
 // four vectors of 16 fused lanes, lane t%64, folded in pairs and added as
 // reduce16 does; then the rest one by one, each fused into the running
-// float32 sum, as the compiler contracts that scalar loop.
-func valuesVec(out, v []float32, stride int, att []float32, pad int) {
-	n := len(att)
-	simd := min(n, pad&^63)
-	for i := range out {
-		row := v[i*stride : i*stride+n]
-		var s float32
-		if simd > 0 {
-			var acc [4][16]float32
-			for t, a := range att[:simd] {
-				l := &acc[t%64/16][t%16]
-				*l = fma32(row[t], a, *l)
+// float32 sum, as the compiler contracts that scalar loop. lanes (64 per
+// output) is scratch; simd takes the lanes' chains through valuesAVX2,
+// to the same bits.
+func valuesVec(out, v []float32, stride int, att []float32, pad int, lanes []float32, simd bool) {
+	hs, n := len(out), len(att)
+	wide := min(n, pad&^63)
+	lanes = lanes[:64*hs]
+	clear(lanes)
+	if wide > 0 {
+		_ = v[(hs-1)*stride+n-1]
+		if simd {
+			valuesAVX2(&v[0], stride, &att[0], wide, hs, 64, &lanes[0], nil)
+		} else {
+			for i := range out {
+				row, l := v[i*stride:i*stride+wide], lanes[64*i:64*i+64]
+				for t, a := range att[:wide] {
+					l[t%64] = fma32(row[t], a, l[t%64])
+				}
 			}
-			for k := range 16 {
-				acc[0][k] = (acc[0][k] + acc[2][k]) + (acc[1][k] + acc[3][k])
-			}
-			s = reduce16(&acc[0])
 		}
-		for t := simd; t < n; t++ {
+	}
+	for i := range out {
+		var s float32
+		if wide > 0 {
+			acc := (*[64]float32)(lanes[64*i : 64*i+64])
+			var fold [16]float32
+			for k := range 16 {
+				fold[k] = (acc[k] + acc[32+k]) + (acc[16+k] + acc[48+k])
+			}
+			s = reduce16(&fold)
+		}
+		row := v[i*stride : i*stride+n]
+		for t := wide; t < n; t++ {
 			s = fma32(row[t], att[t], s)
 		}
 		out[i] = s

@@ -7,12 +7,13 @@ package llama
 //go:noescape
 func scoresAVX2(q, k *float32, stride, hs, n int, scale float32, att *float32) (mx float32)
 
-// valuesAVX2 is values for n >= 1 positions and hs outputs, lanes (16
-// per output) zero on entry: the fma32 chains, then each output's
-// reduce16.
+// valuesAVX2 is values for n >= 1 positions and hs outputs, lanes (span
+// per output, 16 or 64) zero on entry: the fma32 chains, lane t%span, then
+// with span 16 each output's reduce16 into out (with span 64 out is not
+// read or written).
 //
 //go:noescape
-func valuesAVX2(v *float32, stride int, att *float32, n, hs int, lanes, out *float32)
+func valuesAVX2(v *float32, stride int, att *float32, n, hs, span int, lanes, out *float32)
 
 // expSumAVX2 is softmaxGGML's exponentials over nb (at least one) blocks
 // of 16: x[i] = simdExpf(x[i]-mx) for an mx that is finite and no less

@@ -119,21 +119,25 @@ sret:
 #define LANE4M(mem, lane, A, M, T, XT, U, XU) \
 	VCVTPS2PD lane, T; VMASKMOVPS mem, M, XU; VCVTPS2PD XU, U; VFMADD231PD A, U, T; VCVTPD2PSY T, XT; VMOVUPS XT, lane
 
-// func valuesAVX2(v *float32, stride int, att *float32, n, hs int, lanes, out *float32)
-// For i < hs: lanes[16*i+t%16] = fma32 chain over t < n of
-// v[i*stride+t]*att[t], from the zeros lanes holds, then out[i] =
-// reduce16(lanes[16*i:]). Sixteen positions at a time over every output,
-// the lanes in memory, so that all 16*hs chains advance together; the
-// last n%16 positions through masked loads.
-TEXT ·valuesAVX2(SB), NOSPLIT, $0-56
+// func valuesAVX2(v *float32, stride int, att *float32, n, hs, span int, lanes, out *float32)
+// For i < hs: lanes[span*i+t%span] = fma32 chain over t < n of
+// v[i*stride+t]*att[t], from the zeros lanes holds; then, when span is 16,
+// out[i] = reduce16(lanes[16*i:]) (span 64 leaves the lanes to the
+// caller). Sixteen positions at a time over every output, the lanes in
+// memory, so that all span*hs chains advance together; the last n%16
+// positions through masked loads.
+TEXT ·valuesAVX2(SB), NOSPLIT, $0-64
 	MOVQ v+0(FP), SI
 	MOVQ stride+8(FP), R8
 	SHLQ $2, R8
 	MOVQ att+16(FP), R9
 	MOVQ n+24(FP), R10
 	MOVQ hs+32(FP), R11
-	MOVQ lanes+40(FP), DX
-	MOVQ out+48(FP), R13
+	MOVQ span+40(FP), R14
+	SHLQ $2, R14               // an output's lanes, in bytes
+	LEAQ -1(R14), R15          // a run's lanes are at its offset modulo that
+	MOVQ lanes+48(FP), DX
+	MOVQ out+56(FP), R13
 	MOVQ R10, AX
 	ANDQ $15, AX               // the tail's length
 	LEAQ ·tailmask(SB), BX
@@ -153,7 +157,9 @@ vrun:
 	VCVTPS2PD 32(R9)(R12*1), Y10
 	VCVTPS2PD 48(R9)(R12*1), Y11
 	LEAQ (SI)(R12*1), DI       // v[0*stride + t]
-	MOVQ DX, BX                // lanes[0]
+	MOVQ R12, BX
+	ANDQ R15, BX
+	ADDQ DX, BX                // output 0's lanes of this run
 	MOVQ R11, CX
 vrow:
 	LANE4((DI), (BX), Y8, Y0, X0, Y1, X1)
@@ -161,7 +167,7 @@ vrow:
 	LANE4(32(DI), 32(BX), Y10, Y4, X4, Y5, X5)
 	LANE4(48(DI), 48(BX), Y11, Y6, X6, Y7, X7)
 	ADDQ R8, DI
-	ADDQ $64, BX
+	ADDQ R14, BX
 	DECQ CX
 	JNZ vrow
 	ADDQ $64, R12
@@ -179,7 +185,9 @@ vtail:
 	VCVTPS2PD X10, Y10
 	VCVTPS2PD X11, Y11
 	LEAQ (SI)(R12*1), DI
-	MOVQ DX, BX
+	MOVQ R12, BX
+	ANDQ R15, BX
+	ADDQ DX, BX
 	MOVQ R11, CX
 vtrow:
 	LANE4M((DI), (BX), Y8, X12, Y0, X0, Y1, X1)
@@ -187,10 +195,12 @@ vtrow:
 	LANE4M(32(DI), 32(BX), Y10, X14, Y4, X4, Y5, X5)
 	LANE4M(48(DI), 48(BX), Y11, X15, Y6, X6, Y7, X7)
 	ADDQ R8, DI
-	ADDQ $64, BX
+	ADDQ R14, BX
 	DECQ CX
 	JNZ vtrow
 vred:
+	CMPQ R14, $64
+	JNE vdone                  // span 64: the caller folds the lanes
 	MOVQ R11, CX
 vrloop:
 	VMOVUPS (DX), Y2
@@ -201,6 +211,7 @@ vrloop:
 	ADDQ $4, R13
 	DECQ CX
 	JNZ vrloop
+vdone:
 	VZEROUPPER
 	RET
 

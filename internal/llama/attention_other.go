@@ -6,7 +6,7 @@ func scoresAVX2(q, k *float32, stride, hs, n int, scale float32, att *float32) (
 	panic("llama: no vectorised kernels on this architecture")
 }
 
-func valuesAVX2(v *float32, stride int, att *float32, n, hs int, lanes, out *float32) {
+func valuesAVX2(v *float32, stride int, att *float32, n, hs, span int, lanes, out *float32) {
 	panic("llama: no vectorised kernels on this architecture")
 }
 

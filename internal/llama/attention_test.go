@@ -245,7 +245,7 @@ func TestValuesVec(t *testing.T) {
 			att[i] = float32(r.Float64())
 		}
 		out := make([]float32, hs)
-		valuesVec(out, v, cap, att, pad)
+		valuesVec(out, v, cap, att, pad, make([]float32, 64*hs), false)
 		chained := false
 		for i := range out {
 			var chain float32
@@ -265,6 +265,39 @@ func TestValuesVec(t *testing.T) {
 		}
 		if pad >= 128 && !chained {
 			t.Errorf("%d positions: every output equals the fused chain; the vector part did not run", n)
+		}
+	}
+}
+
+// TestValuesVecAVX2 checks that valuesVec's lanes through valuesAVX2 (span
+// 64) give the portable code's bits, for every length from 1 to 300 (full
+// runs of 16, a masked tail, every run's place among the four vectors),
+// pads of either kind, and values and weights of mixed magnitudes.
+func TestValuesVecAVX2(t *testing.T) {
+	if !hasSIMD() {
+		t.Skip("no AVX2")
+	}
+	r := NewRand(37)
+	const hs, cap = 8, 320
+	v := make([]float32, hs*cap)
+	for i := range v {
+		v[i] = float32(r.Norm() * math.Exp(4*r.Norm()))
+	}
+	lanes := make([]float32, 64*hs)
+	for n := 1; n <= 300; n++ {
+		att := make([]float32, n)
+		for i := range att {
+			att[i] = float32(r.Float64() * math.Exp(3*r.Norm()))
+		}
+		for _, pad := range []int{(n + 31) / 32 * 32, (n + 255) / 256 * 256} {
+			want, got := make([]float32, hs), make([]float32, hs)
+			valuesVec(want, v, cap, att, pad, lanes, false)
+			valuesVec(got, v, cap, att, pad, lanes, true)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%d positions, pad %d, output %d: AVX2 %v, portable %v", n, pad, i, got[i], want[i])
+				}
+			}
 		}
 	}
 }

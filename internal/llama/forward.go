@@ -22,7 +22,7 @@ type State struct {
 	kc, vc   []float32
 	in       act       // the input of the current matrix product, converted
 	cos, sin []float32 // HeadSize/2: the rotary embedding of the position
-	lanes    []float32 // 16 x HeadSize: attention's partial sums
+	lanes    []float32 // 64 x HeadSize: attention's partial sums
 	// batch says that the token being run belongs to a prompt of two or
 	// more, which llama.cpp evaluates as one batch, and whose attention
 	// therefore sums values in another order than a token run alone.
@@ -51,7 +51,7 @@ func (m *Model) NewState(positions, threads int) *State {
 		hb: make([]float32, c.HiddenDim), hb2: make([]float32, c.HiddenDim),
 		att: make([]float32, positions),
 		cos: make([]float32, c.HeadSize()/2), sin: make([]float32, c.HeadSize()/2),
-		lanes:  make([]float32, 16*c.HeadSize()),
+		lanes:  make([]float32, 64*c.HeadSize()),
 		logits: make([]float32, c.VocabSize),
 		kc:     make([]float32, c.Layers*positions*kv),
 		vc:     make([]float32, c.Layers*positions*kv),
@@ -109,7 +109,7 @@ func (s *State) Forward(token int32, pos int) []float32 {
 			if s.batch {
 				values(s.xb[h*hs:(h+1)*hs], s.vc[off:], s.cap, att, s.lanes, s.in.simd)
 			} else {
-				valuesVec(s.xb[h*hs:(h+1)*hs], s.vc[off:], s.cap, att, pad)
+				valuesVec(s.xb[h*hs:(h+1)*hs], s.vc[off:], s.cap, att, pad, s.lanes, s.in.simd)
 			}
 		}
 		s.matmul(s.xb2, s.xb, &l.wo)
