@@ -292,3 +292,34 @@ tail: \
 
 #define ADDMINS VADDPS Y7, Y0, Y0
 #define NOMIN
+
+// Q6SCALE ends a half of a Q6_K block (Q6HALF, VQ6HALF): the four
+// quarters' 8 lane sums in Y4-Y7 added into 16-value group sums, times the
+// scales at sc(SI) into Y8, and the scales times the activation group
+// sums at bs into Y9 (Y12 holds the dword order, Y3 and Y5 are scratch).
+#define Q6SCALE(sc, bs) \
+	VPHADDD Y5, Y4, Y4; \
+	VPHADDD Y7, Y6, Y6; \
+	VPHADDD Y6, Y4, Y4; \
+	VPMOVSXBD sc(SI), Y3; \
+	VPMULLD bs, Y3, Y5; \
+	VPADDD Y5, Y9, Y9; \
+	VPERMD Y3, Y12, Y3; \
+	VPMULLD Y3, Y4, Y4; \
+	VPADDD Y4, Y8, Y8
+
+// GBEGIN opens an 8-row group of the kernels that keep two float
+// accumulators (Y11, Y12): the group's row offsets (GOFFSETS), the
+// accumulators cleared, the block pointers at the first block, and the
+// block loop's test, which goes to tail after the last block.
+#define GBEGIN(grp, offs, done, blk, tail) \
+grp: \
+	GOFFSETS(offs, done); \
+	VXORPS Y11, Y11, Y11; \
+	VXORPS Y12, Y12, Y12; \
+	MOVQ R12, BX; \
+	MOVQ R9, DI; \
+	XORQ CX, CX; \
+blk: \
+	CMPQ CX, R10; \
+	JEQ tail

@@ -195,15 +195,7 @@ GLOBL qkk<>(SB), RODATA|NOPTR, $208
 	VPOR Y7, Y3, Y3; \
 	VPMADDUBSW y+96(DI), Y3, Y3; \
 	VPMADDWD Y15, Y3, Y7; \
-	VPHADDD Y5, Y4, Y4; \
-	VPHADDD Y7, Y6, Y6; \
-	VPHADDD Y6, Y4, Y4; \
-	VPMOVSXBD sc(SI), Y3; \
-	VPMULLD bs, Y3, Y5; \
-	VPADDD Y5, Y9, Y9; \
-	VPERMD Y3, Y12, Y3; \
-	VPMULLD Y3, Y4, Y4; \
-	VPADDD Y4, Y8, Y8
+	Q6SCALE(sc, bs)
 
 // Q4CHUNK adds to Y8 the nibble sums of 64 values (the 32 bytes at q(SI),
 // low nibbles then high ones, activations at y(DI)), each 32 times its
@@ -313,16 +305,7 @@ GLOBL qkk<>(SB), RODATA|NOPTR, $208
 // FIN. The labels are the kernel's own.
 #define SKERNEL(STEP, FIN, grp, offs, blk, tail, tcopy, tloop, next, done) \
 	NIBARGS; \
-grp: \
-	GOFFSETS(offs, done); \
-	VXORPS Y11, Y11, Y11; \
-	VXORPS Y12, Y12, Y12; \
-	MOVQ R12, BX; \
-	MOVQ R9, DI; \
-	XORQ CX, CX; \
-blk: \
-	CMPQ CX, R10; \
-	JEQ tail; \
+	GBEGIN(grp, offs, done, blk, tail); \
 	SSUMS; \
 	GDD; \
 	STEP; \

@@ -189,16 +189,7 @@ GLOBL qkv<>(SB), RODATA|NOPTR, $288
 	LANEPTRS; \
 	VMOVDQU qkv<>+0(SB), Y14; \
 	VMOVDQU qkv<>+160(SB), Y15; \
-grp: \
-	GOFFSETS(offs, done); \
-	VXORPS Y11, Y11, Y11; \
-	VXORPS Y12, Y12, Y12; \
-	MOVQ R12, BX; \
-	MOVQ R9, DI; \
-	XORQ CX, CX; \
-blk: \
-	CMPQ CX, R10; \
-	JEQ tail; \
+	GBEGIN(grp, offs, done, blk, tail); \
 	VMOVDQU (DI), Y5; \
 	OFFSET(DP, 15); \
 	VQ4_0ROW(DP, 0); VQ4_0ROW(DP, 1); VQ4_0ROW(DP, 2); VQ4_0ROW(DP, 3); \
@@ -248,15 +239,7 @@ tail: \
 	VPOR Y7, Y3, Y3; \
 	VPXOR Y7, Y7, Y7; \
 	DP(y+96, 3, 7); \
-	VPHADDD Y5, Y4, Y4; \
-	VPHADDD Y7, Y6, Y6; \
-	VPHADDD Y6, Y4, Y4; \
-	VPMOVSXBD sc(SI), Y3; \
-	VPMULLD bs, Y3, Y5; \
-	VPADDD Y5, Y9, Y9; \
-	VPERMD Y3, Y12, Y3; \
-	VPMULLD Y3, Y4, Y4; \
-	VPADDD Y4, Y8, Y8
+	Q6SCALE(sc, bs)
 
 // VQ6ROW stores in the frame at 192 the 8 lane sums of row r's block, the
 // values minus 32 (bsums at AX).
